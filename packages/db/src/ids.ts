@@ -1,0 +1,22 @@
+import { encodeBase32LowerCaseNoPadding } from "@oslojs/encoding";
+
+/** Every public id is a prefix naming its kind plus 120 random bits, e.g. `user_2k7…`. */
+export const idPrefixes = {
+  user: "user",
+  email: "idn",
+  session: "sess",
+  organization: "org",
+  role: "role",
+  membership: "orgmem",
+  invitation: "inv",
+  audit: "aud",
+  project: "proj",
+} as const;
+
+export type IdKind = keyof typeof idPrefixes;
+
+export function createId(kind: IdKind): string {
+  const bytes = new Uint8Array(15);
+  crypto.getRandomValues(bytes);
+  return `${idPrefixes[kind]}_${encodeBase32LowerCaseNoPadding(bytes)}`;
+}

@@ -1,0 +1,5 @@
+export * from "./schema.ts";
+export { createDb, defaultDataDir, type Database, type DbHandle, type CreateDbOptions, type Schema } from "./client.ts";
+export { migrate, migrationsFolder } from "./migrate.ts";
+export { createId, idPrefixes, type IdKind } from "./ids.ts";
+export { isUniqueViolation, isDatabaseUnavailable, postgresErrorCode } from "./errors.ts";

@@ -1,0 +1,234 @@
+import { sql } from "drizzle-orm";
+import {
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
+import { createId } from "./ids.ts";
+
+const createdAt = () =>
+  timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow();
+const updatedAt = () =>
+  timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow();
+const tstz = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+type JsonObject = Record<string, unknown>;
+
+export const users = pgTable(
+  "users",
+  {
+    id: text("id").primaryKey().$defaultFn(() => createId("user")),
+    username: text("username"),
+    firstName: text("first_name"),
+    lastName: text("last_name"),
+    imageUrl: text("image_url"),
+    locale: text("locale"),
+    publicMetadata: jsonb("public_metadata").$type<JsonObject>().notNull().default({}),
+    privateMetadata: jsonb("private_metadata").$type<JsonObject>().notNull().default({}),
+    unsafeMetadata: jsonb("unsafe_metadata").$type<JsonObject>().notNull().default({}),
+    isInstanceAdmin: boolean("is_instance_admin").notNull().default(false),
+    bannedAt: tstz("banned_at"),
+    lockedUntil: tstz("locked_until"),
+    deletedAt: tstz("deleted_at"),
+    lastSignInAt: tstz("last_sign_in_at"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex("users_username_key").on(sql`lower(${t.username})`)],
+);
+
+export const emailAddresses = pgTable(
+  "email_addresses",
+  {
+    id: text("id").primaryKey().$defaultFn(() => createId("email")),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    /** Stored lower-cased; uniqueness is instance-wide. */
+    email: text("email").notNull(),
+    isPrimary: boolean("is_primary").notNull().default(false),
+    verifiedAt: tstz("verified_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("email_addresses_email_key").on(t.email),
+    uniqueIndex("email_addresses_one_primary_per_user")
+      .on(t.userId)
+      .where(sql`${t.isPrimary}`),
+    index("email_addresses_user_id_idx").on(t.userId),
+    check("email_addresses_email_lowercase", sql`${t.email} = lower(${t.email})`),
+  ],
+);
+
+export const passwordCredentials = pgTable("password_credentials", {
+  userId: text("user_id")
+    .primaryKey()
+    .references(() => users.id, { onDelete: "cascade" }),
+  hash: text("hash").notNull(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const organizations = pgTable("organizations", {
+  id: text("id").primaryKey().$defaultFn(() => createId("organization")),
+  name: text("name").notNull(),
+  slug: text("slug").notNull().unique("organizations_slug_key"),
+  imageUrl: text("image_url"),
+  publicMetadata: jsonb("public_metadata").$type<JsonObject>().notNull().default({}),
+  privateMetadata: jsonb("private_metadata").$type<JsonObject>().notNull().default({}),
+  maxMemberships: integer("max_memberships"),
+  createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const sessions = pgTable(
+  "sessions",
+  {
+    id: text("id").primaryKey(),
+    /** SHA-256 of the token's secret half, hex. The raw token never reaches the database. */
+    secretHash: text("secret_hash").notNull(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: createdAt(),
+    lastActiveAt: tstz("last_active_at").notNull().defaultNow(),
+    idleExpiresAt: tstz("idle_expires_at").notNull(),
+    expiresAt: tstz("expires_at").notNull(),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+    activeOrganizationId: text("active_organization_id").references(() => organizations.id, {
+      onDelete: "set null",
+    }),
+    lastReverifiedAt: tstz("last_reverified_at"),
+  },
+  (t) => [index("sessions_user_id_idx").on(t.userId), index("sessions_expires_at_idx").on(t.expiresAt)],
+);
+
+export const roles = pgTable("roles", {
+  id: text("id").primaryKey().$defaultFn(() => createId("role")),
+  /** `org:admin`, `org:member` or a custom `org:<name>`. */
+  key: text("key").notNull().unique("roles_key_key"),
+  name: text("name").notNull(),
+  description: text("description"),
+  permissions: text("permissions").array().notNull().default(sql`'{}'::text[]`),
+  isSystem: boolean("is_system").notNull().default(false),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const memberships = pgTable(
+  "memberships",
+  {
+    id: text("id").primaryKey().$defaultFn(() => createId("membership")),
+    organizationId: text("organization_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("memberships_org_user_key").on(t.organizationId, t.userId),
+    index("memberships_user_id_idx").on(t.userId),
+  ],
+);
+
+/** A member holds one or more roles; their rights are the union of the roles' permissions. */
+export const membershipRoles = pgTable(
+  "membership_roles",
+  {
+    membershipId: text("membership_id")
+      .notNull()
+      .references(() => memberships.id, { onDelete: "cascade" }),
+    roleId: text("role_id")
+      .notNull()
+      .references(() => roles.id, { onDelete: "restrict" }),
+  },
+  (t) => [primaryKey({ columns: [t.membershipId, t.roleId] }), index("membership_roles_role_id_idx").on(t.roleId)],
+);
+
+export const invitations = pgTable(
+  "invitations",
+  {
+    id: text("id").primaryKey().$defaultFn(() => createId("invitation")),
+    organizationId: text("organization_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    email: text("email").notNull(),
+    roleId: text("role_id")
+      .notNull()
+      .references(() => roles.id, { onDelete: "restrict" }),
+    tokenHash: text("token_hash").notNull(),
+    status: text("status", { enum: ["pending", "accepted", "revoked", "declined"] })
+      .notNull()
+      .default("pending"),
+    inviterUserId: text("inviter_user_id").references(() => users.id, { onDelete: "set null" }),
+    expiresAt: tstz("expires_at").notNull(),
+    acceptedAt: tstz("accepted_at"),
+    revokedAt: tstz("revoked_at"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("invitations_token_hash_key").on(t.tokenHash),
+    index("invitations_org_status_idx").on(t.organizationId, t.status),
+    index("invitations_email_idx").on(t.email),
+  ],
+);
+
+/** Append-only: a trigger refuses UPDATE and DELETE. */
+export const auditEvents = pgTable(
+  "audit_events",
+  {
+    id: text("id").primaryKey().$defaultFn(() => createId("audit")),
+    occurredAt: tstz("occurred_at").notNull().defaultNow(),
+    action: text("action").notNull(),
+    outcome: text("outcome", { enum: ["success", "failure", "denied"] }).notNull(),
+    actorUserId: text("actor_user_id"),
+    actorSessionId: text("actor_session_id"),
+    organizationId: text("organization_id"),
+    targetType: text("target_type"),
+    targetId: text("target_id"),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+    details: jsonb("details").$type<JsonObject>().notNull().default({}),
+  },
+  (t) => [
+    index("audit_events_org_time_idx").on(t.organizationId, t.occurredAt),
+    index("audit_events_actor_time_idx").on(t.actorUserId, t.occurredAt),
+    index("audit_events_time_idx").on(t.occurredAt),
+  ],
+);
+
+/** The example org-scoped resource developers copy. */
+export const projects = pgTable(
+  "projects",
+  {
+    id: text("id").primaryKey().$defaultFn(() => createId("project")),
+    organizationId: text("organization_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+  },
+  (t) => [index("projects_org_created_idx").on(t.organizationId, t.createdAt)],
+);
+
+export type User = typeof users.$inferSelect;
+export type Session = typeof sessions.$inferSelect;
+export type Organization = typeof organizations.$inferSelect;
+export type Role = typeof roles.$inferSelect;
+export type Membership = typeof memberships.$inferSelect;
+export type Invitation = typeof invitations.$inferSelect;
+export type AuditEvent = typeof auditEvents.$inferSelect;
+export type Project = typeof projects.$inferSelect;
