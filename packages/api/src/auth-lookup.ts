@@ -1,0 +1,176 @@
+/**
+ * Resolves who is calling — session, user, the organization in scope, the membership and its permissions — in ONE
+ * SQL statement. The middleware chain `authed → orgMember → hasPermission` reads only this result, so a protected
+ * request costs a single round trip (plus a write at most once an hour to slide the idle expiry).
+ */
+import { and, eq, sql } from "drizzle-orm";
+import {
+  emailAddresses,
+  memberships,
+  organizations,
+  sessions,
+  users,
+  type Database,
+} from "@latchkey/db";
+import {
+  getExtendedIdleExpiry,
+  getSessionState,
+  invalidateSession,
+  parseSessionToken,
+  touchSession,
+  verifySessionSecret,
+  type SessionPolicy,
+} from "@latchkey/auth";
+
+export interface AuthSession {
+  id: string;
+  createdAt: Date;
+  lastActiveAt: Date;
+  idleExpiresAt: Date;
+  expiresAt: Date;
+  activeOrganizationId: string | null;
+  lastReverifiedAt: Date | null;
+}
+
+export interface AuthUser {
+  id: string;
+  firstName: string | null;
+  lastName: string | null;
+  username: string | null;
+  imageUrl: string | null;
+  locale: string | null;
+  isInstanceAdmin: boolean;
+  primaryEmail: string | null;
+}
+
+export interface AuthOrganization {
+  id: string;
+  slug: string;
+  name: string;
+  imageUrl: string | null;
+}
+
+export interface AuthMembership {
+  id: string;
+  roles: string[];
+  permissions: string[];
+}
+
+export interface ResolvedAuth {
+  session: AuthSession;
+  user: AuthUser;
+  /** The organization in scope: the one named by the URL when given, else the session's active one; null when the caller is not a member. */
+  organization: AuthOrganization | null;
+  membership: AuthMembership | null;
+  /** True when the request named an organization explicitly (URL or header), even one that does not exist. */
+  explicitOrganization: boolean;
+}
+
+export type AuthLookupOutcome =
+  | { status: "signed_in"; auth: ResolvedAuth }
+  | { status: "signed_out"; reason: "no_token" | "malformed" | "unknown" | "bad_secret" | "expired" | "banned" };
+
+export interface LookupOptions {
+  token: string | null;
+  orgSlug: string | null;
+  now: Date;
+  policy: SessionPolicy;
+}
+
+export async function lookupAuth(db: Database, options: LookupOptions): Promise<AuthLookupOutcome> {
+  if (!options.token) return { status: "signed_out", reason: "no_token" };
+  const parsed = parseSessionToken(options.token);
+  if (!parsed) return { status: "signed_out", reason: "malformed" };
+
+  const orgCondition = options.orgSlug
+    ? eq(organizations.slug, options.orgSlug)
+    : eq(organizations.id, sessions.activeOrganizationId);
+
+  const [row] = await db
+    .select({
+      sessionId: sessions.id,
+      secretHash: sessions.secretHash,
+      createdAt: sessions.createdAt,
+      lastActiveAt: sessions.lastActiveAt,
+      idleExpiresAt: sessions.idleExpiresAt,
+      expiresAt: sessions.expiresAt,
+      activeOrganizationId: sessions.activeOrganizationId,
+      lastReverifiedAt: sessions.lastReverifiedAt,
+      userId: users.id,
+      firstName: users.firstName,
+      lastName: users.lastName,
+      username: users.username,
+      imageUrl: users.imageUrl,
+      locale: users.locale,
+      isInstanceAdmin: users.isInstanceAdmin,
+      bannedAt: users.bannedAt,
+      deletedAt: users.deletedAt,
+      primaryEmail: emailAddresses.email,
+      orgId: organizations.id,
+      orgSlug: organizations.slug,
+      orgName: organizations.name,
+      orgImageUrl: organizations.imageUrl,
+      membershipId: memberships.id,
+      roles: sql<string[] | null>`(select array_agg(r.key order by r.key) from membership_roles mr join roles r on r.id = mr.role_id where mr.membership_id = ${memberships.id})`,
+      permissions: sql<string[] | null>`(select array_agg(distinct p.permission order by p.permission) from membership_roles mr join roles r on r.id = mr.role_id cross join lateral unnest(r.permissions) as p(permission) where mr.membership_id = ${memberships.id})`,
+    })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .leftJoin(emailAddresses, and(eq(emailAddresses.userId, users.id), eq(emailAddresses.isPrimary, true)))
+    .leftJoin(organizations, orgCondition)
+    .leftJoin(
+      memberships,
+      and(eq(memberships.organizationId, organizations.id), eq(memberships.userId, users.id)),
+    )
+    .where(eq(sessions.id, parsed.id))
+    .limit(1);
+
+  if (!row) return { status: "signed_out", reason: "unknown" };
+  if (!verifySessionSecret(row.secretHash, parsed.secret)) return { status: "signed_out", reason: "bad_secret" };
+  if (row.bannedAt || row.deletedAt) return { status: "signed_out", reason: "banned" };
+
+  const session: AuthSession = {
+    id: row.sessionId,
+    createdAt: row.createdAt,
+    lastActiveAt: row.lastActiveAt,
+    idleExpiresAt: row.idleExpiresAt,
+    expiresAt: row.expiresAt,
+    activeOrganizationId: row.activeOrganizationId,
+    lastReverifiedAt: row.lastReverifiedAt,
+  };
+  if (getSessionState(session, options.now) !== "active") {
+    await invalidateSession(db, session.id);
+    return { status: "signed_out", reason: "expired" };
+  }
+  const extended = getExtendedIdleExpiry(session, options.now, options.policy);
+  if (extended) {
+    await touchSession(db, session.id, options.now, extended);
+    session.lastActiveAt = options.now;
+    session.idleExpiresAt = extended;
+  }
+
+  const isMember = row.membershipId !== null && row.orgId !== null;
+  return {
+    status: "signed_in",
+    auth: {
+      session,
+      user: {
+        id: row.userId,
+        firstName: row.firstName,
+        lastName: row.lastName,
+        username: row.username,
+        imageUrl: row.imageUrl,
+        locale: row.locale,
+        isInstanceAdmin: row.isInstanceAdmin,
+        primaryEmail: row.primaryEmail,
+      },
+      organization: isMember
+        ? { id: row.orgId!, slug: row.orgSlug!, name: row.orgName!, imageUrl: row.orgImageUrl }
+        : null,
+      membership: isMember
+        ? { id: row.membershipId!, roles: row.roles ?? [], permissions: row.permissions ?? [] }
+        : null,
+      explicitOrganization: options.orgSlug !== null,
+    },
+  };
+}

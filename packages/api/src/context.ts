@@ -1,0 +1,149 @@
+/**
+ * Two contexts, as the tRPC docs advise: the inner one holds everything a procedure may touch and is what tests
+ * build directly; the outer one reads an HTTP request (cookie, headers, URL) and builds the inner one.
+ */
+import type { Database } from "@latchkey/db";
+import {
+  defaultSessionPolicy,
+  readSessionToken,
+  serializeClearSessionCookie,
+  serializeSessionCookie,
+  type SessionPolicy,
+} from "@latchkey/auth";
+import { lookupAuth, type AuthLookupOutcome, type ResolvedAuth } from "./auth-lookup.ts";
+
+export const ORG_HEADER = "x-latchkey-org";
+
+export interface InnerContextOptions {
+  db: Database;
+  /** The raw session token from the cookie, if any. */
+  sessionToken?: string | null;
+  /** An organization named explicitly by the URL (`/org/:slug`) or the `x-latchkey-org` header. */
+  orgSlug?: string | null;
+  ip?: string | null;
+  userAgent?: string | null;
+  /** The clock; tests pass a controllable one. */
+  now?: () => Date;
+  /** Decides cookie names and the Secure flag. */
+  appUrl?: string;
+  /** Set-Cookie headers for the response land here. */
+  resHeaders?: Headers;
+  sessionPolicy?: SessionPolicy;
+}
+
+export interface Context {
+  db: Database;
+  ip: string | null;
+  userAgent: string | null;
+  now: () => Date;
+  appUrl: string;
+  resHeaders: Headers;
+  sessionPolicy: SessionPolicy;
+  orgSlug: string | null;
+  /** Who is calling, resolved in one query on first use and memoised for the rest of the request. */
+  getAuth: () => Promise<ResolvedAuth | null>;
+  /** Why there is no session, after `getAuth()` returned null. */
+  getSignedOutReason: () => Promise<string | null>;
+  /** Starts a session on this response (sign-up, sign-in). */
+  setSessionCookie: (token: string, expires: Date) => void;
+  /** Ends the session cookie on this response (sign-out) and forgets the memoised caller. */
+  clearSession: () => void;
+}
+
+export function createInnerContext(options: InnerContextOptions): Context {
+  const now = options.now ?? (() => new Date());
+  const appUrl = options.appUrl ?? "http://localhost:3000";
+  const resHeaders = options.resHeaders ?? new Headers();
+  const sessionPolicy = options.sessionPolicy ?? defaultSessionPolicy;
+  let token = options.sessionToken ?? null;
+  let pending: Promise<AuthLookupOutcome> | null = null;
+
+  const resolve = () => {
+    pending ??= lookupAuth(options.db, {
+      token,
+      orgSlug: options.orgSlug ?? null,
+      now: now(),
+      policy: sessionPolicy,
+    }).then((outcome) => {
+      // A cookie that names no live session is cleared so the browser stops sending it.
+      if (outcome.status === "signed_out" && outcome.reason !== "no_token") {
+        resHeaders.append("Set-Cookie", serializeClearSessionCookie(appUrl));
+      }
+      return outcome;
+    });
+    return pending;
+  };
+
+  return {
+    db: options.db,
+    ip: options.ip ?? null,
+    userAgent: options.userAgent ?? null,
+    now,
+    appUrl,
+    resHeaders,
+    sessionPolicy,
+    orgSlug: options.orgSlug ?? null,
+    getAuth: async () => {
+      const outcome = await resolve();
+      return outcome.status === "signed_in" ? outcome.auth : null;
+    },
+    getSignedOutReason: async () => {
+      const outcome = await resolve();
+      return outcome.status === "signed_out" ? outcome.reason : null;
+    },
+    setSessionCookie: (newToken, expires) => {
+      resHeaders.append("Set-Cookie", serializeSessionCookie(newToken, { appUrl, expires }));
+      token = newToken;
+      pending = null;
+    },
+    clearSession: () => {
+      resHeaders.append("Set-Cookie", serializeClearSessionCookie(appUrl));
+      token = null;
+      pending = null;
+    },
+  };
+}
+
+const slugInPath = /^\/org\/([^/?#]+?)(?:\.data)?(?:\/|$)/;
+
+/**
+ * The organization a request names: the `x-latchkey-org` header (tRPC calls) or the `/org/:slug` page path.
+ * Remix's single-fetch data URLs end in `.data` (`/org/acme.data`); slugs never contain a dot.
+ */
+export function readOrgSlug(request: Request): string | null {
+  const header = request.headers.get(ORG_HEADER);
+  if (header) return header.slice(0, 128);
+  const match = slugInPath.exec(new URL(request.url).pathname);
+  if (!match) return null;
+  try {
+    return decodeURIComponent(match[1]!).slice(0, 128);
+  } catch {
+    return match[1]!.slice(0, 128);
+  }
+}
+
+export interface RequestContextOptions {
+  db: Database;
+  request: Request;
+  resHeaders?: Headers;
+  appUrl: string;
+  /** The client address as the server decided it (trusted-proxy rules live in the HTTP layer). */
+  ip?: string | null;
+  now?: () => Date;
+  sessionPolicy?: SessionPolicy;
+}
+
+export function createRequestContext(options: RequestContextOptions): Context {
+  const { request } = options;
+  return createInnerContext({
+    db: options.db,
+    sessionToken: readSessionToken(request.headers.get("cookie"), options.appUrl),
+    orgSlug: readOrgSlug(request),
+    ip: options.ip ?? null,
+    userAgent: request.headers.get("user-agent")?.slice(0, 512) ?? null,
+    appUrl: options.appUrl,
+    resHeaders: options.resHeaders ?? new Headers(),
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.sessionPolicy ? { sessionPolicy: options.sessionPolicy } : {}),
+  });
+}

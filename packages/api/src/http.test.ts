@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DbHandle } from "@latchkey/db";
+import { createTestDb } from "@latchkey/db/testing";
+import { handleTrpcRequest } from "./http.ts";
+import { APP_URL, createOrgWithMember, PASSWORD, uniqueEmail } from "../test/helpers.ts";
+
+let handle: DbHandle;
+beforeAll(async () => {
+  handle = await createTestDb();
+});
+afterAll(async () => {
+  await handle?.close();
+});
+
+function post(path: string, body: unknown, headers: Record<string, string> = {}) {
+  return new Request(`${APP_URL}/api/trpc/${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin: APP_URL, ...headers },
+    body: JSON.stringify(body),
+  });
+}
+function get(path: string, headers: Record<string, string> = {}) {
+  return new Request(`${APP_URL}/api/trpc/${path}`, { headers });
+}
+const logs: string[] = [];
+const call = (request: Request, db = handle) =>
+  handleTrpcRequest(request, { db: db.db, appUrl: APP_URL, ip: "198.51.100.1", log: (l) => logs.push(l) });
+
+describe("the tRPC HTTP endpoint", () => {
+  it("signs up over HTTP, sets the session cookie and forbids caching", async () => {
+    const res = await call(post("auth.signUp", { email: uniqueEmail("http"), password: PASSWORD }));
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    expect(res.headers.getSetCookie().some((c) => c.startsWith("latchkey_session=sess_"))).toBe(true);
+  });
+
+  it("refuses a cross-origin POST before running anything", async () => {
+    const res = await call(post("auth.signUp", { email: uniqueEmail(), password: PASSWORD }, { origin: "https://evil.example" }));
+    expect(res.status).toBe(403);
+    expect(res.headers.getSetCookie()).toEqual([]);
+  });
+
+  it("answers bad input with 400 and the fields by name", async () => {
+    const res = await call(post("auth.signUp", { email: "nope", password: "x" }));
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { message: string; data: { fieldErrors: Record<string, string[]>; reason: string } } };
+    expect(Object.keys(body.error.data.fieldErrors)).toContain("email");
+    expect(body.error.data.reason).toBe("INVALID_INPUT");
+    expect(JSON.stringify(body)).not.toMatch(/stack|at .*\.ts/);
+  });
+
+  it("answers 401 without a session and 403 with a session but without the right", async () => {
+    expect((await call(get("project.list"))).status).toBe(401);
+    const { member, org } = await createOrgWithMember(handle, "Http");
+    const cookie = `latchkey_session=${member.token}`;
+    const list = await call(get("project.list", { cookie, "x-latchkey-org": org.slug }));
+    expect(list.status).toBe(200);
+    const create = await call(post("project.create", { name: "x" }, { cookie, "x-latchkey-org": org.slug }));
+    expect(create.status).toBe(403);
+  });
+
+  it("answers garbage bodies with a 400, not a 500", async () => {
+    const req = new Request(`${APP_URL}/api/trpc/auth.signIn`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: APP_URL },
+      body: "{not json",
+    });
+    const res = await call(req);
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+  });
+
+  it("hides what went wrong inside when the database fails, and logs no SQL", async () => {
+    const broken = await createTestDb();
+    const { admin } = await createOrgWithMember(broken, "Broken");
+    await broken.close();
+    logs.length = 0;
+    const res = await call(get("user.me", { cookie: `latchkey_session=${admin.token}` }), broken);
+    expect(res.status).toBeGreaterThanOrEqual(500);
+    const text = await res.text();
+    expect(text).not.toMatch(/select|from "|sessions|stack|PGlite|closed/i);
+    expect(logs.join("\n")).not.toMatch(/select|secret_hash/i);
+  });
+});

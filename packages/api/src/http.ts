@@ -1,0 +1,51 @@
+/** The tRPC HTTP endpoint as a Fetch handler: the web app mounts it at `/api/trpc`. */
+import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import { checkRequestOrigin, type SessionPolicy } from "@latchkey/auth";
+import type { Database } from "@latchkey/db";
+import { appRouter } from "./root.ts";
+import { createRequestContext } from "./context.ts";
+
+export interface TrpcHandlerOptions {
+  db: Database;
+  appUrl: string;
+  ip?: string | null;
+  trustedOrigins?: readonly string[];
+  endpoint?: string;
+  now?: () => Date;
+  sessionPolicy?: SessionPolicy;
+  /** Where internal errors are reported; receives no SQL, parameters or messages, only what is safe to log. */
+  log?: (line: string) => void;
+}
+
+export async function handleTrpcRequest(request: Request, options: TrpcHandlerOptions): Promise<Response> {
+  const origin = checkRequestOrigin(request, { appUrl: options.appUrl, trustedOrigins: options.trustedOrigins ?? [] });
+  if (!origin.ok) {
+    return Response.json(
+      { error: { message: "Cross-origin request refused.", code: -32003, data: { code: "FORBIDDEN", httpStatus: 403, reason: "CROSS_ORIGIN_REQUEST" } } },
+      { status: 403, headers: { "Cache-Control": "no-store" } },
+    );
+  }
+  const log = options.log ?? ((line: string) => console.error(line));
+  return fetchRequestHandler({
+    endpoint: options.endpoint ?? "/api/trpc",
+    req: request,
+    router: appRouter,
+    createContext: ({ resHeaders }) =>
+      createRequestContext({
+        db: options.db,
+        request,
+        resHeaders,
+        appUrl: options.appUrl,
+        ip: options.ip ?? null,
+        ...(options.now ? { now: options.now } : {}),
+        ...(options.sessionPolicy ? { sessionPolicy: options.sessionPolicy } : {}),
+      }),
+    responseMeta: () => ({ headers: new Headers({ "Cache-Control": "no-store" }) }),
+    onError: ({ error, path }) => {
+      if (error.code !== "INTERNAL_SERVER_ERROR") return;
+      const cause = error.cause as { name?: string; code?: unknown } | undefined;
+      const detail = [cause?.name, typeof cause?.code === "string" ? cause.code : undefined].filter(Boolean).join(" ");
+      log(`[trpc] internal error in ${path ?? "unknown"}${detail ? ` (${detail})` : ""}`);
+    },
+  });
+}

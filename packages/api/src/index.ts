@@ -1,0 +1,16 @@
+export { appRouter, createCaller, type AppRouter } from "./root.ts";
+export {
+  createInnerContext,
+  createRequestContext,
+  readOrgSlug,
+  ORG_HEADER,
+  type Context,
+  type InnerContextOptions,
+  type RequestContextOptions,
+} from "./context.ts";
+export type { ResolvedAuth, AuthUser, AuthSession, AuthOrganization, AuthMembership } from "./auth-lookup.ts";
+export { ApiError, getFieldErrors, describeFieldErrors } from "./errors.ts";
+export { errorReasons, type ErrorReason } from "./error-codes.ts";
+export { publicProcedure, authedProcedure, orgProcedure, hasPermission, hasRole } from "./trpc.ts";
+export { recordAuditEvent } from "./audit.ts";
+export { handleTrpcRequest, type TrpcHandlerOptions } from "./http.ts";

@@ -1,0 +1,17 @@
+import { authRouter } from "./router/auth.ts";
+import { organizationRouter } from "./router/organization.ts";
+import { projectRouter } from "./router/project.ts";
+import { userRouter } from "./router/user.ts";
+import { createCallerFactory, createTRPCRouter } from "./trpc.ts";
+
+export const appRouter = createTRPCRouter({
+  auth: authRouter,
+  user: userRouter,
+  organization: organizationRouter,
+  project: projectRouter,
+});
+
+export type AppRouter = typeof appRouter;
+
+/** Server-side calls (Remix loaders and actions, tests): `createCaller(ctx).project.list()`. */
+export const createCaller = createCallerFactory(appRouter);

@@ -1,0 +1,85 @@
+import type { TRPCRouterRecord } from "@trpc/server";
+import { and, eq } from "drizzle-orm";
+import { z } from "zod";
+import { emailAddresses, users } from "@latchkey/db";
+import { authedProcedure } from "../trpc.ts";
+import { recordAuditEvent } from "../audit.ts";
+import { personNameSchema } from "../validation.ts";
+
+const usernameSchema = z
+  .string()
+  .trim()
+  .min(3, "At least 3 characters.")
+  .max(32, "At most 32 characters.")
+  .regex(/^[a-zA-Z0-9_.-]+$/, "Use letters, digits, dots, hyphens and underscores.");
+
+const imageUrlSchema = z
+  .string()
+  .trim()
+  .max(2048, "At most 2048 characters.")
+  .pipe(z.url({ protocol: /^https$/, error: "Use an https:// address." }));
+
+export const userRouter = {
+  me: authedProcedure.query(async ({ ctx }) => {
+    const [user] = await ctx.db
+      .select({
+        id: users.id,
+        firstName: users.firstName,
+        lastName: users.lastName,
+        username: users.username,
+        imageUrl: users.imageUrl,
+        locale: users.locale,
+        publicMetadata: users.publicMetadata,
+        unsafeMetadata: users.unsafeMetadata,
+        createdAt: users.createdAt,
+        lastSignInAt: users.lastSignInAt,
+        primaryEmail: emailAddresses.email,
+        primaryEmailVerifiedAt: emailAddresses.verifiedAt,
+      })
+      .from(users)
+      .leftJoin(emailAddresses, and(eq(emailAddresses.userId, users.id), eq(emailAddresses.isPrimary, true)))
+      .where(eq(users.id, ctx.user.id))
+      .limit(1);
+    return user!;
+  }),
+
+  updateProfile: authedProcedure
+    .input(
+      z.object({
+        firstName: personNameSchema.nullable().optional(),
+        lastName: personNameSchema.nullable().optional(),
+        username: usernameSchema.nullable().optional(),
+        imageUrl: imageUrlSchema.nullable().optional(),
+        locale: z.enum(["en-US", "pl-PL"]).nullable().optional(),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      const changes = Object.fromEntries(
+        Object.entries(input)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => [k, v === "" ? null : v]),
+      );
+      const [updated] = await ctx.db
+        .update(users)
+        .set({ ...changes, updatedAt: ctx.now() })
+        .where(eq(users.id, ctx.user.id))
+        .returning({
+          id: users.id,
+          firstName: users.firstName,
+          lastName: users.lastName,
+          username: users.username,
+          imageUrl: users.imageUrl,
+          locale: users.locale,
+        });
+      await recordAuditEvent(ctx, {
+        action: "user.updated",
+        outcome: "success",
+        actorUserId: ctx.user.id,
+        actorSessionId: ctx.session.id,
+        targetType: "user",
+        targetId: ctx.user.id,
+        details: { fields: Object.keys(changes) },
+      });
+      return updated!;
+    }),
+} satisfies TRPCRouterRecord;

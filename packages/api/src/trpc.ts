@@ -1,0 +1,154 @@
+/**
+ * tRPC set-up: the procedure builders and the middleware chain `authed → orgMember → hasPermission`.
+ *
+ * You rarely need to edit this file. To add a procedure, open a router in `./router/` and write e.g.
+ *   report: orgProcedure.use(hasPermission("org:reports:read")).input(schema).query(...)
+ *
+ * Everything fails closed: UNAUTHORIZED means no valid session; FORBIDDEN means a valid session without the right.
+ */
+import { initTRPC, TRPCError } from "@trpc/server";
+import { isDatabaseUnavailable, isUniqueViolation } from "@latchkey/db";
+import { authorize, hasAnyRole, type Permission, type RoleKey } from "@latchkey/auth";
+import type { Context } from "./context.ts";
+import type { ErrorReason } from "./error-codes.ts";
+import { ApiError, describeFieldErrors, getFieldErrors } from "./errors.ts";
+import { recordAuditEvent } from "./audit.ts";
+
+// 1. Initialisation and the error shape -------------------------------------------------------------------------
+
+const defaultReasons: Partial<Record<TRPCError["code"], ErrorReason>> = {
+  UNAUTHORIZED: "SESSION_REQUIRED",
+  FORBIDDEN: "PERMISSION_DENIED",
+  BAD_REQUEST: "INVALID_INPUT",
+  NOT_FOUND: "NOT_FOUND",
+  CONFLICT: "ALREADY_EXISTS",
+  SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
+  INTERNAL_SERVER_ERROR: "INTERNAL",
+};
+
+const t = initTRPC.context<Context>().create({
+  /** Internal errors never carry SQL, parameters or stacks to the client; bad input names its fields. */
+  errorFormatter({ shape, error }) {
+    const internal = error.code === "INTERNAL_SERVER_ERROR";
+    const fieldErrors = error.code === "BAD_REQUEST" || error instanceof ApiError ? getFieldErrors(error) : null;
+    return {
+      message: internal ? "Something went wrong." : shape.message,
+      code: shape.code,
+      data: {
+        code: shape.data.code,
+        httpStatus: shape.data.httpStatus,
+        path: shape.data.path,
+        reason: error instanceof ApiError ? error.reason : (defaultReasons[error.code] ?? "INTERNAL"),
+        fieldErrors,
+      },
+    };
+  },
+});
+
+export const createTRPCRouter = t.router;
+export const createCallerFactory = t.createCallerFactory;
+export const mergeRouters = t.mergeRouters;
+
+// 2. Middleware ---------------------------------------------------------------------------------------------------
+
+/** Turns driver errors into API errors: duplicates → CONFLICT, database down → SERVICE_UNAVAILABLE, schema failures → a message naming the fields. */
+const mapErrors = t.middleware(async function mapErrors({ next }) {
+  const result = await next();
+  if (result.ok) return result;
+  const { error } = result;
+  if (error.code === "BAD_REQUEST" && !(error instanceof ApiError)) {
+    const fields = getFieldErrors(error);
+    if (fields) {
+      throw new ApiError({ code: "BAD_REQUEST", reason: "INVALID_INPUT", message: describeFieldErrors(fields), cause: error.cause });
+    }
+  }
+  if (error.code === "INTERNAL_SERVER_ERROR") {
+    if (isUniqueViolation(error.cause)) {
+      throw new ApiError({ code: "CONFLICT", reason: "ALREADY_EXISTS", message: "That already exists." });
+    }
+    if (isDatabaseUnavailable(error.cause)) {
+      throw new ApiError({ code: "SERVICE_UNAVAILABLE", reason: "SERVICE_UNAVAILABLE", message: "The service is temporarily unavailable." });
+    }
+  }
+  return result;
+});
+
+/** Requires a valid session; puts `auth`, `user` and `session` on the context. */
+const authed = t.middleware(async function authed({ ctx, next }) {
+  const auth = await ctx.getAuth();
+  if (!auth) {
+    throw new ApiError({ code: "UNAUTHORIZED", reason: "SESSION_REQUIRED", message: "Sign in to continue." });
+  }
+  return next({ ctx: { auth, user: auth.user, session: auth.session } });
+});
+
+async function deny(ctx: Context, reason: ErrorReason, message: string, details: Record<string, unknown>): Promise<never> {
+  const auth = await ctx.getAuth();
+  await recordAuditEvent(ctx, {
+    action: "authorization.denied",
+    outcome: "denied",
+    actorUserId: auth?.user.id ?? null,
+    actorSessionId: auth?.session.id ?? null,
+    organizationId: auth?.organization?.id ?? null,
+    details: { reason, ...details },
+  }).catch(() => undefined);
+  throw new ApiError({ code: "FORBIDDEN", reason, message });
+}
+
+/** Requires membership of the organization in scope (named by the URL, else the session's active one). */
+const orgMember = t.middleware(async function orgMember({ ctx, next }) {
+  const auth = await ctx.getAuth();
+  if (!auth) throw new ApiError({ code: "UNAUTHORIZED", reason: "SESSION_REQUIRED", message: "Sign in to continue." });
+  if (!auth.organization || !auth.membership) {
+    return auth.explicitOrganization
+      ? deny(ctx, "NOT_A_MEMBER", "You are not a member of this organization.", { orgSlug: ctx.orgSlug })
+      : deny(ctx, "ORGANIZATION_REQUIRED", "Choose an organization first.", {});
+  }
+  const { organization, membership } = auth;
+  return next({
+    ctx: {
+      organization,
+      membership,
+      /** `has({ permission })` / `has({ role })` for checks inside a handler. */
+      has: (check: { permission?: Permission; role?: RoleKey }) =>
+        (check.permission === undefined || authorize(membership.permissions, check.permission)) &&
+        (check.role === undefined || hasAnyRole(membership.roles, check.role)) &&
+        (check.permission !== undefined || check.role !== undefined),
+    },
+  });
+});
+
+/** Requires every listed permission in the organization in scope. Safe on any procedure: it checks the session and membership itself. */
+export function hasPermission(...required: [Permission, ...Permission[]]) {
+  return t.middleware(async function hasPermission({ ctx, next }) {
+    const auth = await ctx.getAuth();
+    if (!auth) throw new ApiError({ code: "UNAUTHORIZED", reason: "SESSION_REQUIRED", message: "Sign in to continue." });
+    if (!auth.membership || !authorize(auth.membership.permissions, required)) {
+      return deny(ctx, "PERMISSION_DENIED", "You don't have permission to do that.", { required });
+    }
+    return next();
+  });
+}
+
+/** Requires one of the listed roles in the organization in scope. Prefer permissions; roles are for coarse gates. */
+export function hasRole(...required: [RoleKey, ...RoleKey[]]) {
+  return t.middleware(async function hasRole({ ctx, next }) {
+    const auth = await ctx.getAuth();
+    if (!auth) throw new ApiError({ code: "UNAUTHORIZED", reason: "SESSION_REQUIRED", message: "Sign in to continue." });
+    if (!auth.membership || !hasAnyRole(auth.membership.roles, required)) {
+      return deny(ctx, "ROLE_REQUIRED", "You don't have the role needed to do that.", { required });
+    }
+    return next();
+  });
+}
+
+// 3. Procedure builders: the only ones routers may use ------------------------------------------------------------
+
+/** Anyone may call it. */
+export const publicProcedure = t.procedure.use(mapErrors);
+/** Needs a valid session. */
+export const authedProcedure = publicProcedure.use(authed);
+/** Needs a valid session and membership of the organization in scope; add `.use(hasPermission(…))`. */
+export const orgProcedure = authedProcedure.use(orgMember);
+
+export { TRPCError };
