@@ -1,0 +1,34 @@
+import { Link } from "@remix-run/react";
+import { useT } from "~/i18n/react";
+import type { HeaderSession } from "~/lib/header-session";
+import { OrganizationSwitcher } from "./organization-switcher";
+import { UserButton } from "./user-button";
+
+/** The header's navigation: sign-in links when signed out; the organization switcher and user button when signed in. */
+export function HeaderNav({ session }: { session: HeaderSession | null }) {
+  const t = useT();
+  if (session) {
+    return (
+      <nav aria-label={t("nav.main")} className="flex items-center gap-3">
+        <OrganizationSwitcher session={session} />
+        <UserButton user={session.user} />
+      </nav>
+    );
+  }
+  return (
+    <nav aria-label={t("nav.main")}>
+      <ul className="flex items-center gap-4 text-sm">
+        <li>
+          <Link to="/sign-in" className="text-fg underline-offset-4 hover:underline">
+            {t("nav.signIn")}
+          </Link>
+        </li>
+        <li>
+          <Link to="/sign-up" className="rounded-lk bg-primary px-3 py-1.5 text-primary-fg hover:bg-primary-hover">
+            {t("nav.signUp")}
+          </Link>
+        </li>
+      </ul>
+    </nav>
+  );
+}

@@ -1,0 +1,171 @@
+/**
+ * Auth for loaders and actions: `getAuth(args)`, `requireAuth(args, { permission, role })` and `getCaller(args)`.
+ * One tRPC context per request, memoised on the load context (the guard in server.js and every loader of a request
+ * share it), so the caller is resolved with one query however many loaders and procedures ask.
+ */
+import { redirect } from "@remix-run/node";
+import { createCaller, createRequestContext, type AuthUser, type Context } from "@latchkey/api";
+import { authorize, hasAnyRole, type Permission, type RoleKey } from "@latchkey/auth";
+import { getDb } from "./db.server";
+import { getEnv } from "./env.server";
+
+export type AuthArgs = Request | { request: Request; context?: unknown };
+
+export interface HasCheck {
+  permission?: Permission;
+  role?: RoleKey;
+}
+
+interface AuthBase {
+  /** `has({ permission })` / `has({ role })` in the organization in scope; false when there is none. */
+  has: (check: HasCheck) => boolean;
+}
+
+export interface SignedInAuth extends AuthBase {
+  userId: string;
+  sessionId: string;
+  user: AuthUser;
+  /** The organization in scope: named by the URL (`/org/:slug`), else the session's active one. */
+  orgId: string | null;
+  orgSlug: string | null;
+  orgName: string | null;
+  /** The member's first role, for code written against Clerk's single `orgRole`. */
+  orgRole: string | null;
+  orgRoles: string[];
+  orgPermissions: string[];
+  /** True when the URL named an organization, whether or not the caller belongs to it. */
+  orgFromUrl: boolean;
+}
+
+export interface SignedOutAuth extends AuthBase {
+  userId: null;
+  sessionId: null;
+  user: null;
+  orgId: null;
+  orgSlug: null;
+  orgName: null;
+  orgRole: null;
+  orgRoles: [];
+  orgPermissions: [];
+  orgFromUrl: boolean;
+}
+
+export type Auth = SignedInAuth | SignedOutAuth;
+
+const contexts = new WeakMap<object, Promise<Context>>();
+
+function requestOf(args: AuthArgs): Request {
+  return args instanceof Request ? args : args.request;
+}
+
+/** The load context is shared by the guard and all loaders of one request; the Request object is not (single fetch copies it). */
+function memoKey(args: AuthArgs): object {
+  if (args instanceof Request) return args;
+  return args.context && typeof args.context === "object" ? args.context : args.request;
+}
+
+function clientIpOf(args: AuthArgs): string | null {
+  if (args instanceof Request) return null;
+  const ip = (args.context as { clientIp?: unknown } | undefined)?.clientIp;
+  return typeof ip === "string" ? ip : null;
+}
+
+/** The tRPC context of this request (created once). */
+export function getRequestContext(args: AuthArgs): Promise<Context> {
+  const key = memoKey(args);
+  let ctx = contexts.get(key);
+  if (!ctx) {
+    ctx = getDb().then((handle) =>
+      createRequestContext({
+        db: handle.db,
+        request: requestOf(args),
+        appUrl: getEnv().APP_URL,
+        ip: clientIpOf(args),
+      }),
+    );
+    contexts.set(key, ctx);
+  }
+  return ctx;
+}
+
+/** A server-side tRPC caller acting as this request's user: `(await getCaller(args)).project.list()`. */
+export async function getCaller(args: AuthArgs) {
+  return createCaller(await getRequestContext(args));
+}
+
+/** Set-Cookie and other headers procedures added for this response; pass them on redirects and data responses. */
+export async function getAuthHeaders(args: AuthArgs): Promise<Headers> {
+  return (await getRequestContext(args)).resHeaders;
+}
+
+const signedOut = (orgFromUrl: boolean): SignedOutAuth => ({
+  userId: null,
+  sessionId: null,
+  user: null,
+  orgId: null,
+  orgSlug: null,
+  orgName: null,
+  orgRole: null,
+  orgRoles: [],
+  orgPermissions: [],
+  orgFromUrl,
+  has: () => false,
+});
+
+export async function getAuth(args: AuthArgs): Promise<Auth> {
+  const ctx = await getRequestContext(args);
+  const resolved = await ctx.getAuth();
+  if (!resolved) return signedOut(ctx.orgSlug !== null);
+  const roles = resolved.membership?.roles ?? [];
+  const permissions = resolved.membership?.permissions ?? [];
+  return {
+    userId: resolved.user.id,
+    sessionId: resolved.session.id,
+    user: resolved.user,
+    orgId: resolved.organization?.id ?? null,
+    orgSlug: resolved.organization?.slug ?? null,
+    orgName: resolved.organization?.name ?? null,
+    orgRole: roles[0] ?? null,
+    orgRoles: roles,
+    orgPermissions: permissions,
+    orgFromUrl: resolved.explicitOrganization,
+    has: (check) =>
+      resolved.membership !== null &&
+      (check.permission !== undefined || check.role !== undefined) &&
+      (check.permission === undefined || authorize(permissions, check.permission)) &&
+      (check.role === undefined || hasAnyRole(roles, check.role)),
+  };
+}
+
+export interface RequireAuthOptions extends HasCheck {
+  /** Require an organization in scope (implied by `permission` and `role`). */
+  organization?: boolean;
+}
+
+/** Where to send someone who must sign in, coming back here afterwards. */
+export function signInUrl(request: Request): string {
+  const url = new URL(request.url);
+  const path = url.pathname.replace(/\.data$/, "").replace(/^\/_root$/, "/");
+  const back = `${path}${url.search}`;
+  return back === "/" ? "/sign-in" : `/sign-in?redirect_url=${encodeURIComponent(back)}`;
+}
+
+/**
+ * Like `getAuth`, but throws: a redirect to /sign-in without a session; 403 when the organization, permission or role
+ * is missing (the route's error boundary shows it).
+ */
+export async function requireAuth(args: AuthArgs, options: RequireAuthOptions = {}): Promise<SignedInAuth> {
+  const auth = await getAuth(args);
+  if (!auth.userId) {
+    throw redirect(signInUrl(requestOf(args)), { headers: await getAuthHeaders(args) });
+  }
+  const needsOrg = options.organization || options.permission !== undefined || options.role !== undefined;
+  if (needsOrg && !auth.orgId) throw forbidden();
+  if (options.permission !== undefined && !auth.has({ permission: options.permission })) throw forbidden();
+  if (options.role !== undefined && !auth.has({ role: options.role })) throw forbidden();
+  return auth;
+}
+
+function forbidden(): Response {
+  return new Response("Forbidden", { status: 403, headers: { "Cache-Control": "no-store" } });
+}

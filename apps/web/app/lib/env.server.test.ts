@@ -1,0 +1,82 @@
+import { describe, expect, test } from "vitest";
+import { parseEnv } from "./env.server";
+
+function problems(source: Record<string, string | undefined>): string[] {
+  const result = parseEnv(source);
+  return result.ok ? [] : result.problems;
+}
+
+describe("environment validation", () => {
+  test("an empty environment is a valid dev configuration with defaults", () => {
+    const result = parseEnv({});
+    expect(result).toEqual({
+      ok: true,
+      env: {
+        NODE_ENV: "development",
+        PORT: 3000,
+        HOST: undefined,
+        APP_URL: "http://localhost:3000",
+        DATABASE_URL: undefined,
+        LATCHKEY_DATA_DIR: undefined,
+      },
+    });
+  });
+
+  test("APP_URL defaults to localhost on the chosen port outside production", () => {
+    const result = parseEnv({ PORT: "4000" });
+    expect(result.ok && result.env.APP_URL).toBe("http://localhost:4000");
+  });
+
+  test("production without APP_URL is refused, naming APP_URL", () => {
+    const found = problems({ NODE_ENV: "production" });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/^APP_URL /);
+    expect(found[0]).toContain("required in production");
+  });
+
+  test("an empty APP_URL counts as missing", () => {
+    expect(problems({ NODE_ENV: "production", APP_URL: "  " })[0]).toMatch(/^APP_URL /);
+  });
+
+  test("production with an https APP_URL is accepted and loses its trailing slash", () => {
+    const result = parseEnv({ NODE_ENV: "production", APP_URL: "https://auth.example.com/" });
+    expect(result.ok && result.env.APP_URL).toBe("https://auth.example.com");
+  });
+
+  test("a PORT that is not a number is refused, naming PORT", () => {
+    const found = problems({ PORT: "abc" });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/^PORT must be a whole number between 1 and 65535/);
+  });
+
+  test("a PORT out of range is refused, naming PORT", () => {
+    for (const port of ["0", "65536", "-1", "3000.5"]) {
+      expect(problems({ PORT: port })[0], port).toMatch(/^PORT /);
+    }
+  });
+
+  test("a malformed APP_URL or DATABASE_URL is refused, naming it", () => {
+    expect(problems({ APP_URL: "localhost:3000" })[0]).toMatch(/^APP_URL must be an absolute http/);
+    expect(problems({ DATABASE_URL: "mysql://db/app" })[0]).toMatch(/^DATABASE_URL must be a postgres/);
+  });
+
+  test("postgres:// and postgresql:// URLs are both accepted", () => {
+    expect(parseEnv({ DATABASE_URL: "postgres://u:p@127.0.0.1:5432/app" }).ok).toBe(true);
+    expect(parseEnv({ DATABASE_URL: "postgresql://127.0.0.1/app" }).ok).toBe(true);
+  });
+
+  test("every bad variable is reported at once, one line each", () => {
+    const found = problems({ NODE_ENV: "production", PORT: "x", DATABASE_URL: "nope" });
+    expect(found.map((line) => line.split(" ")[0]).sort()).toEqual(["APP_URL", "DATABASE_URL", "PORT"]);
+  });
+
+  test("an unknown NODE_ENV is refused, naming NODE_ENV", () => {
+    expect(problems({ NODE_ENV: "staging" })[0]).toMatch(/^NODE_ENV /);
+  });
+
+  test("problem lines never echo a database password", () => {
+    const found = problems({ DATABASE_URL: "mysql://user:secret@db/app" });
+    expect(found[0]).toMatch(/^DATABASE_URL /);
+    expect(found.join("\n")).not.toContain("secret");
+  });
+});

@@ -1,0 +1,118 @@
+/**
+ * The app's configuration, read from environment variables and validated once. server.js calls `parseEnv` before it
+ * listens (through the server build's entry module) and exits with one line per bad variable; app code calls
+ * `getEnv()`.
+ */
+import { z } from "zod";
+
+type RawEnv = Record<string, string | undefined>;
+
+// Never echoed in error messages: a malformed connection string may still hold a password.
+const SECRET_VARIABLES = new Set(["DATABASE_URL"]);
+
+const port = z
+  .string()
+  .trim()
+  .regex(/^\d+$/, "must be a whole number between 1 and 65535")
+  .transform(Number)
+  .refine((n) => n >= 1 && n <= 65535, "must be a whole number between 1 and 65535");
+
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((value) => /^https?:$/.test(safeUrl(value)?.protocol ?? ""), "must be an absolute http:// or https:// URL");
+
+const postgresUrl = z
+  .string()
+  .trim()
+  .refine(
+    (value) => /^postgres(ql)?:$/.test(safeUrl(value)?.protocol ?? ""),
+    "must be a postgres:// or postgresql:// URL",
+  );
+
+const schema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"], {
+    error: "must be one of development, production, test",
+  }),
+  PORT: port,
+  HOST: z.string().trim().min(1).optional(),
+  APP_URL: httpUrl.optional(),
+  DATABASE_URL: postgresUrl.optional(),
+  LATCHKEY_DATA_DIR: z.string().trim().min(1).optional(),
+});
+
+export interface Env {
+  NODE_ENV: "development" | "production" | "test";
+  PORT: number;
+  /** The interface to bind to; all interfaces when absent. */
+  HOST: string | undefined;
+  /** The public origin of the app, without a trailing slash. */
+  APP_URL: string;
+  /** Postgres when set, embedded PGlite otherwise. */
+  DATABASE_URL: string | undefined;
+  /** Where PGlite keeps its data; `<repo>/.data/pglite` when absent. */
+  LATCHKEY_DATA_DIR: string | undefined;
+}
+
+export type ParseEnvResult = { ok: true; env: Env } | { ok: false; problems: string[] };
+
+function safeUrl(value: string): URL | null {
+  try {
+    return new URL(value);
+  } catch {
+    return null;
+  }
+}
+
+/** Empty strings count as unset, as in most deployment tools. */
+function withoutEmpty(source: RawEnv): RawEnv {
+  return Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value.trim() !== ""));
+}
+
+/** Validates `source` (normally `process.env`); each problem is one line that names the variable. */
+export function parseEnv(source: RawEnv): ParseEnvResult {
+  const raw = withoutEmpty(source);
+  const parsed = schema.safeParse({ NODE_ENV: "development", PORT: "3000", ...pick(raw) });
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0] ?? "environment");
+      const got = SECRET_VARIABLES.has(name) ? "" : ` (got ${JSON.stringify(raw[name] ?? "")})`;
+      problems.push(`${name} ${issue.message}${got}`);
+    }
+  }
+  const production = (raw.NODE_ENV ?? "development") === "production";
+  if (production && raw.APP_URL === undefined) {
+    problems.push("APP_URL is required in production (the public URL of the app, e.g. https://auth.example.com)");
+  }
+  if (!parsed.success || problems.length > 0) return { ok: false, problems };
+  const data = parsed.data;
+  const appUrl = data.APP_URL ?? `http://localhost:${data.PORT}`;
+  return {
+    ok: true,
+    env: {
+      NODE_ENV: data.NODE_ENV,
+      PORT: data.PORT,
+      HOST: data.HOST,
+      APP_URL: appUrl.replace(/\/+$/, ""),
+      DATABASE_URL: data.DATABASE_URL,
+      LATCHKEY_DATA_DIR: data.LATCHKEY_DATA_DIR,
+    },
+  };
+}
+
+function pick(raw: RawEnv): RawEnv {
+  const keys = Object.keys(schema.shape) as (keyof typeof schema.shape)[];
+  return Object.fromEntries(keys.filter((key) => raw[key] !== undefined).map((key) => [key, raw[key]]));
+}
+
+let cached: Env | undefined;
+
+/** The validated configuration. Throws, naming every bad variable, when the environment is invalid. */
+export function getEnv(): Env {
+  if (cached) return cached;
+  const result = parseEnv(process.env);
+  if (!result.ok) throw new Error(`Invalid configuration:\n${result.problems.join("\n")}`);
+  cached = result.env;
+  return cached;
+}

@@ -1,0 +1,72 @@
+/** Turns an API error into what a form shows: a message per field and one for the form, as dictionary keys where we have them. */
+import { ApiError, getFieldErrors } from "@latchkey/api";
+import type { MessageKey } from "~/i18n/dictionary";
+import type { FormErrors, FormMessage } from "./form-message";
+
+export type { FormErrors, FormMessage };
+
+const reasonKeys: Partial<Record<string, MessageKey>> = {
+  INVALID_CREDENTIALS: "signIn.invalid",
+  PASSWORD_TOO_SHORT: "errors.passwordTooShort",
+  PASSWORD_TOO_LONG: "errors.passwordTooLong",
+  PASSWORD_TOO_COMMON: "errors.passwordTooCommon",
+  EMAIL_TAKEN: "errors.emailTaken",
+  ALREADY_EXISTS: "errors.slugTaken",
+  PERMISSION_DENIED: "error.forbidden",
+  NOT_A_MEMBER: "error.forbidden",
+  SESSION_REQUIRED: "errors.sessionRequired",
+  NOT_FOUND: "error.notFound",
+  SERVICE_UNAVAILABLE: "errors.unavailable",
+};
+
+const fieldKeys: Partial<Record<string, MessageKey>> = {
+  email: "errors.emailInvalid",
+  password: "errors.passwordRequired",
+  name: "errors.nameInvalid",
+  slug: "errors.slugInvalid",
+  firstName: "errors.nameInvalid",
+  lastName: "errors.nameInvalid",
+};
+
+export function toFormErrors(error: unknown): FormErrors {
+  const reason = error instanceof ApiError ? error.reason : null;
+  const reasonKey = reason ? reasonKeys[reason] : undefined;
+  const fields = getFieldErrors(error);
+  if (fields) {
+    const fieldErrors: Record<string, FormMessage> = {};
+    for (const [field, messages] of Object.entries(fields)) {
+      const key = reasonKey ?? fieldKeys[field];
+      fieldErrors[field] = key ? { key } : { text: messages[0] ?? "" };
+    }
+    return { fieldErrors, formError: null };
+  }
+  return { fieldErrors: {}, formError: { key: reasonKey ?? "common.error" } };
+}
+
+/** The HTTP status a form response should carry for this error. */
+export function statusOf(error: unknown): number {
+  const code = (error as { code?: string } | null)?.code;
+  switch (code) {
+    case "BAD_REQUEST":
+      return 400;
+    case "UNAUTHORIZED":
+      return 401;
+    case "FORBIDDEN":
+      return 403;
+    case "NOT_FOUND":
+      return 404;
+    case "CONFLICT":
+      return 409;
+    case "TOO_MANY_REQUESTS":
+      return 429;
+    case "SERVICE_UNAVAILABLE":
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+/** Errors that are not about the input (bugs, outages) are rethrown so the error boundary handles them. */
+export function isFormError(error: unknown): boolean {
+  return error instanceof ApiError || (error instanceof Error && "code" in error && statusOf(error) < 500);
+}

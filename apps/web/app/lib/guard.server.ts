@@ -1,0 +1,89 @@
+/**
+ * The request-level guard server.js runs before Remix: an Origin check on every state-changing request, then the
+ * rules of `route-rules.ts`. Document requests are redirected to /sign-in; Remix data requests get the redirect in
+ * single-fetch form so client-side navigation lands on /sign-in too.
+ */
+import { checkRequestOrigin } from "@latchkey/auth";
+import { UNSAFE_SingleFetchRedirectSymbol } from "@remix-run/server-runtime";
+import { encode } from "turbo-stream";
+import { getAuth, getAuthHeaders, signInUrl } from "./auth.server";
+import { getEnv } from "./env.server";
+import { resolveLocale } from "~/i18n/resolve-locale";
+import { t } from "~/i18n/locales";
+import { createRouteMatcher, compileRoutePattern, pagePathOf, protectedRoutes, publicRoutes } from "./route-rules";
+
+const isPublic = createRouteMatcher(publicRoutes);
+const rules = protectedRoutes.map((rule) => ({ ...rule, regex: compileRoutePattern(rule.pattern) }));
+
+function isDataRequest(url: URL): boolean {
+  return url.pathname.endsWith(".data");
+}
+
+/** A redirect a Remix single-fetch client follows (a plain 302 would be fetched as HTML and fail to decode). */
+async function dataRedirect(location: string, headers: Headers): Promise<Response> {
+  const payload = { [UNSAFE_SingleFetchRedirectSymbol]: { redirect: location, status: 302, revalidate: true, reload: true, replace: false } };
+  const stream = encode(payload, {
+    plugins: [
+      (value: unknown) =>
+        value && typeof value === "object" && UNSAFE_SingleFetchRedirectSymbol in value
+          ? ["SingleFetchRedirect", (value as Record<symbol, unknown>)[UNSAFE_SingleFetchRedirectSymbol]]
+          : undefined,
+    ],
+  });
+  const out = new Headers(headers);
+  out.set("Content-Type", "text/x-script");
+  out.set("X-Remix-Response", "yes");
+  out.set("Cache-Control", "no-store");
+  return new Response(stream, { status: 202, headers: out });
+}
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** A small localized 403 page; data and form requests get plain text. Nothing about the organization is revealed. */
+function forbidden(request: Request, headers: Headers, userLocale: string | null): Response {
+  const out = new Headers(headers);
+  out.set("Cache-Control", "no-store");
+  const url = new URL(request.url);
+  if (isDataRequest(url) || request.method !== "GET") {
+    out.set("Content-Type", "text/plain; charset=utf-8");
+    return new Response("Forbidden", { status: 403, headers: out });
+  }
+  const locale = resolveLocale(request, userLocale);
+  out.set("Content-Type", "text/html; charset=utf-8");
+  const body = `<!doctype html><html lang="${locale}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(t(locale, "error.forbidden"))}</title></head><body style="font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem"><main><h1>${escapeHtml(t(locale, "error.forbidden"))}</h1><p><a href="/">${escapeHtml(t(locale, "nav.home"))}</a></p></main></body></html>`;
+  return new Response(body, { status: 403, headers: out });
+}
+
+export async function guardRequest(request: Request, context: object): Promise<Response | null> {
+  const url = new URL(request.url);
+  const origin = checkRequestOrigin(request, { appUrl: getEnv().APP_URL });
+  if (!origin.ok) {
+    return new Response("Cross-origin request refused.", {
+      status: 403,
+      headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" },
+    });
+  }
+  const path = pagePathOf(url);
+  if (isPublic(path)) return null;
+
+  const args = { request, context };
+  const auth = await getAuth(args);
+  const headers = await getAuthHeaders(args);
+  if (!auth.userId) {
+    const location = signInUrl(request);
+    if (isDataRequest(url)) return dataRedirect(location, headers);
+    if (request.method !== "GET" && request.method !== "HEAD") return new Response("Unauthorized", { status: 401, headers });
+    const out = new Headers(headers);
+    out.set("Location", location);
+    out.set("Cache-Control", "no-store");
+    return new Response(null, { status: 302, headers: out });
+  }
+  const rule = rules.find((r) => r.regex.test(path));
+  if (!rule) return null;
+  const needsOrg = rule.organization || rule.permission !== undefined || rule.role !== undefined;
+  const deny = () => forbidden(request, headers, auth.user.locale);
+  if (needsOrg && !auth.orgId) return deny();
+  if (rule.permission !== undefined && !auth.has({ permission: rule.permission })) return deny();
+  if (rule.role !== undefined && !auth.has({ role: rule.role })) return deny();
+  return null;
+}

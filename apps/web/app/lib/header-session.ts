@@ -1,0 +1,7 @@
+/** What the header needs about the signed-in user: sent to the browser, so nothing secret. */
+export interface HeaderSession {
+  user: { id: string; name: string | null; email: string | null; imageUrl: string | null; initials: string };
+  /** The organization in scope for this page, or null in the personal context. */
+  organization: { id: string; slug: string; name: string } | null;
+  organizations: { id: string; slug: string; name: string }[];
+}

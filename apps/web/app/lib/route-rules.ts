@@ -1,0 +1,66 @@
+/**
+ * Which pages need what — the one place to read it, like Clerk's middleware. Patterns use Clerk's syntax:
+ * `(.*)` matches any rest, `:name` one path segment. Everything not public needs a session; rules can ask more.
+ * Loaders still call `requireAuth` for what they rely on; this guard makes a forgotten check fail closed.
+ */
+import type { Permission, RoleKey } from "@latchkey/auth";
+
+export const publicRoutes = [
+  "/",
+  "/sign-in(.*)",
+  "/sign-up(.*)",
+  "/sign-out",
+  "/api/webhooks(.*)",
+  // tRPC decides per procedure (publicProcedure, authedProcedure, orgProcedure).
+  "/api/trpc(.*)",
+  "/health",
+  // Remix's route discovery (lazy route manifest); it reveals only which routes exist, which the client bundle does too.
+  "/__manifest",
+  "/locale",
+  "/.well-known(.*)",
+  "/favicon.svg",
+  "/favicon.ico",
+  "/robots.txt",
+] as const;
+
+export interface RouteRule {
+  pattern: string;
+  /** Require membership of the organization in scope (the `/org/:slug` in the URL). */
+  organization?: boolean;
+  permission?: Permission;
+  role?: RoleKey;
+}
+
+/** Checked in order; the first match applies on top of "needs a session". */
+export const protectedRoutes: readonly RouteRule[] = [
+  { pattern: "/org/:slug(.*)", organization: true },
+];
+
+/** Turns `/sign-in(.*)` and `/org/:slug(.*)` into an anchored regular expression. */
+export function compileRoutePattern(pattern: string): RegExp {
+  let source = "";
+  for (let i = 0; i < pattern.length; i++) {
+    if (pattern.startsWith("(.*)", i)) {
+      source += ".*";
+      i += 3;
+    } else if (pattern[i] === ":") {
+      const name = /^:[A-Za-z_][A-Za-z0-9_]*/.exec(pattern.slice(i))![0];
+      source += "[^/]+";
+      i += name.length - 1;
+    } else {
+      source += pattern[i]!.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+    }
+  }
+  return new RegExp(`^${source}$`);
+}
+
+export function createRouteMatcher(patterns: readonly string[]): (pathname: string) => boolean {
+  const compiled = patterns.map(compileRoutePattern);
+  return (pathname) => compiled.some((re) => re.test(pathname));
+}
+
+/** The page path a request is for: Remix data requests (`/org/acme.data`, `/_root.data`) count as their page. */
+export function pagePathOf(url: URL): string {
+  const path = url.pathname.replace(/\.data$/, "");
+  return path === "/_root" ? "/" : path;
+}

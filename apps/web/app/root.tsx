@@ -1,0 +1,147 @@
+import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import {
+  Link,
+  Links,
+  Meta,
+  Outlet,
+  Scripts,
+  ScrollRestoration,
+  isRouteErrorResponse,
+  useRouteError,
+  useRouteLoaderData,
+} from "@remix-run/react";
+import type { ReactNode } from "react";
+import { HeaderNav } from "~/components/header-nav";
+import { LocaleSwitcher } from "~/components/locale-switcher";
+import { metaT } from "~/i18n/meta";
+import { getDictionary } from "~/i18n/locales";
+import { I18nProvider, useT } from "~/i18n/react";
+import { readCookie, resolveLocale } from "~/i18n/resolve-locale";
+import { useNonce } from "~/lib/nonce";
+import { getAuth } from "~/lib/auth.server";
+import { getHeaderSession } from "~/lib/header-session.server";
+import appCss from "~/styles/app.css?url";
+
+export const links: LinksFunction = () => [
+  { rel: "stylesheet", href: appCss },
+  { rel: "icon", href: "/favicon.svg", type: "image/svg+xml" },
+];
+
+export const meta: MetaFunction = ({ matches }) => {
+  const t = metaT(matches);
+  return [{ title: t("app.name") }, { name: "description", content: t("meta.description") }];
+};
+
+type Theme = "light" | "dark";
+
+export async function loader(args: LoaderFunctionArgs) {
+  const { request } = args;
+  const auth = await getAuth(args);
+  const locale = resolveLocale(request, auth.user?.locale);
+  const themeCookie = readCookie(request, "lk_theme");
+  const theme: Theme | null = themeCookie === "light" || themeCookie === "dark" ? themeCookie : null;
+  return {
+    locale,
+    messages: getDictionary(locale),
+    theme,
+    session: auth.userId ? await getHeaderSession(args, auth) : null,
+  };
+}
+
+export function Layout({ children }: { children: ReactNode }) {
+  // Undefined when the root loader itself failed: the error boundary then renders in en-US.
+  const data = useRouteLoaderData<typeof loader>("root");
+  const nonce = useNonce();
+  const locale = data?.locale ?? "en-US";
+  return (
+    <html lang={locale} data-theme={data?.theme ?? undefined}>
+      <head>
+        <meta charSet="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <Meta />
+        <Links />
+      </head>
+      <body className="min-h-screen bg-bg text-fg antialiased">
+        {data ? (
+          <I18nProvider locale={data.locale} messages={data.messages}>
+            <Shell>{children}</Shell>
+          </I18nProvider>
+        ) : (
+          <Shell>{children}</Shell>
+        )}
+        <ScrollRestoration nonce={nonce} />
+        <Scripts nonce={nonce} />
+      </body>
+    </html>
+  );
+}
+
+function Shell({ children }: { children: ReactNode }) {
+  const t = useT();
+  const session = useRouteLoaderData<typeof loader>("root")?.session ?? null;
+  return (
+    <div className="flex min-h-screen flex-col">
+      <a
+        href="#main"
+        className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:rounded-lk focus:bg-bg focus:px-3 focus:py-2"
+      >
+        {t("nav.skipToContent")}
+      </a>
+      <header className="border-b border-border">
+        <div className="mx-auto flex max-w-5xl flex-wrap items-center justify-between gap-4 px-4 py-3">
+          <Link to="/" className="text-lg font-semibold text-fg">
+            {t("app.name")}
+          </Link>
+          {/* Header slot: the auth work renders the user button and organization switcher inside HeaderNav. */}
+          <HeaderNav session={session} />
+        </div>
+      </header>
+      <main id="main" tabIndex={-1} className="mx-auto w-full max-w-5xl flex-1 px-4 py-10 focus:outline-none">
+        {children}
+      </main>
+      <footer className="border-t border-border">
+        <div className="mx-auto flex max-w-5xl items-center justify-end px-4 py-3">
+          <LocaleSwitcher />
+        </div>
+      </footer>
+    </div>
+  );
+}
+
+export default function App() {
+  return <Outlet />;
+}
+
+export function ErrorBoundary() {
+  const error = useRouteError();
+  const t = useT();
+  let title = t("error.title");
+  let message = t("common.error");
+  if (isRouteErrorResponse(error)) {
+    if (error.status === 404) {
+      title = t("error.notFoundTitle");
+      message = t("error.notFound");
+    } else if (error.status === 403) {
+      title = t("error.forbiddenTitle");
+      message = t("error.forbidden");
+    } else {
+      title = t("error.status", { status: error.status });
+    }
+  }
+  return (
+    <section aria-labelledby="error-title" className="flex flex-col gap-4">
+      <h1 id="error-title" className="text-2xl font-semibold">
+        {title}
+      </h1>
+      <p className="text-muted">{message}</p>
+      {import.meta.env.DEV && error instanceof Error ? (
+        <pre className="overflow-auto rounded-lk bg-subtle p-4 text-xs">{error.stack}</pre>
+      ) : null}
+      <p>
+        <Link to="/" className="text-primary underline underline-offset-4">
+          {t("error.backHome")}
+        </Link>
+      </p>
+    </section>
+  );
+}

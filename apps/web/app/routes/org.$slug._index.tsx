@@ -1,0 +1,100 @@
+/** The organization's projects: everyone with `org:projects:read` sees them; `org:projects:manage` may create and delete. */
+import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { Button } from "~/components/button";
+import { FormError } from "~/components/form-error";
+import { useFormMessage } from "~/components/form-message";
+import { TextField } from "~/components/text-field";
+import { metaT } from "~/i18n/meta";
+import { useLocale, useT } from "~/i18n/react";
+import { getAuthHeaders, getCaller, requireAuth } from "~/lib/auth.server";
+import { isFormError, statusOf, toFormErrors } from "~/lib/form-errors.server";
+
+export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("org.projects.title") }];
+
+export async function loader(args: LoaderFunctionArgs) {
+  const auth = await requireAuth(args, { permission: "org:projects:read" });
+  const projects = await (await getCaller(args)).project.list();
+  return {
+    projects: projects.map((p) => ({ id: p.id, name: p.name, createdAt: p.createdAt.toISOString() })),
+    canManage: auth.has({ permission: "org:projects:manage" }),
+  };
+}
+
+export async function action(args: ActionFunctionArgs) {
+  await requireAuth(args, { organization: true });
+  const form = await args.request.formData();
+  const intent = String(form.get("intent") ?? "");
+  const caller = await getCaller(args);
+  try {
+    if (intent === "delete") {
+      await caller.project.delete({ projectId: String(form.get("projectId") ?? "") });
+    } else {
+      await caller.project.create({ name: String(form.get("name") ?? "") });
+    }
+  } catch (error) {
+    if (!isFormError(error)) throw error;
+    return data({ ...toFormErrors(error), intent }, { status: statusOf(error), headers: await getAuthHeaders(args) });
+  }
+  // Post/redirect/get, so a reload does not submit twice.
+  throw redirect(new URL(args.request.url).pathname, { headers: await getAuthHeaders(args) });
+}
+
+export default function Projects() {
+  const t = useT();
+  const locale = useLocale();
+  const message = useFormMessage();
+  const { projects, canManage } = useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>();
+  const navigation = useNavigation();
+  const creating = navigation.state === "submitting" && navigation.formData?.get("intent") === "create";
+  return (
+    <section aria-labelledby="projects-title" className="flex flex-col gap-6">
+      <h2 id="projects-title" className="text-xl font-semibold">
+        {t("org.projects.title")}
+      </h2>
+      {result?.intent === "delete" ? <FormError>{message(result.formError ?? result.fieldErrors.projectId)}</FormError> : null}
+      {projects.length === 0 ? (
+        <p className="text-muted">{t("org.projects.empty")}</p>
+      ) : (
+        <ul className="flex flex-col divide-y divide-border rounded-lk border border-border" aria-labelledby="projects-title">
+          {projects.map((project) => (
+            <li key={project.id} className="flex items-center justify-between gap-4 px-4 py-3">
+              <div className="flex flex-col">
+                <span className="font-medium">{project.name}</span>
+                <span className="text-sm text-muted">
+                  {new Date(project.createdAt).toLocaleDateString(locale, { dateStyle: "medium" })}
+                </span>
+              </div>
+              {canManage ? (
+                <Form method="post">
+                  <input type="hidden" name="intent" value="delete" />
+                  <input type="hidden" name="projectId" value={project.id} />
+                  <Button variant="secondary" aria-label={t("org.projects.deleteNamed", { name: project.name })}>
+                    {t("org.projects.delete")}
+                  </Button>
+                </Form>
+              ) : null}
+            </li>
+          ))}
+        </ul>
+      )}
+      {canManage ? (
+        <Form method="post" className="flex max-w-md flex-col gap-4" noValidate>
+          <input type="hidden" name="intent" value="create" />
+          {result?.intent === "create" ? <FormError>{message(result.formError)}</FormError> : null}
+          <TextField
+            label={t("form.projectName")}
+            name="name"
+            required
+            maxLength={100}
+            error={result?.intent === "create" ? message(result.fieldErrors.name) : null}
+          />
+          <Button pending={creating}>{t("org.projects.create")}</Button>
+        </Form>
+      ) : (
+        <p className="text-sm text-muted">{t("org.projects.noPermission")}</p>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,23 @@
+/** Layout of every organization page: the org comes from the URL, so two tabs on two orgs don't fight. */
+import type { LoaderFunctionArgs } from "@remix-run/node";
+import { Outlet, useLoaderData } from "@remix-run/react";
+import { requireAuth } from "~/lib/auth.server";
+
+export async function loader(args: LoaderFunctionArgs) {
+  const auth = await requireAuth(args, { organization: true });
+  return {
+    organization: { id: auth.orgId!, slug: auth.orgSlug!, name: auth.orgName! },
+    roles: auth.orgRoles,
+    permissions: auth.orgPermissions,
+  };
+}
+
+export default function OrganizationLayout() {
+  const { organization } = useLoaderData<typeof loader>();
+  return (
+    <div className="flex flex-col gap-6 py-6">
+      <h1 className="text-2xl font-semibold">{organization.name}</h1>
+      <Outlet />
+    </div>
+  );
+}

@@ -1,0 +1,65 @@
+import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { Form, useActionData, useNavigation } from "@remix-run/react";
+import { Button } from "~/components/button";
+import { FormError } from "~/components/form-error";
+import { useFormMessage } from "~/components/form-message";
+import { TextField } from "~/components/text-field";
+import { metaT } from "~/i18n/meta";
+import { useT } from "~/i18n/react";
+import { getAuthHeaders, getCaller, requireAuth } from "~/lib/auth.server";
+import { isFormError, statusOf, toFormErrors } from "~/lib/form-errors.server";
+
+export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("orgs.new.title") }];
+
+export async function loader(args: LoaderFunctionArgs) {
+  await requireAuth(args);
+  return null;
+}
+
+export async function action(args: ActionFunctionArgs) {
+  await requireAuth(args);
+  const form = await args.request.formData();
+  const values = { name: String(form.get("name") ?? ""), slug: String(form.get("slug") ?? "") };
+  let slug: string;
+  try {
+    slug = (await (await getCaller(args)).organization.create(values)).slug;
+  } catch (error) {
+    if (!isFormError(error)) throw error;
+    return data({ ...toFormErrors(error), values }, { status: statusOf(error), headers: await getAuthHeaders(args) });
+  }
+  throw redirect(`/org/${slug}`, { headers: await getAuthHeaders(args) });
+}
+
+export default function NewOrganization() {
+  const t = useT();
+  const message = useFormMessage();
+  const result = useActionData<typeof action>();
+  const pending = useNavigation().state === "submitting";
+  return (
+    <section aria-labelledby="new-org-title" className="mx-auto flex w-full max-w-md flex-col gap-6 py-10">
+      <h1 id="new-org-title" className="text-2xl font-semibold">
+        {t("orgs.new.title")}
+      </h1>
+      <Form method="post" className="flex flex-col gap-4" noValidate>
+        <FormError>{message(result?.formError)}</FormError>
+        <TextField
+          label={t("form.organizationName")}
+          name="name"
+          required
+          maxLength={64}
+          defaultValue={result?.values.name}
+          error={message(result?.fieldErrors.name)}
+        />
+        <TextField
+          label={t("form.slug")}
+          name="slug"
+          maxLength={48}
+          description={t("orgs.new.slugHint")}
+          defaultValue={result?.values.slug}
+          error={message(result?.fieldErrors.slug)}
+        />
+        <Button pending={pending}>{t("orgs.new.submit")}</Button>
+      </Form>
+    </section>
+  );
+}

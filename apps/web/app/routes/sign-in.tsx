@@ -1,0 +1,76 @@
+import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { getSafeRedirect } from "@latchkey/auth";
+import { Button } from "~/components/button";
+import { FormError } from "~/components/form-error";
+import { useFormMessage } from "~/components/form-message";
+import { TextField } from "~/components/text-field";
+import { metaT } from "~/i18n/meta";
+import { useT } from "~/i18n/react";
+import { getAuth, getAuthHeaders, getCaller } from "~/lib/auth.server";
+import { isFormError, statusOf, toFormErrors } from "~/lib/form-errors.server";
+
+export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("signIn.title") }];
+
+export async function loader(args: LoaderFunctionArgs) {
+  const redirectUrl = getSafeRedirect(new URL(args.request.url).searchParams.get("redirect_url"), "/");
+  const auth = await getAuth(args);
+  if (auth.userId) throw redirect(redirectUrl);
+  return { redirectUrl };
+}
+
+export async function action(args: ActionFunctionArgs) {
+  const form = await args.request.formData();
+  const redirectUrl = getSafeRedirect(String(form.get("redirect_url") ?? ""), "/");
+  const email = String(form.get("email") ?? "");
+  try {
+    await (await getCaller(args)).auth.signIn({ email, password: String(form.get("password") ?? "") });
+  } catch (error) {
+    if (!isFormError(error)) throw error;
+    return data({ ...toFormErrors(error), email }, { status: statusOf(error), headers: await getAuthHeaders(args) });
+  }
+  throw redirect(redirectUrl, { headers: await getAuthHeaders(args) });
+}
+
+export default function SignIn() {
+  const t = useT();
+  const message = useFormMessage();
+  const { redirectUrl } = useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>();
+  const pending = useNavigation().state === "submitting";
+  return (
+    <section aria-labelledby="sign-in-title" className="mx-auto flex w-full max-w-sm flex-col gap-6 py-10">
+      <h1 id="sign-in-title" className="text-2xl font-semibold">
+        {t("signIn.title")}
+      </h1>
+      <Form method="post" className="flex flex-col gap-4" noValidate>
+        <input type="hidden" name="redirect_url" value={redirectUrl} />
+        <FormError>{message(result?.formError)}</FormError>
+        <TextField
+          label={t("form.emailAddress")}
+          name="email"
+          type="email"
+          autoComplete="username"
+          required
+          defaultValue={result?.email}
+          error={message(result?.fieldErrors.email)}
+        />
+        <TextField
+          label={t("form.password")}
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          required
+          error={message(result?.fieldErrors.password)}
+        />
+        <Button pending={pending}>{t("signIn.submit")}</Button>
+      </Form>
+      <p className="text-sm text-muted">
+        {t("signIn.noAccount")}{" "}
+        <Link to={redirectUrl === "/" ? "/sign-up" : `/sign-up?redirect_url=${encodeURIComponent(redirectUrl)}`} className="text-primary underline">
+          {t("nav.signUp")}
+        </Link>
+      </p>
+    </section>
+  );
+}

@@ -1,0 +1,99 @@
+import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { getSafeRedirect, passwordLimits } from "@latchkey/auth";
+import { Button } from "~/components/button";
+import { FormError } from "~/components/form-error";
+import { useFormMessage } from "~/components/form-message";
+import { TextField } from "~/components/text-field";
+import { metaT } from "~/i18n/meta";
+import { useT } from "~/i18n/react";
+import { getAuth, getAuthHeaders, getCaller } from "~/lib/auth.server";
+import { isFormError, statusOf, toFormErrors } from "~/lib/form-errors.server";
+
+export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("signUp.title") }];
+
+export async function loader(args: LoaderFunctionArgs) {
+  const redirectUrl = getSafeRedirect(new URL(args.request.url).searchParams.get("redirect_url"), "/");
+  const auth = await getAuth(args);
+  if (auth.userId) throw redirect(redirectUrl);
+  return { redirectUrl, passwordMin: passwordLimits.min, passwordMax: passwordLimits.max };
+}
+
+export async function action(args: ActionFunctionArgs) {
+  const form = await args.request.formData();
+  const redirectUrl = getSafeRedirect(String(form.get("redirect_url") ?? ""), "/");
+  const values = {
+    firstName: String(form.get("firstName") ?? ""),
+    lastName: String(form.get("lastName") ?? ""),
+    email: String(form.get("email") ?? ""),
+  };
+  try {
+    await (await getCaller(args)).auth.signUp({ ...values, password: String(form.get("password") ?? "") });
+  } catch (error) {
+    if (!isFormError(error)) throw error;
+    return data({ ...toFormErrors(error), values }, { status: statusOf(error), headers: await getAuthHeaders(args) });
+  }
+  throw redirect(redirectUrl, { headers: await getAuthHeaders(args) });
+}
+
+export default function SignUp() {
+  const t = useT();
+  const message = useFormMessage();
+  const { redirectUrl, passwordMin, passwordMax } = useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>();
+  const pending = useNavigation().state === "submitting";
+  return (
+    <section aria-labelledby="sign-up-title" className="mx-auto flex w-full max-w-sm flex-col gap-6 py-10">
+      <h1 id="sign-up-title" className="text-2xl font-semibold">
+        {t("signUp.title")}
+      </h1>
+      <Form method="post" className="flex flex-col gap-4" noValidate>
+        <input type="hidden" name="redirect_url" value={redirectUrl} />
+        <FormError>{message(result?.formError)}</FormError>
+        <div className="grid grid-cols-2 gap-3">
+          <TextField
+            label={t("form.firstName")}
+            name="firstName"
+            autoComplete="given-name"
+            defaultValue={result?.values.firstName}
+            error={message(result?.fieldErrors.firstName)}
+          />
+          <TextField
+            label={t("form.lastName")}
+            name="lastName"
+            autoComplete="family-name"
+            defaultValue={result?.values.lastName}
+            error={message(result?.fieldErrors.lastName)}
+          />
+        </div>
+        <TextField
+          label={t("form.emailAddress")}
+          name="email"
+          type="email"
+          autoComplete="email"
+          required
+          defaultValue={result?.values.email}
+          error={message(result?.fieldErrors.email)}
+        />
+        <TextField
+          label={t("form.password")}
+          name="password"
+          type="password"
+          autoComplete="new-password"
+          required
+          minLength={passwordMin}
+          maxLength={passwordMax}
+          description={t("signUp.passwordHint", { min: passwordMin })}
+          error={message(result?.fieldErrors.password)}
+        />
+        <Button pending={pending}>{t("signUp.submit")}</Button>
+      </Form>
+      <p className="text-sm text-muted">
+        {t("signUp.haveAccount")}{" "}
+        <Link to={redirectUrl === "/" ? "/sign-in" : `/sign-in?redirect_url=${encodeURIComponent(redirectUrl)}`} className="text-primary underline">
+          {t("nav.signIn")}
+        </Link>
+      </p>
+    </section>
+  );
+}

@@ -1,0 +1,163 @@
+import type { Page } from "playwright-core";
+import { describe, expect, test } from "vitest";
+import { baseURL, useBrowser } from "./browser";
+import { measureJavaScript } from "./js-size";
+
+const browser = useBrowser();
+const PASSWORD = "correct horse battery staple";
+
+function uniqueEmail(label: string): string {
+  return `${label}-${Date.now()}-${Math.random().toString(36).slice(2, 7)}@example.test`;
+}
+
+async function signUp(page: Page, email: string, firstName = "Ada") {
+  await page.goto("/sign-up");
+  await page.getByLabel("First name").fill(firstName);
+  await page.getByLabel("Last name").fill("Lovelace");
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await Promise.all([page.waitForURL(`${baseURL}/`), page.getByRole("button", { name: "Create account" }).click()]);
+}
+
+async function createOrganization(page: Page, name: string): Promise<string> {
+  await page.goto("/orgs/new");
+  await page.getByLabel("Organization name").fill(name);
+  await Promise.all([page.waitForURL(/\/org\/[a-z0-9-]+$/), page.getByRole("button", { name: "Create organization" }).click()]);
+  return new URL(page.url()).pathname;
+}
+
+async function signOut(page: Page) {
+  await page.getByLabel("Account menu").click();
+  await Promise.all([page.waitForURL(/\/sign-in$/), page.getByRole("button", { name: "Sign out" }).click()]);
+}
+
+for (const javaScriptEnabled of [false, true]) {
+  describe(`with JavaScript ${javaScriptEnabled ? "enabled" : "disabled"}`, () => {
+    test("a visitor signs up, creates an organization and a project, signs out, and is sent to sign in from a protected page", async () => {
+      const page = await browser.newPage({ javaScriptEnabled });
+      await signUp(page, uniqueEmail("flow"));
+      await expect(page.getByRole("heading", { level: 1 }).textContent()).resolves.toBe("Welcome, Ada Lovelace");
+
+      const orgPath = await createOrganization(page, `Analytical Engines ${javaScriptEnabled ? "JS" : "HTML"}`);
+      await expect(page.getByRole("heading", { level: 2, name: "Projects" }).isVisible()).resolves.toBe(true);
+      await expect(page.getByText("No projects yet.").isVisible()).resolves.toBe(true);
+
+      await page.getByLabel("Project name").fill("Difference engine");
+      await page.getByRole("button", { name: "Create project" }).click();
+      await page.getByText("Difference engine").waitFor();
+      await expect(page.getByRole("button", { name: "Delete Difference engine" }).isVisible()).resolves.toBe(true);
+
+      // The switcher lists the new organization.
+      await page.getByLabel("Switch organization").click();
+      await expect(page.getByRole("button", { name: /Analytical Engines/ }).isVisible()).resolves.toBe(true);
+
+      await signOut(page);
+      await page.goto(orgPath);
+      expect(new URL(page.url()).pathname).toBe("/sign-in");
+      expect(new URL(page.url()).searchParams.get("redirect_url")).toBe(orgPath);
+    });
+  });
+}
+
+describe("forms", () => {
+  test("a wrong password gets one generic, announced message and keeps the address", async () => {
+    const email = uniqueEmail("wrong");
+    const setup = await browser.newPage();
+    await signUp(setup, email);
+
+    // The 401 answer is logged by Chromium as a failed resource load; that is the point of the test.
+    const page = await browser.newPage({ javaScriptEnabled: false, allowConsoleErrors: true });
+    await page.goto("/sign-in");
+    await page.getByLabel("Email address").fill(email);
+    await page.getByLabel("Password").fill("definitely not it");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByRole("alert").textContent()).resolves.toBe("Email address or password is incorrect.");
+    await expect(page.getByLabel("Email address").inputValue()).resolves.toBe(email);
+  });
+
+  test("a common password is refused on the password field, which is marked invalid", async () => {
+    const page = await browser.newPage({ allowConsoleErrors: true });
+    await page.goto("/sign-up");
+    await page.getByLabel("Email address").fill(uniqueEmail("common"));
+    await page.getByLabel("Password", { exact: true }).fill("password123");
+    await page.getByRole("button", { name: "Create account" }).click();
+    const password = page.getByLabel("Password", { exact: true });
+    await page.locator('input[name="password"][aria-invalid="true"]').waitFor();
+    await expect(password.getAttribute("aria-invalid")).resolves.toBe("true");
+    await expect(page.getByRole("alert").first().textContent()).resolves.toMatch(/too common/);
+  });
+
+  test("signing in returns to the page that asked for it, and never to another site", async () => {
+    const email = uniqueEmail("return");
+    const setup = await browser.newPage();
+    await signUp(setup, email);
+    const orgPath = await createOrganization(setup, "Return Trip");
+    await signOut(setup);
+
+    const page = await browser.newPage({ javaScriptEnabled: false });
+    await page.goto(orgPath);
+    await page.getByLabel("Email address").fill(email);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await Promise.all([page.waitForURL(`${baseURL}${orgPath}`), page.getByRole("button", { name: "Sign in" }).click()]);
+
+    await signOut(page);
+    await page.goto("/sign-in?redirect_url=//evil.example/steal");
+    await page.getByLabel("Email address").fill(email);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await Promise.all([page.waitForURL(`${baseURL}/`), page.getByRole("button", { name: "Sign in" }).click()]);
+  });
+});
+
+describe("sessions across tabs", () => {
+  test("signing out in one tab sends the other tab to sign in on its next client-side navigation", async () => {
+    const context = await browser.newContext();
+    const first = await context.newPage();
+    await signUp(first, uniqueEmail("tabs"));
+    const orgPath = await createOrganization(first, "Two Tabs");
+    await first.goto("/");
+    const second = await context.newPage();
+    await second.goto(orgPath);
+    await signOut(second);
+
+    // A client-side navigation: Remix fetches the loader data, which the guard answers with a redirect.
+    await Promise.all([first.waitForURL(/\/sign-in/), first.getByRole("link", { name: "Two Tabs" }).click()]);
+    expect(new URL(first.url()).searchParams.get("redirect_url")).toBe(orgPath);
+  });
+
+  test("another user's organization page answers 403 and reveals nothing", async () => {
+    const owner = await browser.newPage();
+    await signUp(owner, uniqueEmail("owner"));
+    const orgPath = await createOrganization(owner, "Private Org");
+
+    const stranger = await browser.newPage({ allowConsoleErrors: true });
+    await signUp(stranger, uniqueEmail("stranger"));
+    const response = await stranger.goto(orgPath);
+    expect(response?.status()).toBe(403);
+    const body = await stranger.content();
+    expect(body).not.toContain("Private Org");
+    expect(body).toContain("You don't have access to this page.");
+  });
+});
+
+describe("cross-site requests", () => {
+  test("a sign-in form posted from another site is refused", async () => {
+    const response = await fetch(`${baseURL}/sign-in`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: "https://evil.example" },
+      body: "email=a%40b.test&password=whatever1",
+      redirect: "manual",
+    });
+    expect(response.status).toBe(403);
+    expect(response.headers.get("set-cookie")).toBeNull();
+  });
+});
+
+describe("page weight", () => {
+  test("the sign-in page ships less than 100 KB of gzipped JavaScript", async () => {
+    const page = await browser.newPage();
+    const { scripts, gzipped } = await measureJavaScript(page, "/sign-in");
+    console.log(`sign-in page JavaScript: ${(gzipped / 1024).toFixed(1)} KB gzipped in ${scripts.length} files`);
+    expect(scripts.length).toBeGreaterThan(0);
+    expect(gzipped).toBeLessThan(100 * 1024);
+  });
+});

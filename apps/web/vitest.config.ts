@@ -1,0 +1,14 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+// Unit tests only; browser tests have their own config (vitest.e2e.config.ts) and runner (e2e/run.js).
+export default defineConfig({
+  resolve: {
+    alias: { "~": fileURLToPath(new URL("./app", import.meta.url)) },
+  },
+  test: {
+    include: ["app/**/*.test.{ts,tsx}", "server/**/*.test.js"],
+    exclude: ["e2e/**", "build/**", "node_modules/**"],
+    environment: "node",
+  },
+});
