@@ -151,7 +151,7 @@ async function measure(base: string, target: Target): Promise<Run> {
   if (others !== 0) throw new Error(`${others} unexpected requests reached the server during the ${target.name} run`);
   say(
     `  ${elapsed().padStart(5)} s  ${target.name.padEnd(13)} ${fmt(result.requests.mean, 1).padStart(9)} req/s  p99 ${result.latency.p99} ms  ` +
-      `${requests} requests, ${after.queries - before.queries} queries`,
+      `${requests} answered (autocannon saw ${result.requests.total}), ${after.queries - before.queries} queries`,
   );
   return { result, queries: after.queries - before.queries, requests };
 }
