@@ -12,6 +12,7 @@ import {
   users,
   type Database,
 } from "@latchkey/db";
+import { preparedStatement } from "./prepared.ts";
 import {
   getExtendedIdleExpiry,
   getSessionState,
@@ -77,16 +78,11 @@ export interface LookupOptions {
   policy: SessionPolicy;
 }
 
-export async function lookupAuth(db: Database, options: LookupOptions): Promise<AuthLookupOutcome> {
-  if (!options.token) return { status: "signed_out", reason: "no_token" };
-  const parsed = parseSessionToken(options.token);
-  if (!parsed) return { status: "signed_out", reason: "malformed" };
-
-  const orgCondition = options.orgSlug
-    ? eq(organizations.slug, options.orgSlug)
+function buildLookup(db: Database, orgFromSlug: boolean) {
+  const orgCondition = orgFromSlug
+    ? eq(organizations.slug, sql.placeholder("orgSlug"))
     : eq(organizations.id, sessions.activeOrganizationId);
-
-  const [row] = await db
+  return db
     .select({
       sessionId: sessions.id,
       secretHash: sessions.secretHash,
@@ -118,12 +114,32 @@ export async function lookupAuth(db: Database, options: LookupOptions): Promise<
     .innerJoin(users, eq(users.id, sessions.userId))
     .leftJoin(emailAddresses, and(eq(emailAddresses.userId, users.id), eq(emailAddresses.isPrimary, true)))
     .leftJoin(organizations, orgCondition)
-    .leftJoin(
-      memberships,
-      and(eq(memberships.organizationId, organizations.id), eq(memberships.userId, users.id)),
-    )
-    .where(eq(sessions.id, parsed.id))
-    .limit(1);
+    .leftJoin(memberships, and(eq(memberships.organizationId, organizations.id), eq(memberships.userId, users.id)))
+    .where(eq(sessions.id, sql.placeholder("sessionId")))
+    .limit(1)
+    .prepare(orgFromSlug ? "latchkey_auth_lookup_by_slug" : "latchkey_auth_lookup_active_org");
+}
+
+type LookupStatement = ReturnType<typeof buildLookup>;
+
+/**
+ * The lookup is built once per database and kept as a named prepared statement: the SQL is not rebuilt on every
+ * request, and Postgres parses and plans it once per connection and then answers it in a single round trip.
+ */
+const lookupBySlug = preparedStatement((db) => buildLookup(db, true));
+const lookupByActiveOrg = preparedStatement((db) => buildLookup(db, false));
+
+function getLookupStatement(db: Database, orgFromSlug: boolean): LookupStatement {
+  return orgFromSlug ? lookupBySlug(db) : lookupByActiveOrg(db);
+}
+
+export async function lookupAuth(db: Database, options: LookupOptions): Promise<AuthLookupOutcome> {
+  if (!options.token) return { status: "signed_out", reason: "no_token" };
+  const parsed = parseSessionToken(options.token);
+  if (!parsed) return { status: "signed_out", reason: "malformed" };
+
+  const statement = getLookupStatement(db, options.orgSlug !== null);
+  const [row] = await statement.execute({ sessionId: parsed.id, orgSlug: options.orgSlug ?? "" });
 
   if (!row) return { status: "signed_out", reason: "unknown" };
   if (!verifySessionSecret(row.secretHash, parsed.secret)) return { status: "signed_out", reason: "bad_secret" };

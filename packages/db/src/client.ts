@@ -68,13 +68,19 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
       onnotice: () => {},
       connection: { application_name: "latchkey" },
     });
-    const db = drizzle(client, { schema, logger }) as unknown as Database;
+    // drizzle sends unnamed queries unprepared, which postgres.js does in two round trips and Postgres re-plans each
+    // time. Every query drizzle builds has a fixed text with $n parameters, so preparing them all (postgres.js keeps
+    // them per connection, keyed by text) makes each one a single round trip with a cached plan.
+    const unsafe = client.unsafe.bind(client);
+    const prepared = ((query: string, params?: unknown[], opts?: { prepare?: boolean }) =>
+      unsafe(query, params as never, { ...opts, prepare: true })) as typeof client.unsafe;
+    const db = drizzle(Object.assign(client, { unsafe: prepared }), { schema, logger }) as unknown as Database;
     return {
       db,
       kind: "postgres",
       url,
       queryCount: () => logger.count,
-      query: async <T>(text: string) => (await client.unsafe(text)) as unknown as T[],
+      query: async <T>(text: string) => (await unsafe(text)) as unknown as T[],
       close: () => client.end({ timeout: 5 }),
     };
   }

@@ -4,24 +4,31 @@
  * `ctx.organization.id`: ids from another tenant must find nothing.
  */
 import type { TRPCRouterRecord } from "@trpc/server";
-import { and, desc, eq } from "drizzle-orm";
+import { and, desc, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import { projects } from "@latchkey/db";
 import { hasPermission, orgProcedure } from "../trpc.ts";
 import { ApiError } from "../errors.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { idSchema } from "../validation.ts";
+import { preparedStatement } from "../prepared.ts";
 
 const projectColumns = { id: projects.id, name: projects.name, createdAt: projects.createdAt, createdBy: projects.createdBy };
 
+// The list is read on every visit of an organization's page, so it is a prepared statement (see ../prepared.ts).
+const listProjects = preparedStatement((db) =>
+  db
+    .select(projectColumns)
+    .from(projects)
+    .where(eq(projects.organizationId, sql.placeholder("organizationId")))
+    .orderBy(desc(projects.createdAt), desc(projects.id))
+    .limit(200)
+    .prepare("latchkey_project_list"),
+);
+
 export const projectRouter = {
   list: orgProcedure.use(hasPermission("org:projects:read")).query(async ({ ctx }) => {
-    return ctx.db
-      .select(projectColumns)
-      .from(projects)
-      .where(eq(projects.organizationId, ctx.organization.id))
-      .orderBy(desc(projects.createdAt), desc(projects.id))
-      .limit(200);
+    return listProjects(ctx.db).execute({ organizationId: ctx.organization.id });
   }),
 
   create: orgProcedure
