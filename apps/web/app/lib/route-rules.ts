@@ -41,7 +41,7 @@ export function compileRoutePattern(pattern: string): RegExp {
   let source = "";
   for (let i = 0; i < pattern.length; i++) {
     if (pattern.startsWith("(.*)", i)) {
-      source += ".*";
+      source += i > 0 && pattern[i - 1] !== "/" ? "(?:/.*)?" : ".*";
       i += 3;
     } else if (pattern[i] === ":") {
       const name = /^:[A-Za-z_][A-Za-z0-9_]*/.exec(pattern.slice(i))![0];
