@@ -17,18 +17,22 @@ async function signUp(page: Page, email: string, firstName = "Ada") {
   await page.getByLabel("Email address").fill(email);
   await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
   await Promise.all([page.waitForURL(`${baseURL}/`), page.getByRole("button", { name: "Create account" }).click()]);
+  // With JavaScript, React renders the new page just after the URL changes.
+  await page.getByRole("heading", { level: 1, name: /^Welcome, / }).waitFor();
 }
 
 async function createOrganization(page: Page, name: string): Promise<string> {
   await page.goto("/orgs/new");
   await page.getByLabel("Organization name").fill(name);
   await Promise.all([page.waitForURL(/\/org\/[a-z0-9-]+$/), page.getByRole("button", { name: "Create organization" }).click()]);
+  await page.getByRole("heading", { level: 2, name: "Projects" }).waitFor();
   return new URL(page.url()).pathname;
 }
 
 async function signOut(page: Page) {
   await page.getByLabel("Account menu").click();
   await Promise.all([page.waitForURL(/\/sign-in$/), page.getByRole("button", { name: "Sign out" }).click()]);
+  await page.getByRole("heading", { level: 1, name: "Sign in" }).waitFor();
 }
 
 for (const javaScriptEnabled of [false, true]) {
@@ -99,6 +103,7 @@ describe("forms", () => {
     await page.getByLabel("Email address").fill(email);
     await page.getByLabel("Password").fill(PASSWORD);
     await Promise.all([page.waitForURL(`${baseURL}${orgPath}`), page.getByRole("button", { name: "Sign in" }).click()]);
+    await page.getByRole("heading", { level: 2, name: "Projects" }).waitFor();
 
     await signOut(page);
     await page.goto("/sign-in?redirect_url=//evil.example/steal");

@@ -1,16 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { DbHandle } from "@latchkey/db";
-import { createTestDb } from "@latchkey/db/testing";
+import { createTestDb, useTestDb } from "@latchkey/db/testing";
 import { handleTrpcRequest } from "./http.ts";
 import { APP_URL, createOrgWithMember, PASSWORD, uniqueEmail } from "../test/helpers.ts";
 
-let handle: DbHandle;
-beforeAll(async () => {
-  handle = await createTestDb();
-});
-afterAll(async () => {
-  await handle?.close();
-});
+const db = useTestDb();
 
 function post(path: string, body: unknown, headers: Record<string, string> = {}) {
   return new Request(`${APP_URL}/api/trpc/${path}`, {
@@ -23,8 +17,8 @@ function get(path: string, headers: Record<string, string> = {}) {
   return new Request(`${APP_URL}/api/trpc/${path}`, { headers });
 }
 const logs: string[] = [];
-const call = (request: Request, db = handle) =>
-  handleTrpcRequest(request, { db: db.db, appUrl: APP_URL, ip: "198.51.100.1", log: (l) => logs.push(l) });
+const call = (request: Request, handle: DbHandle = db()) =>
+  handleTrpcRequest(request, { db: handle.db, appUrl: APP_URL, ip: "198.51.100.1", log: (l) => logs.push(l) });
 
 describe("the tRPC HTTP endpoint", () => {
   it("signs up over HTTP, sets the session cookie and forbids caching", async () => {
@@ -51,7 +45,7 @@ describe("the tRPC HTTP endpoint", () => {
 
   it("answers 401 without a session and 403 with a session but without the right", async () => {
     expect((await call(get("project.list"))).status).toBe(401);
-    const { member, org } = await createOrgWithMember(handle, "Http");
+    const { member, org } = await createOrgWithMember(db(), "Http");
     const cookie = `latchkey_session=${member.token}`;
     const list = await call(get("project.list", { cookie, "x-latchkey-org": org.slug }));
     expect(list.status).toBe(200);

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
-import { sessions, users, type DbHandle } from "@latchkey/db";
-import { createTestDb } from "@latchkey/db/testing";
+import { sessions, users } from "@latchkey/db";
+import { useTestDb } from "@latchkey/db/testing";
 import {
   createSession,
   defaultSessionPolicy,
@@ -19,16 +19,11 @@ import {
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-let handle: DbHandle;
+const db = useTestDb();
 let userId: string;
-
 beforeAll(async () => {
-  handle = await createTestDb();
-  const [user] = await handle.db.insert(users).values({ firstName: "Ada" }).returning();
+  const [user] = await db().db.insert(users).values({ firstName: "Ada" }).returning();
   userId = user!.id;
-});
-afterAll(async () => {
-  await handle?.close();
 });
 
 describe("session tokens", () => {
@@ -84,8 +79,8 @@ describe("session expiry", () => {
 
 describe("sessions in the database", () => {
   it("store only the hash of the secret, never the raw token", async () => {
-    const { session, token } = await createSession(handle.db, { userId, ip: "127.0.0.1", userAgent: "test" });
-    const rows = await handle.query<Record<string, unknown>>(`select * from sessions where id = '${session.id}'`);
+    const { session, token } = await createSession(db().db, { userId, ip: "127.0.0.1", userAgent: "test" });
+    const rows = await db().query<Record<string, unknown>>(`select * from sessions where id = '${session.id}'`);
     const serialized = JSON.stringify(rows);
     const secret = token.split(".")[1]!;
     expect(serialized).not.toContain(secret);
@@ -94,50 +89,50 @@ describe("sessions in the database", () => {
   });
 
   it("validate with the right token and refuse a forged secret", async () => {
-    const { session, token } = await createSession(handle.db, { userId });
-    expect((await validateSessionToken(handle.db, token))?.id).toBe(session.id);
+    const { session, token } = await createSession(db().db, { userId });
+    expect((await validateSessionToken(db().db, token))?.id).toBe(session.id);
     const forged = `${session.id}.${generateSessionToken().secret}`;
-    expect(await validateSessionToken(handle.db, forged)).toBeNull();
+    expect(await validateSessionToken(db().db, forged)).toBeNull();
   });
 
   it("end at the idle limit even though the session was fine the day before", async () => {
     const t0 = new Date("2026-03-01T00:00:00Z");
-    const { token } = await createSession(handle.db, { userId, now: t0 });
-    expect(await validateSessionToken(handle.db, token, { now: new Date(t0.getTime() + 6 * DAY) })).not.toBeNull();
+    const { token } = await createSession(db().db, { userId, now: t0 });
+    expect(await validateSessionToken(db().db, token, { now: new Date(t0.getTime() + 6 * DAY) })).not.toBeNull();
     // The check on day 6 slid the idle expiry to day 13.
-    expect(await validateSessionToken(handle.db, token, { now: new Date(t0.getTime() + 12 * DAY) })).not.toBeNull();
-    expect(await validateSessionToken(handle.db, token, { now: new Date(t0.getTime() + 20 * DAY) })).toBeNull();
+    expect(await validateSessionToken(db().db, token, { now: new Date(t0.getTime() + 12 * DAY) })).not.toBeNull();
+    expect(await validateSessionToken(db().db, token, { now: new Date(t0.getTime() + 20 * DAY) })).toBeNull();
   });
 
   it("end at the absolute limit despite continuous activity", async () => {
     const t0 = new Date("2026-04-01T00:00:00Z");
-    const { token } = await createSession(handle.db, { userId, now: t0 });
+    const { token } = await createSession(db().db, { userId, now: t0 });
     for (let day = 1; day < 30; day++) {
-      expect(await validateSessionToken(handle.db, token, { now: new Date(t0.getTime() + day * DAY) })).not.toBeNull();
+      expect(await validateSessionToken(db().db, token, { now: new Date(t0.getTime() + day * DAY) })).not.toBeNull();
     }
-    expect(await validateSessionToken(handle.db, token, { now: new Date(t0.getTime() + 30 * DAY) })).toBeNull();
+    expect(await validateSessionToken(db().db, token, { now: new Date(t0.getTime() + 30 * DAY) })).toBeNull();
   });
 
   it("write the idle expiry at most once an hour while validating", async () => {
     const t0 = new Date("2026-05-01T00:00:00Z");
-    const { session, token } = await createSession(handle.db, { userId, now: t0 });
-    const before = handle.queryCount();
-    await validateSessionToken(handle.db, token, { now: new Date(t0.getTime() + 10 * 60_000) });
-    expect(handle.queryCount() - before).toBe(1);
-    await validateSessionToken(handle.db, token, { now: new Date(t0.getTime() + 2 * HOUR) });
-    expect(handle.queryCount() - before).toBe(3);
-    const [row] = await handle.db.select().from(sessions).where(eq(sessions.id, session.id));
+    const { session, token } = await createSession(db().db, { userId, now: t0 });
+    const before = db().queryCount();
+    await validateSessionToken(db().db, token, { now: new Date(t0.getTime() + 10 * 60_000) });
+    expect(db().queryCount() - before).toBe(1);
+    await validateSessionToken(db().db, token, { now: new Date(t0.getTime() + 2 * HOUR) });
+    expect(db().queryCount() - before).toBe(3);
+    const [row] = await db().db.select().from(sessions).where(eq(sessions.id, session.id));
     expect(row!.lastActiveAt.getTime()).toBe(t0.getTime() + 2 * HOUR);
   });
 
   it("are gone after invalidation, alone or all but the current one", async () => {
-    const a = await createSession(handle.db, { userId });
-    const b = await createSession(handle.db, { userId });
-    const c = await createSession(handle.db, { userId });
-    await invalidateSession(handle.db, a.session.id);
-    expect(await validateSessionToken(handle.db, a.token)).toBeNull();
-    await invalidateUserSessions(handle.db, userId, c.session.id);
-    expect(await validateSessionToken(handle.db, b.token)).toBeNull();
-    expect(await validateSessionToken(handle.db, c.token)).not.toBeNull();
+    const a = await createSession(db().db, { userId });
+    const b = await createSession(db().db, { userId });
+    const c = await createSession(db().db, { userId });
+    await invalidateSession(db().db, a.session.id);
+    expect(await validateSessionToken(db().db, a.token)).toBeNull();
+    await invalidateUserSessions(db().db, userId, c.session.id);
+    expect(await validateSessionToken(db().db, b.token)).toBeNull();
+    expect(await validateSessionToken(db().db, c.token)).not.toBeNull();
   });
 });

@@ -1,22 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
-import { createTestDb } from "./testing.ts";
+import { useTestDb } from "./testing.ts";
 import { auditEvents, roles, users } from "./schema.ts";
 import { createId } from "./ids.ts";
 import { isUniqueViolation } from "./errors.ts";
-import type { DbHandle } from "./client.ts";
 
-let handle: DbHandle;
-beforeAll(async () => {
-  handle = await createTestDb();
-});
-afterAll(async () => {
-  await handle?.close();
-});
+const db = useTestDb();
 
 describe("the migrated database", () => {
   it("has the system roles with their system permissions", async () => {
-    const rows = await handle.db.select().from(roles).orderBy(roles.key);
+    const rows = await db().db.select().from(roles).orderBy(roles.key);
     expect(rows.map((r) => r.key)).toEqual(["org:admin", "org:member"]);
     const admin = rows[0]!;
     expect(admin.isSystem).toBe(true);
@@ -35,29 +28,29 @@ describe("the migrated database", () => {
   });
 
   it("gives new rows prefixed random ids", async () => {
-    const [user] = await handle.db.insert(users).values({}).returning();
+    const [user] = await db().db.insert(users).values({}).returning();
     expect(user!.id).toMatch(/^user_[a-z2-7]{24}$/);
     expect(createId("session")).toMatch(/^sess_/);
     expect(createId("organization")).not.toBe(createId("organization"));
   });
 
   it("refuses to update or delete an audit event", async () => {
-    const [event] = await handle.db
+    const [event] = await db().db
       .insert(auditEvents)
       .values({ action: "test.event", outcome: "success" })
       .returning();
     await expect(
-      handle.db.update(auditEvents).set({ action: "rewritten" }).where(eq(auditEvents.id, event!.id)),
+      db().db.update(auditEvents).set({ action: "rewritten" }).where(eq(auditEvents.id, event!.id)),
     ).rejects.toThrow();
-    await expect(handle.db.delete(auditEvents).where(eq(auditEvents.id, event!.id))).rejects.toThrow();
-    const [still] = await handle.db.select().from(auditEvents).where(eq(auditEvents.id, event!.id));
+    await expect(db().db.delete(auditEvents).where(eq(auditEvents.id, event!.id))).rejects.toThrow();
+    const [still] = await db().db.select().from(auditEvents).where(eq(auditEvents.id, event!.id));
     expect(still!.action).toBe("test.event");
   });
 
   it("reports a duplicate slug as a unique violation on either driver", async () => {
     const { organizations } = await import("./schema.ts");
-    await handle.db.insert(organizations).values({ name: "A", slug: "dup" });
-    const error = await handle.db
+    await db().db.insert(organizations).values({ name: "A", slug: "dup" });
+    const error = await db().db
       .insert(organizations)
       .values({ name: "B", slug: "dup" })
       .then(() => null, (e: unknown) => e);

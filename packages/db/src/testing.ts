@@ -7,6 +7,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { PGlite } from "@electric-sql/pglite";
+import { afterAll, beforeAll } from "vitest";
 import { createDb, type DbHandle } from "./client.ts";
 import { migrate } from "./migrate.ts";
 
@@ -79,4 +80,22 @@ export async function createTestDb(): Promise<DbHandle> {
   }
   const blob = new Blob([await readFile(file)]);
   return createDb({ dataDir: "memory://", loadDataDir: blob });
+}
+
+/**
+ * A fresh database for the test file that calls it: `const db = useTestDb();` then `db().db` inside tests.
+ * Registers the Vitest hooks that create it before the file's tests and drop it after them.
+ */
+export function useTestDb(): () => DbHandle {
+  let handle: DbHandle | undefined;
+  beforeAll(async () => {
+    handle = await createTestDb();
+  });
+  afterAll(async () => {
+    await handle?.close();
+  });
+  return () => {
+    if (!handle) throw new Error("useTestDb(): the database exists only inside tests and hooks");
+    return handle;
+  };
 }

@@ -1,22 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
-import { auditEvents, passwordCredentials, sessions, type DbHandle } from "@latchkey/db";
-import { createTestDb } from "@latchkey/db/testing";
+import { auditEvents, passwordCredentials, sessions } from "@latchkey/db";
+import { useTestDb } from "@latchkey/db/testing";
 import { hashSessionSecret } from "@latchkey/auth";
 import { callerFor, countRows, errorOf, PASSWORD, signUp, tokenFrom, uniqueEmail } from "../../test/helpers.ts";
 
-let handle: DbHandle;
-beforeAll(async () => {
-  handle = await createTestDb();
-});
-afterAll(async () => {
-  await handle?.close();
-});
+const db = useTestDb();
 
 describe("auth.signUp", () => {
   it("creates the user with a primary address and signs them in with an HttpOnly Lax cookie", async () => {
     const email = uniqueEmail("new");
-    const { caller, resHeaders } = callerFor(handle);
+    const { caller, resHeaders } = callerFor(db());
     const result = await caller.auth.signUp({ email: `  ${email.toUpperCase()} `, password: PASSWORD, firstName: "Ada" });
     expect(result.userId).toMatch(/^user_/);
     const cookie = resHeaders.getSetCookie().find((c) => c.startsWith("latchkey_session="))!;
@@ -24,14 +18,14 @@ describe("auth.signUp", () => {
     expect(cookie).toMatch(/SameSite=Lax/i);
     expect(cookie).toMatch(/Path=\//);
     expect(cookie).not.toMatch(/Domain=/i);
-    const me = await callerFor(handle, { token: tokenFrom(resHeaders) }).caller.user.me();
+    const me = await callerFor(db(), { token: tokenFrom(resHeaders) }).caller.user.me();
     expect(me.primaryEmail).toBe(email);
     expect(me.firstName).toBe("Ada");
   });
 
   it("stores an argon2id hash with the OWASP parameters", async () => {
-    const { userId } = await signUp(handle);
-    const [row] = await handle.db.select().from(passwordCredentials).where(eq(passwordCredentials.userId, userId));
+    const { userId } = await signUp(db());
+    const [row] = await db().db.select().from(passwordCredentials).where(eq(passwordCredentials.userId, userId));
     expect(row!.hash.startsWith("$argon2id$v=19$m=19456,t=2,p=1$")).toBe(true);
   });
 
@@ -46,11 +40,11 @@ describe("auth.signUp", () => {
     [{ password: PASSWORD }, "email"],
     [{ email: uniqueEmail(), password: PASSWORD, firstName: "x".repeat(100) }, "firstName"],
   ])("refuses bad input %# with a 400 naming the field and writes nothing", async (input, field) => {
-    const before = await Promise.all(["users", "sessions", "email_addresses"].map((t) => countRows(handle, t)));
-    const error = await errorOf(callerFor(handle).caller.auth.signUp(input as never));
+    const before = await Promise.all(["users", "sessions", "email_addresses"].map((t) => countRows(db(), t)));
+    const error = await errorOf(callerFor(db()).caller.auth.signUp(input as never));
     expect(error.code).toBe("BAD_REQUEST");
     expect(error.message).toContain(field);
-    const after = await Promise.all(["users", "sessions", "email_addresses"].map((t) => countRows(handle, t)));
+    const after = await Promise.all(["users", "sessions", "email_addresses"].map((t) => countRows(db(), t)));
     expect(after).toEqual(before);
   });
 
@@ -58,16 +52,16 @@ describe("auth.signUp", () => {
     const input = JSON.parse(
       `{"email":"${uniqueEmail("proto")}","password":"${PASSWORD}","__proto__":{"isInstanceAdmin":true},"isInstanceAdmin":true}`,
     );
-    const { caller, resHeaders } = callerFor(handle);
+    const { caller, resHeaders } = callerFor(db());
     await caller.auth.signUp(input);
-    const session = await callerFor(handle, { token: tokenFrom(resHeaders) }).caller.auth.session();
+    const session = await callerFor(db(), { token: tokenFrom(resHeaders) }).caller.auth.session();
     expect(session?.user.isInstanceAdmin).toBe(false);
     expect(({} as Record<string, unknown>).isInstanceAdmin).toBeUndefined();
   });
 
   it("reports a taken address as a conflict on the email field without leaking the stored hash", async () => {
-    const { email } = await signUp(handle);
-    const error = await errorOf(callerFor(handle).caller.auth.signUp({ email, password: PASSWORD }));
+    const { email } = await signUp(db());
+    const error = await errorOf(callerFor(db()).caller.auth.signUp({ email, password: PASSWORD }));
     expect(error.code).toBe("CONFLICT");
     expect(error.field).toBe("email");
     expect(JSON.stringify({ message: error.message })).not.toMatch(/argon2|insert|select|\$1/i);
@@ -76,19 +70,19 @@ describe("auth.signUp", () => {
 
 describe("auth.signIn", () => {
   it("signs in with the right password and records the success", async () => {
-    const { email, userId } = await signUp(handle);
-    const { caller, resHeaders } = callerFor(handle);
+    const { email, userId } = await signUp(db());
+    const { caller, resHeaders } = callerFor(db());
     const result = await caller.auth.signIn({ email, password: PASSWORD });
     expect(result.userId).toBe(userId);
     expect(tokenFrom(resHeaders)).toMatch(/^sess_/);
-    const events = await handle.db.select().from(auditEvents).where(eq(auditEvents.actorUserId, userId));
+    const events = await db().db.select().from(auditEvents).where(eq(auditEvents.actorUserId, userId));
     expect(events.some((e) => e.action === "session.sign_in" && e.outcome === "success" && e.ip === "203.0.113.7")).toBe(true);
   });
 
   it("gives the same answer for a wrong password and an unknown address", async () => {
-    const { email } = await signUp(handle);
-    const wrong = await errorOf(callerFor(handle).caller.auth.signIn({ email, password: "not the password at all" }));
-    const unknown = await errorOf(callerFor(handle).caller.auth.signIn({ email: uniqueEmail("ghost"), password: PASSWORD }));
+    const { email } = await signUp(db());
+    const wrong = await errorOf(callerFor(db()).caller.auth.signIn({ email, password: "not the password at all" }));
+    const unknown = await errorOf(callerFor(db()).caller.auth.signIn({ email: uniqueEmail("ghost"), password: PASSWORD }));
     expect(wrong.code).toBe("UNAUTHORIZED");
     expect(unknown.code).toBe("UNAUTHORIZED");
     expect(wrong.message).toBe(unknown.message);
@@ -96,35 +90,35 @@ describe("auth.signIn", () => {
   });
 
   it("refuses bad input with the field named and starts no session", async () => {
-    const before = await countRows(handle, "sessions");
-    const error = await errorOf(callerFor(handle).caller.auth.signIn({ email: "nope", password: "" }));
+    const before = await countRows(db(), "sessions");
+    const error = await errorOf(callerFor(db()).caller.auth.signIn({ email: "nope", password: "" }));
     expect(error.code).toBe("BAD_REQUEST");
     expect(error.message).toMatch(/email|password/);
-    expect(await countRows(handle, "sessions")).toBe(before);
+    expect(await countRows(db(), "sessions")).toBe(before);
   });
 });
 
 describe("auth.signOut", () => {
   it("ends the session so replaying the old cookie gets UNAUTHORIZED", async () => {
-    const { token } = await signUp(handle);
-    const { caller, resHeaders } = callerFor(handle, { token });
+    const { token } = await signUp(db());
+    const { caller, resHeaders } = callerFor(db(), { token });
     await caller.auth.signOut();
     expect(resHeaders.getSetCookie().some((c) => /latchkey_session=;.*Max-Age=0/i.test(c))).toBe(true);
-    const replay = await errorOf(callerFor(handle, { token }).caller.user.me());
+    const replay = await errorOf(callerFor(db(), { token }).caller.user.me());
     expect(replay.code).toBe("UNAUTHORIZED");
   });
 
   it("is refused without a session", async () => {
-    const error = await errorOf(callerFor(handle).caller.auth.signOut());
+    const error = await errorOf(callerFor(db()).caller.auth.signOut());
     expect(error.code).toBe("UNAUTHORIZED");
   });
 });
 
 describe("auth.session", () => {
   it("is null when signed out and describes the caller when signed in", async () => {
-    expect(await callerFor(handle).caller.auth.session()).toBeNull();
-    const { token, userId } = await signUp(handle);
-    const session = await callerFor(handle, { token }).caller.auth.session();
+    expect(await callerFor(db()).caller.auth.session()).toBeNull();
+    const { token, userId } = await signUp(db());
+    const session = await callerFor(db(), { token }).caller.auth.session();
     expect(session?.userId).toBe(userId);
     expect(JSON.stringify(session)).not.toContain(token.split(".")[1]!);
   });
@@ -132,13 +126,13 @@ describe("auth.session", () => {
 
 describe("the database", () => {
   it("never holds a raw session token", async () => {
-    const { token } = await signUp(handle);
+    const { token } = await signUp(db());
     const [, secret] = token.split(".");
-    const rows = await handle.query<Record<string, unknown>>("select * from sessions");
+    const rows = await db().query<Record<string, unknown>>("select * from sessions");
     const dump = JSON.stringify(rows);
     expect(dump).not.toContain(secret!);
     expect(dump).toContain(hashSessionSecret(secret!));
-    const all = await handle.db.select({ hash: sessions.secretHash }).from(sessions);
+    const all = await db().db.select({ hash: sessions.secretHash }).from(sessions);
     expect(all.every((s) => /^[0-9a-f]{64}$/.test(s.hash))).toBe(true);
   });
 });

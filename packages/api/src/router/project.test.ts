@@ -1,20 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DbHandle } from "@latchkey/db";
-import { createTestDb } from "@latchkey/db/testing";
+import { describe, expect, it } from "vitest";
+import { useTestDb } from "@latchkey/db/testing";
 import { callerFor, countRows, createOrgWithMember, errorOf, signUp } from "../../test/helpers.ts";
 
-let handle: DbHandle;
-beforeAll(async () => {
-  handle = await createTestDb();
-});
-afterAll(async () => {
-  await handle?.close();
-});
+const db = useTestDb();
 
 describe("project procedures", () => {
   it("let an admin create, list and delete projects in their organization", async () => {
-    const { admin, org } = await createOrgWithMember(handle, "Acme");
-    const api = () => callerFor(handle, { token: admin.token, orgSlug: org.slug }).caller;
+    const { admin, org } = await createOrgWithMember(db(), "Acme");
+    const api = () => callerFor(db(), { token: admin.token, orgSlug: org.slug }).caller;
     const created = await api().project.create({ name: "  Rocket  " });
     expect(created.name).toBe("Rocket");
     expect(created.id).toMatch(/^proj_/);
@@ -24,32 +17,32 @@ describe("project procedures", () => {
   });
 
   it("use the session's active organization when the URL names none", async () => {
-    const { admin } = await createOrgWithMember(handle, "Active");
-    await callerFor(handle, { token: admin.token }).caller.project.create({ name: "Via session" });
-    expect(await callerFor(handle, { token: admin.token }).caller.project.list()).toHaveLength(1);
+    const { admin } = await createOrgWithMember(db(), "Active");
+    await callerFor(db(), { token: admin.token }).caller.project.create({ name: "Via session" });
+    expect(await callerFor(db(), { token: admin.token }).caller.project.list()).toHaveLength(1);
   });
 
   it("never show or delete another tenant's project", async () => {
-    const acme = await createOrgWithMember(handle, "Acme");
-    const globex = await createOrgWithMember(handle, "Globex");
-    const secret = await callerFor(handle, { token: acme.admin.token, orgSlug: acme.org.slug }).caller.project.create({ name: "Secret" });
-    const theirs = callerFor(handle, { token: globex.admin.token, orgSlug: globex.org.slug }).caller;
+    const acme = await createOrgWithMember(db(), "Acme");
+    const globex = await createOrgWithMember(db(), "Globex");
+    const secret = await callerFor(db(), { token: acme.admin.token, orgSlug: acme.org.slug }).caller.project.create({ name: "Secret" });
+    const theirs = callerFor(db(), { token: globex.admin.token, orgSlug: globex.org.slug }).caller;
     expect(await theirs.project.list()).toEqual([]);
     const error = await errorOf(theirs.project.delete({ projectId: secret.id }));
     expect(error.code).toBe("NOT_FOUND");
     expect(error.message).not.toContain("Secret");
-    expect(await callerFor(handle, { token: acme.admin.token, orgSlug: acme.org.slug }).caller.project.list()).toHaveLength(1);
+    expect(await callerFor(db(), { token: acme.admin.token, orgSlug: acme.org.slug }).caller.project.list()).toHaveLength(1);
   });
 
   it("deny a member deleting, an outsider listing and an anonymous caller anything", async () => {
-    const { admin, member, org } = await createOrgWithMember(handle, "Deny");
-    const project = await callerFor(handle, { token: admin.token, orgSlug: org.slug }).caller.project.create({ name: "Keep" });
-    const asMember = await errorOf(callerFor(handle, { token: member.token, orgSlug: org.slug }).caller.project.delete({ projectId: project.id }));
+    const { admin, member, org } = await createOrgWithMember(db(), "Deny");
+    const project = await callerFor(db(), { token: admin.token, orgSlug: org.slug }).caller.project.create({ name: "Keep" });
+    const asMember = await errorOf(callerFor(db(), { token: member.token, orgSlug: org.slug }).caller.project.delete({ projectId: project.id }));
     expect(asMember.code).toBe("FORBIDDEN");
-    const outsider = await signUp(handle);
-    expect((await errorOf(callerFor(handle, { token: outsider.token, orgSlug: org.slug }).caller.project.list())).code).toBe("FORBIDDEN");
-    expect((await errorOf(callerFor(handle, { orgSlug: org.slug }).caller.project.list())).code).toBe("UNAUTHORIZED");
-    expect((await errorOf(callerFor(handle, { orgSlug: org.slug }).caller.project.create({ name: "x" }))).code).toBe("UNAUTHORIZED");
+    const outsider = await signUp(db());
+    expect((await errorOf(callerFor(db(), { token: outsider.token, orgSlug: org.slug }).caller.project.list())).code).toBe("FORBIDDEN");
+    expect((await errorOf(callerFor(db(), { orgSlug: org.slug }).caller.project.list())).code).toBe("UNAUTHORIZED");
+    expect((await errorOf(callerFor(db(), { orgSlug: org.slug }).caller.project.create({ name: "x" }))).code).toBe("UNAUTHORIZED");
   });
 
   it.each([
@@ -59,12 +52,12 @@ describe("project procedures", () => {
     ["delete", { projectId: "not-an-id" }, "projectId"],
     ["delete", { projectId: "proj_" + "a".repeat(100) }, "projectId"],
   ] as const)("refuse bad input to %s (%#) naming the field and write nothing", async (procedure, input, field) => {
-    const { admin, org } = await createOrgWithMember(handle, "Input");
-    const before = await countRows(handle, "projects");
-    const caller = callerFor(handle, { token: admin.token, orgSlug: org.slug }).caller;
+    const { admin, org } = await createOrgWithMember(db(), "Input");
+    const before = await countRows(db(), "projects");
+    const caller = callerFor(db(), { token: admin.token, orgSlug: org.slug }).caller;
     const error = await errorOf(caller.project[procedure](input as never));
     expect(error.code).toBe("BAD_REQUEST");
     expect(error.message).toContain(field);
-    expect(await countRows(handle, "projects")).toBe(before);
+    expect(await countRows(db(), "projects")).toBe(before);
   });
 });

@@ -19,16 +19,21 @@ const imageUrlSchema = z
   .max(2048, "At most 2048 characters.")
   .pipe(z.url({ protocol: /^https$/, error: "Use an https:// address." }));
 
+/** The profile fields a user may see and edit about themselves. */
+const profileColumns = {
+  id: users.id,
+  firstName: users.firstName,
+  lastName: users.lastName,
+  username: users.username,
+  imageUrl: users.imageUrl,
+  locale: users.locale,
+};
+
 export const userRouter = {
   me: authedProcedure.query(async ({ ctx }) => {
     const [user] = await ctx.db
       .select({
-        id: users.id,
-        firstName: users.firstName,
-        lastName: users.lastName,
-        username: users.username,
-        imageUrl: users.imageUrl,
-        locale: users.locale,
+        ...profileColumns,
         publicMetadata: users.publicMetadata,
         unsafeMetadata: users.unsafeMetadata,
         createdAt: users.createdAt,
@@ -63,14 +68,7 @@ export const userRouter = {
         .update(users)
         .set({ ...changes, updatedAt: ctx.now() })
         .where(eq(users.id, ctx.user.id))
-        .returning({
-          id: users.id,
-          firstName: users.firstName,
-          lastName: users.lastName,
-          username: users.username,
-          imageUrl: users.imageUrl,
-          locale: users.locale,
-        });
+        .returning(profileColumns);
       await recordAuditEvent(ctx, {
         action: "user.updated",
         outcome: "success",
