@@ -129,6 +129,23 @@ describe("sessions across tabs", () => {
     expect(new URL(first.url()).searchParams.get("redirect_url")).toBe(orgPath);
   });
 
+  test("a project added in another tab shows up, through the tRPC client, when this tab regains focus", async () => {
+    const context = await browser.newContext();
+    const first = await context.newPage();
+    await signUp(first, uniqueEmail("focus"));
+    const orgPath = await createOrganization(first, "Focus Group");
+    const second = await context.newPage();
+    await second.goto(orgPath);
+    await second.getByLabel("Project name").fill("Made elsewhere");
+    await second.getByRole("button", { name: "Create project" }).click();
+    await second.getByText("Made elsewhere").waitFor();
+
+    const refetch = first.waitForResponse((r) => r.url().includes("/api/trpc/project.list") && r.status() === 200);
+    await first.evaluate(() => window.dispatchEvent(new Event("visibilitychange")));
+    await refetch;
+    await first.getByText("Made elsewhere").waitFor();
+  });
+
   test("another user's organization page answers 403 and reveals nothing", async () => {
     const owner = await browser.newPage();
     await signUp(owner, uniqueEmail("owner"));

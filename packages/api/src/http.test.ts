@@ -10,7 +10,8 @@ function post(path: string, body: unknown, headers: Record<string, string> = {})
   return new Request(`${APP_URL}/api/trpc/${path}`, {
     method: "POST",
     headers: { "content-type": "application/json", origin: APP_URL, ...headers },
-    body: JSON.stringify(body),
+    // tRPC with superjson takes `{ json: input }`.
+    body: JSON.stringify({ json: body }),
   });
 }
 function get(path: string, headers: Record<string, string> = {}) {
@@ -37,9 +38,9 @@ describe("the tRPC HTTP endpoint", () => {
   it("answers bad input with 400 and the fields by name", async () => {
     const res = await call(post("auth.signUp", { email: "nope", password: "x" }));
     expect(res.status).toBe(400);
-    const body = (await res.json()) as { error: { message: string; data: { fieldErrors: Record<string, string[]>; reason: string } } };
-    expect(Object.keys(body.error.data.fieldErrors)).toContain("email");
-    expect(body.error.data.reason).toBe("INVALID_INPUT");
+    const body = (await res.json()) as { error: { json: { message: string; data: { fieldErrors: Record<string, string[]>; reason: string } } } };
+    expect(Object.keys(body.error.json.data.fieldErrors)).toContain("email");
+    expect(body.error.json.data.reason).toBe("INVALID_INPUT");
     expect(JSON.stringify(body)).not.toMatch(/stack|at .*\.ts/);
   });
 

@@ -21,7 +21,8 @@ export async function handleTrpcRequest(request: Request, options: TrpcHandlerOp
   const origin = checkRequestOrigin(request, { appUrl: options.appUrl, trustedOrigins: options.trustedOrigins ?? [] });
   if (!origin.ok) {
     return Response.json(
-      { error: { message: "Cross-origin request refused.", code: -32003, data: { code: "FORBIDDEN", httpStatus: 403, reason: "CROSS_ORIGIN_REQUEST" } } },
+      // Shaped like a tRPC error as superjson sends it, so the tRPC client reads it as FORBIDDEN.
+      { error: { json: { message: "Cross-origin request refused.", code: -32003, data: { code: "FORBIDDEN", httpStatus: 403, reason: "CROSS_ORIGIN_REQUEST" } } } },
       { status: 403, headers: { "Cache-Control": "no-store" } },
     );
   }

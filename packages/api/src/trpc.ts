@@ -7,6 +7,7 @@
  * Everything fails closed: UNAUTHORIZED means no valid session; FORBIDDEN means a valid session without the right.
  */
 import { initTRPC, TRPCError } from "@trpc/server";
+import superjson from "superjson";
 import { isDatabaseUnavailable, isUniqueViolation } from "@latchkey/db";
 import { authorize, hasAnyRole, type Permission, type RoleKey } from "@latchkey/auth";
 import type { Context } from "./context.ts";
@@ -27,6 +28,8 @@ const defaultReasons: Partial<Record<TRPCError["code"], ErrorReason>> = {
 };
 
 const t = initTRPC.context<Context>().create({
+  /** Dates and other non-JSON values arrive as themselves in the browser, so the types tRPC infers are true. */
+  transformer: superjson,
   /** Internal errors never carry SQL, parameters or stacks to the client; bad input names its fields. */
   errorFormatter({ shape, error }) {
     const internal = error.code === "INTERNAL_SERVER_ERROR";

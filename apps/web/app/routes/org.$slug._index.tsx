@@ -1,6 +1,7 @@
 /** The organization's projects: everyone with `org:projects:read` sees them; `org:projects:manage` may create and delete. */
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { useMemo } from "react";
 import { Button } from "~/components/button";
 import { FormError } from "~/components/form-error";
 import { useFormMessage } from "~/components/form-message";
@@ -9,16 +10,14 @@ import { metaT } from "~/i18n/meta";
 import { useLocale, useT } from "~/i18n/react";
 import { getAuthHeaders, getCaller, requireAuth } from "~/lib/auth.server";
 import { isFormError, statusOf, toFormErrors } from "~/lib/form-errors.server";
+import { trpc } from "~/lib/trpc";
 
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("org.projects.title") }];
 
 export async function loader(args: LoaderFunctionArgs) {
   const auth = await requireAuth(args, { permission: "org:projects:read" });
   const projects = await (await getCaller(args)).project.list();
-  return {
-    projects: projects.map((p) => ({ id: p.id, name: p.name, createdAt: p.createdAt.toISOString() })),
-    canManage: auth.has({ permission: "org:projects:manage" }),
-  };
+  return { projects, canManage: auth.has({ permission: "org:projects:manage" }) };
 }
 
 export async function action(args: ActionFunctionArgs) {
@@ -44,7 +43,19 @@ export default function Projects() {
   const t = useT();
   const locale = useLocale();
   const message = useFormMessage();
-  const { projects, canManage } = useLoaderData<typeof loader>();
+  const loaded = useLoaderData<typeof loader>();
+  const { canManage } = loaded;
+  // The server rendered the list; with JavaScript, React Query keeps it fresh when the tab regains focus
+  // (say, after a project was added in another tab). A form submission revalidates the loader as usual.
+  // When this loader data arrived, on this browser's clock (each revalidation brings a new object).
+  const loadedAt = useMemo(() => (loaded ? Date.now() : 0), [loaded]);
+  const query = trpc.project.list.useQuery(undefined, {
+    initialData: loaded.projects,
+    initialDataUpdatedAt: loadedAt,
+    refetchOnWindowFocus: "always",
+  });
+  // Whichever is newer: the loader's data (after a form submission) or the last refetch.
+  const projects = query.dataUpdatedAt > loadedAt ? query.data : loaded.projects;
   const result = useActionData<typeof action>();
   const navigation = useNavigation();
   const creating = navigation.state === "submitting" && navigation.formData?.get("intent") === "create";
@@ -63,7 +74,7 @@ export default function Projects() {
               <div className="flex flex-col">
                 <span className="font-medium">{project.name}</span>
                 <span className="text-sm text-muted">
-                  {new Date(project.createdAt).toLocaleDateString(locale, { dateStyle: "medium" })}
+                  {project.createdAt.toLocaleDateString(locale, { dateStyle: "medium" })}
                 </span>
               </div>
               {canManage ? (

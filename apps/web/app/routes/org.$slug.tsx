@@ -2,6 +2,7 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { Outlet, useLoaderData } from "@remix-run/react";
 import { requireAuth } from "~/lib/auth.server";
+import { TRPCProvider } from "~/lib/trpc";
 
 export async function loader(args: LoaderFunctionArgs) {
   const auth = await requireAuth(args, { organization: true });
@@ -15,9 +16,11 @@ export async function loader(args: LoaderFunctionArgs) {
 export default function OrganizationLayout() {
   const { organization } = useLoaderData<typeof loader>();
   return (
-    <div className="flex flex-col gap-6 py-6">
-      <h1 className="text-2xl font-semibold">{organization.name}</h1>
-      <Outlet />
-    </div>
+    <TRPCProvider key={organization.slug} orgSlug={organization.slug}>
+      <div className="flex flex-col gap-6 py-6">
+        <h1 className="text-2xl font-semibold">{organization.name}</h1>
+        <Outlet />
+      </div>
+    </TRPCProvider>
   );
 }
