@@ -21,6 +21,7 @@ import { securityHeadersMiddleware } from "./server/security-headers.js";
  * @property {(source: Record<string, string | undefined>) => ParseEnvResult} parseEnv
  * @property {() => Promise<void>} [startDatabase]
  * @property {() => Promise<void>} [closeDb]
+ * @property {(error: unknown) => string} [describeErrorForLog]
  */
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -79,7 +80,7 @@ app.all("*", createGuardedRequestHandler({ getBuild, handleRequest: handleRemixR
 app.use(
   /** @type {import("express").ErrorRequestHandler} */
   (error, _req, res, next) => {
-    console.error(error);
+    void logError(error);
     if (res.headersSent) return next(error);
     res.status(500).type("text/plain").send("Internal Server Error");
   },
@@ -112,6 +113,13 @@ async function shutdown(signal) {
 }
 process.once("SIGINT", shutdown);
 process.once("SIGTERM", shutdown);
+
+/** Logs through the app's sanitiser: database errors carry SQL and parameters in their messages. */
+/** @param {unknown} error */
+async function logError(error) {
+  const hooks = await getHooks().catch(() => null);
+  console.error(hooks?.describeErrorForLog?.(error) ?? (error instanceof Error ? error.name : "error"));
+}
 
 /**
  * @param {string | undefined} value

@@ -16,9 +16,12 @@ import { getDb } from "~/lib/db.server";
 import type { LatchkeyLoadContext } from "~/lib/load-context";
 import { NonceProvider } from "~/lib/nonce";
 import { guardRequest as runGuard } from "~/lib/guard.server";
+import { describeErrorForLog } from "@latchkey/db";
 
 export { parseEnv } from "~/lib/env.server";
 export { closeDb } from "~/lib/db.server";
+/** server.js logs its own errors through this too, so no SQL or parameters reach a log line. */
+export { describeErrorForLog } from "@latchkey/db";
 
 /** How long a streamed response may stay open for deferred data. */
 export const streamTimeout = 5_000;
@@ -36,7 +39,7 @@ export async function guardRequest(request: Request, context: LatchkeyLoadContex
 export const handleError: HandleErrorFunction = (error, { request }) => {
   if (request.signal.aborted) return;
   if (isRouteErrorResponse(error) && error.status === 404) return;
-  console.error(error);
+  console.error(describeErrorForLog(error));
 };
 
 /** Opens the database and applies migrations; logs instead of throwing, since /health reports the outcome. */
@@ -88,7 +91,7 @@ export default function handleRequest(
         onError(error: unknown) {
           responseStatusCode = 500;
           // Errors while streaming after the shell are logged here; errors before it are logged by onShellError.
-          if (shellRendered) console.error(error);
+          if (shellRendered) console.error(describeErrorForLog(error));
         },
       },
     );

@@ -65,6 +65,22 @@ describe("the tRPC HTTP endpoint", () => {
     expect(res.status).toBeLessThan(500);
   });
 
+  it("answers a generic 503 when Postgres can't be reached, for public and protected procedures alike", async () => {
+    const { createDb } = await import("@latchkey/db");
+    // Nothing listens on port 1: every query fails to connect.
+    const down = await createDb({ url: "postgres://postgres@127.0.0.1:1/none", max: 1 });
+    try {
+      const protectedCall = await call(get("project.list", { cookie: `latchkey_session=sess_${"a".repeat(24)}.${"b".repeat(39)}` }), down);
+      expect(protectedCall.status).toBe(503);
+      const publicCall = await call(post("auth.signIn", { email: uniqueEmail("down"), password: PASSWORD }), down);
+      expect(publicCall.status).toBe(503);
+      const text = await publicCall.text();
+      expect(text).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|postgres:/);
+    } finally {
+      await down.close();
+    }
+  });
+
   it("hides what went wrong inside when the database fails, and logs no SQL", async () => {
     const broken = await createTestDb();
     const { admin } = await createOrgWithMember(broken, "Broken");

@@ -3,3 +3,4 @@ export { createDb, defaultDataDir, type Database, type DbHandle, type CreateDbOp
 export { migrate, migrationsFolder } from "./migrate.ts";
 export { createId, idPrefixes, type IdKind } from "./ids.ts";
 export { isUniqueViolation, isDatabaseUnavailable, postgresErrorCode } from "./errors.ts";
+export { describeErrorForLog } from "./log.ts";

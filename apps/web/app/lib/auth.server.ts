@@ -6,6 +6,7 @@
 import { redirect } from "@remix-run/node";
 import { createCaller, createRequestContext, type AuthUser, type Context } from "@latchkey/api";
 import { authorize, hasAnyRole, type Permission, type RoleKey } from "@latchkey/auth";
+import { isDatabaseUnavailable } from "@latchkey/db";
 import { getDb } from "./db.server";
 import { getEnv } from "./env.server";
 
@@ -112,9 +113,21 @@ const signedOut = (orgFromUrl: boolean): SignedOutAuth => ({
   has: () => false,
 });
 
+/** A database that can't be reached gives a generic 503 (and protected pages stay closed); anything else is rethrown. */
+function unavailableOr(error: unknown): unknown {
+  if (!isDatabaseUnavailable(error)) return error;
+  return new Response("Service unavailable", { status: 503, headers: { "Retry-After": "5", "Cache-Control": "no-store" } });
+}
+
 export async function getAuth(args: AuthArgs): Promise<Auth> {
-  const ctx = await getRequestContext(args);
-  const resolved = await ctx.getAuth();
+  let resolved;
+  let ctx: Context;
+  try {
+    ctx = await getRequestContext(args);
+    resolved = await ctx.getAuth();
+  } catch (error) {
+    throw unavailableOr(error);
+  }
   if (!resolved) return signedOut(ctx.orgSlug !== null);
   const roles = resolved.membership?.roles ?? [];
   const permissions = resolved.membership?.permissions ?? [];
