@@ -41,6 +41,9 @@ for (const javaScriptEnabled of [false, true]) {
       const page = await browser.newPage({ javaScriptEnabled });
       await signUp(page, uniqueEmail("flow"));
       await expect(page.getByRole("heading", { level: 1 }).textContent()).resolves.toBe("Welcome, Ada Lovelace");
+      // A signed-in page is never kept by a cache.
+      const home = await page.goto("/");
+      expect(home?.headers()["cache-control"]).toBe("no-store");
 
       const orgPath = await createOrganization(page, `Analytical Engines ${javaScriptEnabled ? "JS" : "HTML"}`);
       await expect(page.getByRole("heading", { level: 2, name: "Projects" }).isVisible()).resolves.toBe(true);

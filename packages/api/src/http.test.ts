@@ -29,6 +29,18 @@ describe("the tRPC HTTP endpoint", () => {
     expect(res.headers.getSetCookie().some((c) => c.startsWith("latchkey_session=sess_"))).toBe(true);
   });
 
+  it("ends the session on sign-out so the old cookie gets 401 when replayed", async () => {
+    const email = uniqueEmail("replay");
+    const signUp = await call(post("auth.signUp", { email, password: PASSWORD }));
+    const cookie = signUp.headers.getSetCookie()[0]!.split(";")[0]!;
+    expect((await call(get("user.me", { cookie }))).status).toBe(200);
+    const signOut = await call(post("auth.signOut", {}, { cookie }));
+    expect(signOut.status).toBe(200);
+    expect(signOut.headers.getSetCookie().some((c) => /Max-Age=0/.test(c))).toBe(true);
+    expect((await call(get("user.me", { cookie }))).status).toBe(401);
+    expect((await call(post("project.create", { name: "x" }, { cookie }))).status).toBe(401);
+  });
+
   it("refuses a cross-origin POST before running anything", async () => {
     const res = await call(post("auth.signUp", { email: uniqueEmail(), password: PASSWORD }, { origin: "https://evil.example" }));
     expect(res.status).toBe(403);

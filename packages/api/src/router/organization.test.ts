@@ -71,6 +71,15 @@ describe("organization.listMine, setActive and getBySlug", () => {
     expect(personal!.activeOrganizationId).toBeNull();
   });
 
+  it("refuse a malformed slug with a 400 naming it", async () => {
+    const { token } = await signUp(db());
+    for (const slug of ["", "UPPER CASE", "x".repeat(200), "../etc"]) {
+      const error = await errorOf(callerFor(db(), { token }).caller.organization.getBySlug({ slug }));
+      expect(error.code).toBe("BAD_REQUEST");
+      expect(error.message).toContain("slug");
+    }
+  });
+
   it("refuse a malformed organization id with a 400", async () => {
     const { token } = await signUp(db());
     const error = await errorOf(callerFor(db(), { token }).caller.organization.setActive({ organizationId: "'; drop table users; --" }));
