@@ -6,6 +6,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import {
   emailAddresses,
+  isDatabaseUnavailable,
   memberships,
   organizations,
   sessions,
@@ -139,7 +140,12 @@ export async function lookupAuth(db: Database, options: LookupOptions): Promise<
   if (!parsed) return { status: "signed_out", reason: "malformed" };
 
   const statement = getLookupStatement(db, options.orgSlug !== null);
-  const [row] = await statement.execute({ sessionId: parsed.id, orgSlug: options.orgSlug ?? "" });
+  const params = { sessionId: parsed.id, orgSlug: options.orgSlug ?? "" };
+  // A read, so one retry is safe: after a database restart the pool's first use of a dead connection fails.
+  const [row] = await statement.execute(params).catch((error: unknown) => {
+    if (!isDatabaseUnavailable(error)) throw error;
+    return statement.execute(params);
+  });
 
   if (!row) return { status: "signed_out", reason: "unknown" };
   if (!verifySessionSecret(row.secretHash, parsed.secret)) return { status: "signed_out", reason: "bad_secret" };
