@@ -92,7 +92,7 @@ async function stopServer(child: ChildProcess): Promise<void> {
 interface Target {
   name: string;
   label: string;
-  route: "list" | "ping";
+  route: "list" | "ping" | "chain";
   url: string;
   headers: Record<string, string>;
   /** Queries the procedure's handler runs itself, after the auth chain. */
@@ -188,25 +188,35 @@ async function main(): Promise<void> {
       handlerQueries: 1,
     },
     { name: "ping", label: "ping (public, select 1)", route: "ping", url: `${base}/api/trpc/ping`, headers: {}, handlerQueries: 1 },
+    {
+      name: "chain",
+      label: "chain only (no handler query)",
+      route: "chain",
+      url: `${base}/api/trpc/chain`,
+      headers: { cookie: ready.cookie, "x-latchkey-org": ready.orgSlug },
+      handlerQueries: 0,
+    },
   ];
-  const [list, ping] = targets as [Target, Target];
+  const [list, ping, chainOnly] = targets as [Target, Target, Target];
 
   for (const target of targets) await preflight(target);
   say(`warm-up: ${WARMUP} s each`);
   for (const target of targets) checkResult(target, await load(target, WARMUP), "warm-up of");
 
   // ABBA order, so drift (thermal, GC, Postgres caches) hits both paths alike; the better run of each is reported.
-  say(`measured: ${DURATION} s each, order list, ping, ping, list; ${CONNECTIONS} connections, pipelining 1`);
-  const runs: Record<"list" | "ping", Run[]> = { list: [], ping: [] };
-  for (const target of [list, ping, ping, list]) runs[target.route].push(await measure(base, target));
+  say(`measured: ${DURATION} s each, order list, ping, chain, chain, ping, list; ${CONNECTIONS} connections, pipelining 1`);
+  const runs: Record<Target["route"], Run[]> = { list: [], ping: [], chain: [] };
+  for (const target of [list, ping, chainOnly, chainOnly, ping, list]) runs[target.route].push(await measure(base, target));
 
   const best = (rs: Run[]) => rs.reduce((a, b) => (b.result.requests.mean > a.result.requests.mean ? b : a));
   const qpr = (rs: Run[]) => rs.reduce((n, r) => n + r.queries, 0) / rs.reduce((n, r) => n + r.requests, 0);
   const rows = [
     { target: list, run: best(runs.list), qpr: qpr(runs.list) },
     { target: ping, run: best(runs.ping), qpr: qpr(runs.ping) },
+    { target: chainOnly, run: best(runs.chain), qpr: qpr(runs.chain) },
   ];
   const ratio = rows[0]!.run.result.requests.mean / rows[1]!.run.result.requests.mean;
+  const chainRatio = rows[2]!.run.result.requests.mean / rows[1]!.run.result.requests.mean;
   const chain = rows[0]!.qpr - list.handlerQueries;
 
   const cpus = os.cpus();
@@ -224,7 +234,11 @@ async function main(): Promise<void> {
   say(line);
   say(`auth chain queries per request:   ${fmt(chain, 2)}  (target ≤ 1.00)${chain > 1.005 ? "  ABOVE TARGET" : ""}`);
   say(`ratio protected/public req/s:     ${fmt(ratio, 2)}  (target ≥ ${TARGET_RATIO})${ratio < TARGET_RATIO ? "  below target" : "  meets target"}`);
-  say(`runs (req/s): project.list ${runs.list.map((r) => fmt(r.result.requests.mean, 1)).join(" / ")}; ping ${runs.ping.map((r) => fmt(r.result.requests.mean, 1)).join(" / ")}`);
+  say(`ratio chain-only/public req/s:    ${fmt(chainRatio, 2)}  (the chain alone, one query each side)`);
+  say(
+    `runs (req/s): project.list ${runs.list.map((r) => fmt(r.result.requests.mean, 1)).join(" / ")}; ` +
+      `ping ${runs.ping.map((r) => fmt(r.result.requests.mean, 1)).join(" / ")}; chain ${runs.chain.map((r) => fmt(r.result.requests.mean, 1)).join(" / ")}`,
+  );
   if (ready.kind === "pglite") say("NOTE: figures from PGlite, not Postgres.");
 
   await cleanup();

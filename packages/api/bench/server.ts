@@ -17,7 +17,7 @@ import { createDb, migrate, type DbHandle } from "@latchkey/db";
 import { sessionCookieName } from "@latchkey/auth";
 import { createCaller } from "../src/root.ts";
 import { createInnerContext, createRequestContext } from "../src/context.ts";
-import { createTRPCRouter, publicProcedure } from "../src/trpc.ts";
+import { createTRPCRouter, hasPermission, orgProcedure, publicProcedure } from "../src/trpc.ts";
 import { handleTrpcRequest } from "../src/http.ts";
 
 export interface ReadyMessage {
@@ -32,7 +32,7 @@ export interface ReadyMessage {
 export interface CountersMessage {
   queries: number;
   inFlight: number;
-  requests: { list: number; ping: number; other: number };
+  requests: { list: number; ping: number; chain: number; other: number };
 }
 
 const ENDPOINT = "/api/trpc";
@@ -43,14 +43,17 @@ const PROJECTS = 5;
 /** The baseline: same HTTP conversion, same tRPC adapter and context creator, no auth chain, one trivial query. */
 const benchRouter = createTRPCRouter({
   ping: publicProcedure.query(async ({ ctx }) => ctx.db.execute(sql`select 1`)),
+  /** The auth chain alone: the same middleware as project.list, and a handler that does not touch the database. */
+  chain: orgProcedure.use(hasPermission("org:projects:read")).query(({ ctx }) => ({ organizationId: ctx.organization.id })),
 });
+const BENCH_ROUTES: Record<string, "ping" | "chain"> = { [PING_PATH]: "ping", [`${ENDPOINT}/chain`]: "chain" };
 
 async function main(): Promise<void> {
   const url = process.env.BENCH_DATABASE_URL || undefined;
   const handle = await createDb(url ? { url, max: 10 } : { dataDir: "memory://" });
   await migrate(handle);
 
-  const counters: CountersMessage["requests"] = { list: 0, ping: 0, other: 0 };
+  const counters: CountersMessage["requests"] = { list: 0, ping: 0, chain: 0, other: 0 };
   let inFlight = 0;
   let appUrl = "http://127.0.0.1";
   const ip = "127.0.0.1";
@@ -73,12 +76,12 @@ async function main(): Promise<void> {
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
       return;
     }
-    const route = path === PING_PATH ? "ping" : path === `${ENDPOINT}/project.list` ? "list" : "other";
+    const route = BENCH_ROUTES[path] ?? (path === `${ENDPOINT}/project.list` ? "list" : "other");
     inFlight++;
     try {
       const request = await toRequest(req, appUrl);
       const response =
-        route === "ping"
+        route === "ping" || route === "chain"
           ? await pingHandler(request)
           : path.startsWith(`${ENDPOINT}/`)
             ? await handleTrpcRequest(request, { db: handle.db, appUrl, ip, log })

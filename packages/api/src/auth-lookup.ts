@@ -108,8 +108,9 @@ function buildLookup(db: Database, orgFromSlug: boolean) {
       orgName: organizations.name,
       orgImageUrl: organizations.imageUrl,
       membershipId: memberships.id,
-      roles: sql<string[] | null>`(select array_agg(r.key order by r.key) from membership_roles mr join roles r on r.id = mr.role_id where mr.membership_id = ${memberships.id})`,
-      permissions: sql<string[] | null>`(select array_agg(distinct p.permission order by p.permission) from membership_roles mr join roles r on r.id = mr.role_id cross join lateral unnest(r.permissions) as p(permission) where mr.membership_id = ${memberships.id})`,
+      // Kept exact by triggers on membership_roles and roles (migration 0003): no join to roles on the request path.
+      roles: memberships.roleKeys,
+      permissions: memberships.permissions,
     })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))

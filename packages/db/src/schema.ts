@@ -133,6 +133,13 @@ export const memberships = pgTable(
     userId: text("user_id")
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
+    /**
+     * The keys of the member's roles and the union of their permissions, kept by database triggers whenever
+     * `membership_roles` or a role's permissions change (in the same transaction), so the request path reads them
+     * without joining roles. Never write these from application code.
+     */
+    roleKeys: text("role_keys").array().notNull().default(sql`'{}'::text[]`),
+    permissions: text("permissions").array().notNull().default(sql`'{}'::text[]`),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

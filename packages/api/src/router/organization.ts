@@ -1,5 +1,5 @@
 import type { TRPCRouterRecord } from "@trpc/server";
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, asc, eq } from "drizzle-orm";
 import { z } from "zod";
 import { isUniqueViolation, membershipRoles, memberships, organizations, roles } from "@latchkey/db";
 import { setActiveOrganization } from "@latchkey/auth";
@@ -8,8 +8,6 @@ import { ApiError } from "../errors.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { idSchema, organizationNameSchema, slugify, slugSchema } from "../validation.ts";
 
-const roleKeysOf = sql<string[]>`coalesce((select array_agg(r.key order by r.key) from membership_roles mr join roles r on r.id = mr.role_id where mr.membership_id = ${memberships.id}), '{}')`;
-const permissionsOf = sql<string[]>`coalesce((select array_agg(distinct p.permission order by p.permission) from membership_roles mr join roles r on r.id = mr.role_id cross join lateral unnest(r.permissions) as p(permission) where mr.membership_id = ${memberships.id}), '{}')`;
 
 export const organizationRouter = {
   /** Creates an organization, makes the caller its admin and its active organization. */
@@ -52,7 +50,7 @@ export const organizationRouter = {
         slug: organizations.slug,
         imageUrl: organizations.imageUrl,
         membershipId: memberships.id,
-        roles: roleKeysOf,
+        roles: memberships.roleKeys,
       })
       .from(memberships)
       .innerJoin(organizations, eq(organizations.id, memberships.organizationId))
@@ -88,8 +86,8 @@ export const organizationRouter = {
         slug: organizations.slug,
         imageUrl: organizations.imageUrl,
         createdAt: organizations.createdAt,
-        roles: roleKeysOf,
-        permissions: permissionsOf,
+        roles: memberships.roleKeys,
+        permissions: memberships.permissions,
       })
       .from(organizations)
       .innerJoin(memberships, and(eq(memberships.organizationId, organizations.id), eq(memberships.userId, ctx.user.id)))
