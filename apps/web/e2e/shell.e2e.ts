@@ -135,6 +135,16 @@ describe("the app shell", () => {
     await expect(page.content()).resolves.not.toMatch(/at .*\.js:\d+/);
   });
 
+  test("the colours follow the system's light or dark preference", async () => {
+    const background = async (colorScheme: "light" | "dark") => {
+      const page = await browser.newPage({ colorScheme });
+      await page.goto("/");
+      return page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    };
+    expect(await background("light")).toBe("rgb(255, 255, 255)");
+    expect(await background("dark")).toBe("rgb(11, 17, 32)");
+  });
+
   test("the landing page ships less than 100 KB of gzipped JavaScript", async () => {
     const page = await browser.newPage();
     const { scripts, gzipped } = await measureJavaScript(page, "/");
