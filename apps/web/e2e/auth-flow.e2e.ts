@@ -82,6 +82,25 @@ describe("forms", () => {
     await expect(page.getByLabel("Email address").inputValue()).resolves.toBe(email);
   });
 
+  test("too many attempts for one address get a friendly 429 that says when to try again", async () => {
+    const page = await browser.newPage({ javaScriptEnabled: false, allowConsoleErrors: true });
+    const email = uniqueEmail("hammer");
+    let status = 0;
+    for (let i = 0; i < 21; i++) {
+      await page.goto("/sign-in");
+      await page.getByLabel("Email address").fill(email);
+      await page.getByLabel("Password").fill(`guess number ${i}`);
+      const [response] = await Promise.all([
+        page.waitForResponse((r) => r.url().includes("/sign-in") && r.request().method() === "POST"),
+        page.getByRole("button", { name: "Sign in" }).click(),
+      ]);
+      status = response.status();
+      if (status === 429) expect(Number(response.headers()["retry-after"])).toBeGreaterThan(0);
+    }
+    expect(status).toBe(429);
+    await expect(page.getByRole("alert").textContent()).resolves.toMatch(/^Too many attempts\. Try again in \d+ min\.$/);
+  });
+
   test("a common password is refused on the password field, which is marked invalid", async () => {
     const page = await browser.newPage({ allowConsoleErrors: true });
     await page.goto("/sign-up");

@@ -17,6 +17,7 @@ export const errorReasons = [
   "EMAIL_TAKEN",
   "NOT_FOUND",
   "CROSS_ORIGIN_REQUEST",
+  "RATE_LIMITED",
   "SERVICE_UNAVAILABLE",
   "INTERNAL",
 ] as const;

@@ -6,11 +6,31 @@ import type { ErrorReason } from "./error-codes.ts";
 export class ApiError extends TRPCError {
   readonly reason: ErrorReason;
   readonly field: string | undefined;
-  constructor(opts: { code: TRPC_ERROR_CODE_KEY; reason: ErrorReason; message: string; field?: string; cause?: unknown }) {
+  /** With TOO_MANY_REQUESTS: when to try again (sent as Retry-After). */
+  readonly retryAfterSeconds: number | undefined;
+  constructor(opts: {
+    code: TRPC_ERROR_CODE_KEY;
+    reason: ErrorReason;
+    message: string;
+    field?: string;
+    cause?: unknown;
+    retryAfterSeconds?: number;
+  }) {
     super({ code: opts.code, message: opts.message, cause: opts.cause });
     this.reason = opts.reason;
     this.field = opts.field;
+    this.retryAfterSeconds = opts.retryAfterSeconds;
   }
+}
+
+export function tooManyRequests(retryAfterSeconds: number): ApiError {
+  const minutes = Math.ceil(retryAfterSeconds / 60);
+  return new ApiError({
+    code: "TOO_MANY_REQUESTS",
+    reason: "RATE_LIMITED",
+    message: `Too many attempts. Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`,
+    retryAfterSeconds,
+  });
 }
 
 /** Bad input for one field, reported like a schema failure so forms can show it next to the input. */

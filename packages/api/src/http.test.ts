@@ -41,6 +41,14 @@ describe("the tRPC HTTP endpoint", () => {
     expect((await call(post("project.create", { name: "x" }, { cookie }))).status).toBe(401);
   });
 
+  it("answers too many sign-in attempts with 429 and Retry-After", async () => {
+    const email = uniqueEmail("limited");
+    let last: Response | undefined;
+    for (let i = 0; i < 21; i++) last = await call(post("auth.signIn", { email, password: `wrong-${i}-password` }));
+    expect(last!.status).toBe(429);
+    expect(Number(last!.headers.get("retry-after"))).toBeGreaterThan(0);
+  });
+
   it("refuses a cross-origin POST before running anything", async () => {
     const res = await call(post("auth.signUp", { email: uniqueEmail(), password: PASSWORD }, { origin: "https://evil.example" }));
     expect(res.status).toBe(403);

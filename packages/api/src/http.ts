@@ -4,6 +4,7 @@ import { checkRequestOrigin, type SessionPolicy } from "@latchkey/auth";
 import type { Database } from "@latchkey/db";
 import { appRouter } from "./root.ts";
 import { createRequestContext } from "./context.ts";
+import { ApiError } from "./errors.ts";
 
 export interface TrpcHandlerOptions {
   db: Database;
@@ -41,7 +42,12 @@ export async function handleTrpcRequest(request: Request, options: TrpcHandlerOp
         ...(options.now ? { now: options.now } : {}),
         ...(options.sessionPolicy ? { sessionPolicy: options.sessionPolicy } : {}),
       }),
-    responseMeta: () => ({ headers: new Headers({ "Cache-Control": "no-store" }) }),
+    responseMeta: ({ errors }) => {
+      const headers = new Headers({ "Cache-Control": "no-store" });
+      const limited = errors.find((e): e is ApiError => e instanceof ApiError && e.retryAfterSeconds !== undefined);
+      if (limited) headers.set("Retry-After", String(limited.retryAfterSeconds));
+      return { headers };
+    },
     onError: ({ error, path }) => {
       if (error.code !== "INTERNAL_SERVER_ERROR") return;
       const cause = error.cause as { name?: string; code?: unknown } | undefined;

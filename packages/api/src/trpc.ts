@@ -24,6 +24,7 @@ const defaultReasons: Partial<Record<TRPCError["code"], ErrorReason>> = {
   NOT_FOUND: "NOT_FOUND",
   CONFLICT: "ALREADY_EXISTS",
   SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
+  TOO_MANY_REQUESTS: "RATE_LIMITED",
   INTERNAL_SERVER_ERROR: "INTERNAL",
 };
 
@@ -43,6 +44,7 @@ const t = initTRPC.context<Context>().create({
         path: shape.data.path,
         reason: error instanceof ApiError ? error.reason : (defaultReasons[error.code] ?? "INTERNAL"),
         fieldErrors,
+        retryAfterSeconds: error instanceof ApiError ? (error.retryAfterSeconds ?? null) : null,
       },
     };
   },

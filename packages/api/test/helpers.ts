@@ -19,7 +19,8 @@ export function callerFor(handle: DbHandle, options: CallerOptions = {}) {
     appUrl: APP_URL,
     resHeaders,
     sessionToken: options.token ?? null,
-    ip: "203.0.113.7",
+    // Each caller its own address, so per-IP limits don't trip across unrelated tests; tests of limits pass `ip`.
+    ip: `198.18.${Math.floor(Math.random() * 256)}.${Math.floor(Math.random() * 256)}`,
     userAgent: "vitest",
     ...options,
   });

@@ -5,3 +5,4 @@ export * from "./cookies.ts";
 export * from "./origin.ts";
 export * from "./safe-redirect.ts";
 export * from "./permissions.ts";
+export * from "./rate-limit.ts";

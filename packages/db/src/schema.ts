@@ -216,6 +216,20 @@ export const auditEvents = pgTable(
   ],
 );
 
+/**
+ * Fixed-window counters for rate limits, kept in Postgres so a restart or a second instance does not reset them.
+ * `key` names the limit and the subject, e.g. `sign-in:ip:203.0.113.7`.
+ */
+export const rateLimitBuckets = pgTable(
+  "rate_limit_buckets",
+  {
+    key: text("key").primaryKey(),
+    windowStart: tstz("window_start").notNull(),
+    count: integer("count").notNull(),
+  },
+  (t) => [index("rate_limit_buckets_window_start_idx").on(t.windowStart)],
+);
+
 /** The example org-scoped resource developers copy. */
 export const projects = pgTable(
   "projects",

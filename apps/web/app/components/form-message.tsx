@@ -6,6 +6,6 @@ export function useFormMessage(): (message: FormMessage | null | undefined) => s
   const t = useT();
   return (message) => {
     if (!message) return null;
-    return "key" in message ? t(message.key) : message.text;
+    return "key" in message ? t(message.key, message.vars) : message.text;
   };
 }

@@ -82,4 +82,5 @@ export const enUS = {
   "errors.slugTaken": "This slug is already taken.",
   "errors.sessionRequired": "Please sign in to continue.",
   "errors.unavailable": "The service is temporarily unavailable. Please try again in a moment.",
+  "errors.rateLimited": "Too many attempts. Try again in {minutes} min.",
 } as const;

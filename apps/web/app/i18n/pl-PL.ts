@@ -83,4 +83,5 @@ export const plPL = {
   "errors.slugTaken": "Ten identyfikator jest już zajęty.",
   "errors.sessionRequired": "Zaloguj się, aby kontynuować.",
   "errors.unavailable": "Usługa jest chwilowo niedostępna. Spróbuj ponownie za chwilę.",
+  "errors.rateLimited": "Zbyt wiele prób. Spróbuj ponownie za {minutes} min.",
 } as const satisfies Dictionary;

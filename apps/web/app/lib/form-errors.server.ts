@@ -1,5 +1,7 @@
 /** Turns an API error into what a form shows: a message per field and one for the form, as dictionary keys where we have them. */
+import { data } from "@remix-run/node";
 import { ApiError, getFieldErrors } from "@latchkey/api";
+import { getAuthHeaders, type AuthArgs } from "./auth.server";
 import type { MessageKey } from "~/i18n/dictionary";
 import type { FormErrors, FormMessage } from "./form-message";
 
@@ -30,6 +32,10 @@ const fieldKeys: Partial<Record<string, MessageKey>> = {
 
 export function toFormErrors(error: unknown): FormErrors {
   const reason = error instanceof ApiError ? error.reason : null;
+  if (error instanceof ApiError && error.retryAfterSeconds !== undefined) {
+    const minutes = Math.max(1, Math.ceil(error.retryAfterSeconds / 60));
+    return { fieldErrors: {}, formError: { key: "errors.rateLimited", vars: { minutes } } };
+  }
   const reasonKey = reason ? reasonKeys[reason] : undefined;
   const fields = getFieldErrors(error);
   if (fields) {
@@ -64,6 +70,19 @@ export function statusOf(error: unknown): number {
     default:
       return 500;
   }
+}
+
+/**
+ * The response of a form action that failed: the messages, the status (400, 401, 409, 429 …), Set-Cookie and, when
+ * limited, Retry-After. Errors that are not about the input (bugs, outages) are rethrown for the error boundary.
+ */
+export async function formErrorResponse<T extends object>(args: AuthArgs, error: unknown, extra: T) {
+  if (!isFormError(error)) throw error;
+  const headers = new Headers(await getAuthHeaders(args));
+  if (error instanceof ApiError && error.retryAfterSeconds !== undefined) {
+    headers.set("Retry-After", String(error.retryAfterSeconds));
+  }
+  return data({ ...toFormErrors(error), ...extra }, { status: statusOf(error), headers });
 }
 
 /** Errors that are not about the input (bugs, outages) are rethrown so the error boundary handles them. */

@@ -1,5 +1,5 @@
 /** The organization's projects: everyone with `org:projects:read` sees them; `org:projects:manage` may create and delete. */
-import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { useMemo } from "react";
 import { Button } from "~/components/button";
@@ -9,8 +9,11 @@ import { TextField } from "~/components/text-field";
 import { metaT } from "~/i18n/meta";
 import { useLocale, useT } from "~/i18n/react";
 import { getAuthHeaders, getCaller, requireAuth } from "~/lib/auth.server";
-import { isFormError, statusOf, toFormErrors } from "~/lib/form-errors.server";
+import { formErrorResponse } from "~/lib/form-errors.server";
+import { formRouteHeaders } from "~/lib/route-headers";
 import { trpc } from "~/lib/trpc";
+
+export const headers = formRouteHeaders;
 
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("org.projects.title") }];
 
@@ -32,8 +35,7 @@ export async function action(args: ActionFunctionArgs) {
       await caller.project.create({ name: String(form.get("name") ?? "") });
     }
   } catch (error) {
-    if (!isFormError(error)) throw error;
-    return data({ ...toFormErrors(error), intent }, { status: statusOf(error), headers: await getAuthHeaders(args) });
+    return formErrorResponse(args, error, { intent });
   }
   // Post/redirect/get, so a reload does not submit twice.
   throw redirect(new URL(args.request.url).pathname, { headers: await getAuthHeaders(args) });

@@ -1,4 +1,4 @@
-import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useNavigation } from "@remix-run/react";
 import { Button } from "~/components/button";
 import { FormError } from "~/components/form-error";
@@ -7,7 +7,10 @@ import { TextField } from "~/components/text-field";
 import { metaT } from "~/i18n/meta";
 import { useT } from "~/i18n/react";
 import { getAuthHeaders, getCaller, requireAuth } from "~/lib/auth.server";
-import { isFormError, statusOf, toFormErrors } from "~/lib/form-errors.server";
+import { formErrorResponse } from "~/lib/form-errors.server";
+import { formRouteHeaders } from "~/lib/route-headers";
+
+export const headers = formRouteHeaders;
 
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("orgs.new.title") }];
 
@@ -24,8 +27,7 @@ export async function action(args: ActionFunctionArgs) {
   try {
     slug = (await (await getCaller(args)).organization.create(values)).slug;
   } catch (error) {
-    if (!isFormError(error)) throw error;
-    return data({ ...toFormErrors(error), values }, { status: statusOf(error), headers: await getAuthHeaders(args) });
+    return formErrorResponse(args, error, { values });
   }
   throw redirect(`/org/${slug}`, { headers: await getAuthHeaders(args) });
 }

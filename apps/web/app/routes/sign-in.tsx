@@ -1,4 +1,4 @@
-import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { getSafeRedirect } from "@latchkey/auth";
 import { Button } from "~/components/button";
@@ -8,7 +8,10 @@ import { TextField } from "~/components/text-field";
 import { metaT } from "~/i18n/meta";
 import { useT } from "~/i18n/react";
 import { getAuth, getAuthHeaders, getCaller } from "~/lib/auth.server";
-import { isFormError, statusOf, toFormErrors } from "~/lib/form-errors.server";
+import { formErrorResponse } from "~/lib/form-errors.server";
+import { formRouteHeaders } from "~/lib/route-headers";
+
+export const headers = formRouteHeaders;
 
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("signIn.title") }];
 
@@ -26,8 +29,7 @@ export async function action(args: ActionFunctionArgs) {
   try {
     await (await getCaller(args)).auth.signIn({ email, password: String(form.get("password") ?? "") });
   } catch (error) {
-    if (!isFormError(error)) throw error;
-    return data({ ...toFormErrors(error), email }, { status: statusOf(error), headers: await getAuthHeaders(args) });
+    return formErrorResponse(args, error, { email });
   }
   throw redirect(redirectUrl, { headers: await getAuthHeaders(args) });
 }

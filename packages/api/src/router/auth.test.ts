@@ -71,7 +71,7 @@ describe("auth.signUp", () => {
 describe("auth.signIn", () => {
   it("signs in with the right password and records the success", async () => {
     const { email, userId } = await signUp(db());
-    const { caller, resHeaders } = callerFor(db());
+    const { caller, resHeaders } = callerFor(db(), { ip: "203.0.113.7" });
     const result = await caller.auth.signIn({ email, password: PASSWORD });
     expect(result.userId).toBe(userId);
     expect(tokenFrom(resHeaders)).toMatch(/^sess_/);
@@ -95,6 +95,46 @@ describe("auth.signIn", () => {
     expect(error.code).toBe("BAD_REQUEST");
     expect(error.message).toMatch(/email|password/);
     expect(await countRows(db(), "sessions")).toBe(before);
+  });
+});
+
+describe("abuse protection", () => {
+  it("locks an account's sign-in for 15 minutes after 10 wrong passwords in an hour, with the same generic answer", async () => {
+    const { email, userId } = await signUp(db());
+    const t0 = Date.now();
+    const at = (ms: number) => () => new Date(t0 + ms);
+    for (let i = 0; i < 10; i++) {
+      const error = await errorOf(callerFor(db(), { now: at(i * 1000) }).caller.auth.signIn({ email, password: `wrong password ${i}` }));
+      expect(error.reason).toBe("INVALID_CREDENTIALS");
+    }
+    // The right password is refused while locked, with the very same answer.
+    const locked = await errorOf(callerFor(db(), { now: at(60_000) }).caller.auth.signIn({ email, password: PASSWORD }));
+    expect(locked.code).toBe("UNAUTHORIZED");
+    expect(locked.message).toBe("Email address or password is incorrect.");
+    const events = await db().db.select().from(auditEvents).where(eq(auditEvents.targetId, userId));
+    expect(events.some((e) => e.action === "user.locked")).toBe(true);
+    // After 15 minutes it works again.
+    const later = await callerFor(db(), { now: at(16 * 60_000) }).caller.auth.signIn({ email, password: PASSWORD });
+    expect(later.userId).toBe(userId);
+  });
+
+  it("answers 429 with a retry time after too many sign-in attempts for one address, known or not", async () => {
+    for (const email of [(await signUp(db())).email, uniqueEmail("unknown")]) {
+      const attempts = [];
+      for (let i = 0; i < 21; i++) attempts.push(await errorOf(callerFor(db()).caller.auth.signIn({ email, password: `nope nope ${i}` })));
+      expect(attempts.slice(0, 20).every((e) => e.code === "UNAUTHORIZED")).toBe(true);
+      expect(attempts[20]!.code).toBe("TOO_MANY_REQUESTS");
+      expect((attempts[20] as { retryAfterSeconds?: number }).retryAfterSeconds).toBeGreaterThan(0);
+    }
+  });
+
+  it("limits sign-ups per IP address", async () => {
+    const ip = "192.0.2.55";
+    for (let i = 0; i < 30; i++) await callerFor(db(), { ip }).caller.auth.signUp({ email: uniqueEmail("burst"), password: PASSWORD });
+    const before = await countRows(db(), "users");
+    const error = await errorOf(callerFor(db(), { ip }).caller.auth.signUp({ email: uniqueEmail("burst"), password: PASSWORD }));
+    expect(error.code).toBe("TOO_MANY_REQUESTS");
+    expect(await countRows(db(), "users")).toBe(before);
   });
 });
 

@@ -4,19 +4,56 @@ import { z } from "zod";
 import { emailAddresses, isUniqueViolation, passwordCredentials, users } from "@latchkey/db";
 import {
   checkPasswordPolicy,
+  consumeRateLimit,
   createSession,
+  defineRateLimit,
+  HOUR,
+  MINUTE,
+  resetRateLimit,
+  type RateLimit,
   hashPassword,
   invalidateSession,
   needsRehash,
   verifyPasswordOrDummy,
 } from "@latchkey/auth";
 import { authedProcedure, publicProcedure } from "../trpc.ts";
-import { ApiError, fieldError } from "../errors.ts";
+import { ApiError, fieldError, tooManyRequests } from "../errors.ts";
+import type { Context } from "../context.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { emailSchema, passwordSchema, personNameSchema } from "../validation.ts";
 
 const invalidCredentials = () =>
   new ApiError({ code: "UNAUTHORIZED", reason: "INVALID_CREDENTIALS", message: "Email address or password is incorrect." });
+
+// The limits guarding these flows (SECURITY.md: per-IP and per-account limits, lockout after repeated failures).
+const signInPerIp = defineRateLimit("sign-in:ip", 50, 15 * MINUTE);
+const signInPerEmail = defineRateLimit("sign-in:email", 20, 15 * MINUTE);
+/** 10 failed passwords within an hour lock the account's sign-in for 15 minutes; the answer stays generic. */
+const signInFailures = defineRateLimit("sign-in:failures", 10, HOUR);
+const LOCKOUT_MS = 15 * MINUTE;
+const signUpPerIp = defineRateLimit("sign-up:ip", 30, HOUR);
+
+/** Counts one attempt against a limit; over it, records the refusal and answers 429 with Retry-After. */
+async function enforceLimit(ctx: Context, limit: RateLimit, subject: string): Promise<void> {
+  const result = await consumeRateLimit(ctx.db, limit, subject, ctx.now());
+  if (result.ok) return;
+  await recordAuditEvent(ctx, { action: "rate_limit.exceeded", outcome: "denied", details: { limit: limit.name } });
+  throw tooManyRequests(result.retryAfterSeconds);
+}
+
+/** One more failed password for this account; the tenth within the hour locks sign-in for 15 minutes. */
+async function countFailure(ctx: Context, userId: string, now: Date): Promise<void> {
+  const result = await consumeRateLimit(ctx.db, signInFailures, `user:${userId}`, now);
+  if (result.ok && result.remaining > 0) return;
+  await ctx.db.update(users).set({ lockedUntil: new Date(now.getTime() + LOCKOUT_MS) }).where(eq(users.id, userId));
+  await recordAuditEvent(ctx, {
+    action: "user.locked",
+    outcome: "success",
+    targetType: "user",
+    targetId: userId,
+    details: { reason: "failed_sign_ins", minutes: LOCKOUT_MS / MINUTE },
+  });
+}
 
 export const authRouter = {
   signUp: publicProcedure
@@ -29,6 +66,7 @@ export const authRouter = {
       }),
     )
     .mutation(async ({ ctx, input }) => {
+      if (ctx.ip) await enforceLimit(ctx, signUpPerIp, `ip:${ctx.ip}`);
       const policy = checkPasswordPolicy(input.password);
       if (!policy.ok) throw fieldError("password", policy.message, policy.code);
       const hash = await hashPassword(input.password);
@@ -73,12 +111,17 @@ export const authRouter = {
   signIn: publicProcedure
     .input(z.object({ email: emailSchema, password: passwordSchema }))
     .mutation(async ({ ctx, input }) => {
+      if (ctx.ip) await enforceLimit(ctx, signInPerIp, `ip:${ctx.ip}`);
+      // Counted for unknown addresses too, so the limit does not tell whether an account exists.
+      await enforceLimit(ctx, signInPerEmail, `email:${input.email}`);
+      const now = ctx.now();
       const [account] = await ctx.db
         .select({
           userId: users.id,
           hash: passwordCredentials.hash,
           bannedAt: users.bannedAt,
           deletedAt: users.deletedAt,
+          lockedUntil: users.lockedUntil,
         })
         .from(emailAddresses)
         .innerJoin(users, eq(users.id, emailAddresses.userId))
@@ -87,16 +130,18 @@ export const authRouter = {
         .limit(1);
       // Unknown addresses still cost one argon2 verify, so timing does not tell whether an account exists.
       const passwordOk = await verifyPasswordOrDummy(account?.hash ?? null, input.password);
-      if (!account || !account.hash || !passwordOk || account.bannedAt || account.deletedAt) {
+      const locked = account?.lockedUntil != null && account.lockedUntil.getTime() > now.getTime();
+      if (!account || !account.hash || !passwordOk || account.bannedAt || account.deletedAt || locked) {
         await recordAuditEvent(ctx, {
           action: "session.sign_in",
           outcome: "failure",
           actorUserId: account?.userId ?? null,
-          details: { method: "password" },
+          details: { method: "password", ...(locked ? { locked: true } : {}) },
         });
+        if (account && !passwordOk && !locked) await countFailure(ctx, account.userId, now);
         throw invalidCredentials();
       }
-      const now = ctx.now();
+      await resetRateLimit(ctx.db, signInFailures, `user:${account.userId}`);
       const previous = await ctx.getAuth();
       if (previous) await invalidateSession(ctx.db, previous.session.id);
       if (needsRehash(account.hash)) {

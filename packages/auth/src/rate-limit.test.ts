@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { useTestDb } from "@latchkey/db/testing";
+import { consumeRateLimit, defineRateLimit, MINUTE, pruneRateLimits, resetRateLimit } from "./rate-limit.ts";
+
+const db = useTestDb();
+const limit = defineRateLimit("test", 3, 10 * MINUTE);
+const t0 = new Date("2026-07-01T12:00:00Z");
+const at = (ms: number) => new Date(t0.getTime() + ms);
+
+describe("rate limits", () => {
+  it("allow the limit, then refuse with the seconds until the window ends", async () => {
+    for (let i = 0; i < 3; i++) expect((await consumeRateLimit(db().db, limit, "ip:a", at(i * 1000))).ok).toBe(true);
+    const refused = await consumeRateLimit(db().db, limit, "ip:a", at(60_000));
+    expect(refused).toEqual({ ok: false, retryAfterSeconds: 9 * 60 });
+    expect((await consumeRateLimit(db().db, limit, "ip:b", at(60_000))).ok).toBe(true);
+  });
+
+  it("start counting again when the window has passed", async () => {
+    for (let i = 0; i < 4; i++) await consumeRateLimit(db().db, limit, "ip:c", t0);
+    expect((await consumeRateLimit(db().db, limit, "ip:c", at(10 * MINUTE))).ok).toBe(true);
+  });
+
+  it("count concurrent events exactly", async () => {
+    const results = await Promise.all(Array.from({ length: 20 }, () => consumeRateLimit(db().db, limit, "ip:d", t0)));
+    expect(results.filter((r) => r.ok)).toHaveLength(3);
+  });
+
+  it("forget a subject on reset and drop old windows on prune", async () => {
+    for (let i = 0; i < 4; i++) await consumeRateLimit(db().db, limit, "user:e", t0);
+    await resetRateLimit(db().db, limit, "user:e");
+    expect((await consumeRateLimit(db().db, limit, "user:e", t0)).ok).toBe(true);
+    await pruneRateLimits(db().db, at(MINUTE));
+    expect(await db().query("select * from rate_limit_buckets where key = 'test:user:e'")).toEqual([]);
+  });
+});

@@ -1,0 +1,70 @@
+/**
+ * Rate limits kept in Postgres: a fixed-window counter per (limit, subject), counted in one atomic statement, so
+ * concurrent requests, restarts and several instances all see the same count. Declare a limit next to the flow it
+ * guards: `const signInPerIp = defineRateLimit("sign-in:ip", 50, 15 * MINUTE)`.
+ */
+import { eq, sql } from "drizzle-orm";
+import { rateLimitBuckets, type Database } from "@latchkey/db";
+
+export interface RateLimit {
+  name: string;
+  /** Events allowed per window. */
+  max: number;
+  windowMs: number;
+}
+
+export type RateLimitResult = { ok: true; remaining: number } | { ok: false; retryAfterSeconds: number };
+
+export const MINUTE = 60_000;
+export const HOUR = 60 * MINUTE;
+
+export function defineRateLimit(name: string, max: number, windowMs: number): RateLimit {
+  return { name, max, windowMs };
+}
+
+/** Subjects are bounded, so a huge header or address can't make a huge key. */
+function keyOf(limit: RateLimit, subject: string): string {
+  return `${limit.name}:${subject.slice(0, 320)}`;
+}
+
+function resultOf(limit: RateLimit, count: number, windowStart: Date, now: Date): RateLimitResult {
+  if (count <= limit.max) return { ok: true, remaining: limit.max - count };
+  const retryAfterMs = windowStart.getTime() + limit.windowMs - now.getTime();
+  return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)) };
+}
+
+/** Counts one event and says whether it is within the limit. */
+export async function consumeRateLimit(
+  db: Database,
+  limit: RateLimit,
+  subject: string,
+  now: Date = new Date(),
+): Promise<RateLimitResult> {
+  const nowSql = sql`${now.toISOString()}::timestamptz`;
+  const cutoff = sql`${new Date(now.getTime() - limit.windowMs).toISOString()}::timestamptz`;
+  const expired = sql`${rateLimitBuckets.windowStart} <= ${cutoff}`;
+  const [row] = await db
+    .insert(rateLimitBuckets)
+    .values({ key: keyOf(limit, subject), windowStart: now, count: 1 })
+    .onConflictDoUpdate({
+      target: rateLimitBuckets.key,
+      set: {
+        count: sql`case when ${expired} then 1 else ${rateLimitBuckets.count} + 1 end`,
+        windowStart: sql`case when ${expired} then ${nowSql} else ${rateLimitBuckets.windowStart} end`,
+      },
+    })
+    .returning({ count: rateLimitBuckets.count, windowStart: rateLimitBuckets.windowStart });
+  // Now and then, drop windows that ended a day ago, so the table stays the size of current traffic.
+  if (Math.random() < 0.001) void pruneRateLimits(db, new Date(now.getTime() - 24 * HOUR)).catch(() => undefined);
+  return resultOf(limit, row!.count, row!.windowStart, now);
+}
+
+/** Forgets a subject's count, e.g. the failure count after a successful sign-in. */
+export async function resetRateLimit(db: Database, limit: RateLimit, subject: string): Promise<void> {
+  await db.delete(rateLimitBuckets).where(eq(rateLimitBuckets.key, keyOf(limit, subject)));
+}
+
+/** Deletes windows that ended before `olderThan`; run it now and then to keep the table small. */
+export async function pruneRateLimits(db: Database, olderThan: Date): Promise<void> {
+  await db.delete(rateLimitBuckets).where(sql`${rateLimitBuckets.windowStart} < ${olderThan.toISOString()}::timestamptz`);
+}
