@@ -28,7 +28,29 @@ const defaultReasons: Partial<Record<TRPCError["code"], ErrorReason>> = {
   INTERNAL_SERVER_ERROR: "INTERNAL",
 };
 
-const t = initTRPC.context<Context>().create({
+/**
+ * Who may call a procedure, declared next to its definition with `.meta({ authz })`. The authorization matrix test
+ * (authorization-matrix.test.ts) calls every procedure as every kind of caller and checks the declaration holds; a
+ * procedure without one fails that test.
+ */
+export type AuthzPolicy =
+  | { kind: "public" }
+  | { kind: "authed" }
+  | { kind: "permission"; permission: Permission }
+  | { kind: "role"; role: RoleKey };
+
+export interface Meta {
+  authz?: AuthzPolicy;
+}
+
+export const policy = {
+  public: { authz: { kind: "public" } },
+  authed: { authz: { kind: "authed" } },
+  permission: (permission: Permission): Meta => ({ authz: { kind: "permission", permission } }),
+  role: (role: RoleKey): Meta => ({ authz: { kind: "role", role } }),
+} satisfies Record<string, Meta | ((arg: never) => Meta)>;
+
+const t = initTRPC.context<Context>().meta<Meta>().create({
   /** Dates and other non-JSON values arrive as themselves in the browser, so the types tRPC infers are true. */
   transformer: superjson,
   /** Internal errors never carry SQL, parameters or stacks to the client; bad input names its fields. */

@@ -16,7 +16,7 @@ import {
   needsRehash,
   verifyPasswordOrDummy,
 } from "@latchkey/auth";
-import { authedProcedure, publicProcedure } from "../trpc.ts";
+import { authedProcedure, publicProcedure, policy } from "../trpc.ts";
 import { ApiError, fieldError, tooManyRequests } from "../errors.ts";
 import type { Context } from "../context.ts";
 import { recordAuditEvent } from "../audit.ts";
@@ -57,6 +57,7 @@ async function countFailure(ctx: Context, userId: string, now: Date): Promise<vo
 
 export const authRouter = {
   signUp: publicProcedure
+    .meta(policy.public)
     .input(
       z.object({
         email: emailSchema,
@@ -109,6 +110,7 @@ export const authRouter = {
     }),
 
   signIn: publicProcedure
+    .meta(policy.public)
     .input(z.object({ email: emailSchema, password: passwordSchema }))
     .mutation(async ({ ctx, input }) => {
       if (ctx.ip) await enforceLimit(ctx, signInPerIp, `ip:${ctx.ip}`);
@@ -171,7 +173,7 @@ export const authRouter = {
       return { userId: account.userId, sessionId: session.id };
     }),
 
-  signOut: authedProcedure.mutation(async ({ ctx }) => {
+  signOut: authedProcedure.meta(policy.authed).mutation(async ({ ctx }) => {
     await invalidateSession(ctx.db, ctx.session.id);
     await recordAuditEvent(ctx, {
       action: "session.sign_out",
@@ -186,7 +188,7 @@ export const authRouter = {
   }),
 
   /** The caller's session and the organization in scope, or null when signed out. */
-  session: publicProcedure.query(async ({ ctx }) => {
+  session: publicProcedure.meta(policy.public).query(async ({ ctx }) => {
     const auth = await ctx.getAuth();
     if (!auth) return null;
     return {

@@ -3,7 +3,7 @@ import { and, asc, eq } from "drizzle-orm";
 import { z } from "zod";
 import { isUniqueViolation, membershipRoles, memberships, organizations, roles } from "@latchkey/db";
 import { setActiveOrganization } from "@latchkey/auth";
-import { authedProcedure } from "../trpc.ts";
+import { authedProcedure, policy } from "../trpc.ts";
 import { ApiError } from "../errors.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { idSchema, organizationNameSchema, slugify, slugSchema } from "../validation.ts";
@@ -12,6 +12,7 @@ import { idSchema, organizationNameSchema, slugify, slugSchema } from "../valida
 export const organizationRouter = {
   /** Creates an organization, makes the caller its admin and its active organization. */
   create: authedProcedure
+    .meta(policy.authed)
     .input(z.object({ name: organizationNameSchema, slug: slugSchema.optional().or(z.literal("").transform(() => undefined)) }))
     .mutation(async ({ ctx, input }) => {
       const slug = input.slug ?? slugify(input.name);
@@ -42,7 +43,7 @@ export const organizationRouter = {
     }),
 
   /** The caller's organizations with their roles, oldest membership first. */
-  listMine: authedProcedure.query(async ({ ctx }) => {
+  listMine: authedProcedure.meta(policy.authed).query(async ({ ctx }) => {
     return ctx.db
       .select({
         id: organizations.id,
@@ -60,6 +61,7 @@ export const organizationRouter = {
 
   /** Sets the session's active organization, or the personal context with `null`. */
   setActive: authedProcedure
+    .meta(policy.authed)
     .input(z.object({ organizationId: idSchema("org").nullable() }))
     .mutation(async ({ ctx, input }) => {
       if (input.organizationId === null) {
@@ -78,7 +80,7 @@ export const organizationRouter = {
     }),
 
   /** An organization the caller belongs to, with their roles and permissions there. Non-members get FORBIDDEN whether or not it exists. */
-  getBySlug: authedProcedure.input(z.object({ slug: slugSchema })).query(async ({ ctx, input }) => {
+  getBySlug: authedProcedure.meta(policy.authed).input(z.object({ slug: slugSchema })).query(async ({ ctx, input }) => {
     const [row] = await ctx.db
       .select({
         id: organizations.id,

@@ -7,7 +7,7 @@ import type { TRPCRouterRecord } from "@trpc/server";
 import { and, desc, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import { projects } from "@latchkey/db";
-import { hasPermission, orgProcedure } from "../trpc.ts";
+import { hasPermission, orgProcedure, policy } from "../trpc.ts";
 import { ApiError } from "../errors.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { idSchema } from "../validation.ts";
@@ -27,11 +27,15 @@ const listProjects = preparedStatement((db) =>
 );
 
 export const projectRouter = {
-  list: orgProcedure.use(hasPermission("org:projects:read")).query(async ({ ctx }) => {
+  list: orgProcedure
+    .meta(policy.permission("org:projects:read"))
+    .use(hasPermission("org:projects:read"))
+    .query(async ({ ctx }) => {
     return listProjects(ctx.db).execute({ organizationId: ctx.organization.id });
   }),
 
   create: orgProcedure
+    .meta(policy.permission("org:projects:manage"))
     .use(hasPermission("org:projects:manage"))
     .input(z.object({ name: z.string().trim().min(1, "Enter a name.").max(100, "At most 100 characters.") }))
     .mutation(async ({ ctx, input }) => {
@@ -46,6 +50,7 @@ export const projectRouter = {
     }),
 
   delete: orgProcedure
+    .meta(policy.permission("org:projects:manage"))
     .use(hasPermission("org:projects:manage"))
     .input(z.object({ projectId: idSchema("proj") }))
     .mutation(async ({ ctx, input }) => {

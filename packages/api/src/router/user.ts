@@ -2,7 +2,7 @@ import type { TRPCRouterRecord } from "@trpc/server";
 import { and, eq } from "drizzle-orm";
 import { z } from "zod";
 import { emailAddresses, users } from "@latchkey/db";
-import { authedProcedure } from "../trpc.ts";
+import { authedProcedure, policy } from "../trpc.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { personNameSchema } from "../validation.ts";
 
@@ -30,7 +30,7 @@ const profileColumns = {
 };
 
 export const userRouter = {
-  me: authedProcedure.query(async ({ ctx }) => {
+  me: authedProcedure.meta(policy.authed).query(async ({ ctx }) => {
     const [user] = await ctx.db
       .select({
         ...profileColumns,
@@ -49,6 +49,7 @@ export const userRouter = {
   }),
 
   updateProfile: authedProcedure
+    .meta(policy.authed)
     .input(
       z.object({
         firstName: personNameSchema.nullable().optional(),

@@ -1,0 +1,153 @@
+/**
+ * The authorization matrix: every procedure of the router, called as every kind of caller, must behave as the policy
+ * declared next to its definition (`.meta(policy.…)`). Denied callers get UNAUTHORIZED (no session) or FORBIDDEN;
+ * ids from another tenant find nothing; no call leaks another tenant's data or changes it. A new procedure without a
+ * declared policy, or without an example input below, fails this test.
+ */
+import { describe, expect, it } from "vitest";
+import { defaultRolePermissions } from "@latchkey/auth";
+import type { DbHandle } from "@latchkey/db";
+import { useTestDb } from "@latchkey/db/testing";
+import { appRouter } from "./root.ts";
+import type { AuthzPolicy } from "./trpc.ts";
+import { addMember, callerFor, signUp, uniqueEmail } from "../test/helpers.ts";
+
+const db = useTestDb();
+
+type CallerKind = "anonymous" | "signedInWithoutOrg" | "memberOfAnotherOrg" | "memberWithoutPermission" | "admin";
+const callerKinds: CallerKind[] = ["anonymous", "signedInWithoutOrg", "memberOfAnotherOrg", "memberWithoutPermission", "admin"];
+
+interface World {
+  target: { id: string; slug: string; name: string; projectId: string; projectName: string };
+  other: { id: string; slug: string; name: string; projectId: string; projectName: string };
+  tokens: Record<Exclude<CallerKind, "anonymous">, string>;
+}
+
+/** Two tenants: the target (an admin, a plain member, a project) and another (its admin, its project); and a loner. */
+async function buildWorld(handle: DbHandle): Promise<World> {
+  const suffix = Math.random().toString(36).slice(2, 8);
+  const admin = await signUp(handle, uniqueEmail("matrix-admin"));
+  const member = await signUp(handle, uniqueEmail("matrix-member"));
+  const otherAdmin = await signUp(handle, uniqueEmail("matrix-other"));
+  const loner = await signUp(handle, uniqueEmail("matrix-loner"));
+  const asAdmin = callerFor(handle, { token: admin.token }).caller;
+  const target = await asAdmin.organization.create({ name: `Target ${suffix}`, slug: `target-${suffix}` });
+  const targetProject = await callerFor(handle, { token: admin.token, orgSlug: target.slug }).caller.project.create({ name: `Target secret ${suffix}` });
+  await addMember(handle, target.id, member.userId, "org:member");
+  const other = await callerFor(handle, { token: otherAdmin.token }).caller.organization.create({ name: `Other ${suffix}`, slug: `other-${suffix}` });
+  const otherProject = await callerFor(handle, { token: otherAdmin.token, orgSlug: other.slug }).caller.project.create({ name: `Other secret ${suffix}` });
+  return {
+    target: { ...target, projectId: targetProject.id, projectName: targetProject.name },
+    other: { ...other, projectId: otherProject.id, projectName: otherProject.name },
+    tokens: { signedInWithoutOrg: loner.token, memberOfAnotherOrg: otherAdmin.token, memberWithoutPermission: member.token, admin: admin.token },
+  };
+}
+
+interface Example {
+  input: (w: World) => unknown;
+  /** The input names another tenant's resource: allowed callers must find nothing there. */
+  foreign?: boolean;
+}
+
+/** A valid input for each procedure, with another tenant's ids where the procedure takes ids. */
+const examples: Record<string, Example> = {
+  "auth.signUp": { input: () => ({ email: uniqueEmail("matrix-new"), password: "correct horse battery staple" }) },
+  "auth.signIn": { input: () => ({ email: uniqueEmail("matrix-nobody"), password: "correct horse battery staple" }) },
+  "auth.signOut": { input: () => undefined },
+  "auth.session": { input: () => undefined },
+  "user.me": { input: () => undefined },
+  "user.updateProfile": { input: () => ({ firstName: "Changed" }) },
+  "organization.create": { input: () => ({ name: "Created by matrix" }) },
+  "organization.listMine": { input: () => undefined },
+  "organization.setActive": { input: (w) => ({ organizationId: w.other.id }), foreign: true },
+  "organization.getBySlug": { input: (w) => ({ slug: w.other.slug }), foreign: true },
+  "project.list": { input: () => undefined },
+  "project.create": { input: () => ({ name: "Created by matrix" }) },
+  "project.delete": { input: (w) => ({ projectId: w.other.projectId }), foreign: true },
+};
+
+function isAllowed(policy: AuthzPolicy, caller: CallerKind): boolean {
+  switch (policy.kind) {
+    case "public":
+      return true;
+    case "authed":
+      return caller !== "anonymous";
+    case "permission":
+      if (caller === "admin") return defaultRolePermissions["org:admin"].includes(policy.permission as never);
+      if (caller === "memberWithoutPermission") return defaultRolePermissions["org:member"].includes(policy.permission as never);
+      return false;
+    case "role":
+      return (caller === "admin" && policy.role === "org:admin") || (caller === "memberWithoutPermission" && policy.role === "org:member");
+  }
+}
+
+/** What belongs to the two tenants; it must be the same after any call that is denied or aimed at the other tenant. */
+async function snapshot(handle: DbHandle, w: World): Promise<string> {
+  const ids = `'${w.target.id}', '${w.other.id}'`;
+  const orgs = await handle.query(`select id, name, slug, image_url, updated_at from organizations where id in (${ids}) order by id`);
+  const members = await handle.query(`select id, organization_id, user_id, role_keys, permissions from memberships where organization_id in (${ids}) order by id`);
+  const projects = await handle.query(`select id, organization_id, name from projects where organization_id in (${ids}) order by id`);
+  return JSON.stringify({ orgs, members, projects });
+}
+
+async function call(handle: DbHandle, w: World, path: string, caller: CallerKind, input: unknown) {
+  const token = caller === "anonymous" ? null : w.tokens[caller];
+  // Every caller names the target organization in the URL, except the one without any organization.
+  const orgSlug = caller === "signedInWithoutOrg" ? null : w.target.slug;
+  const api = callerFor(handle, { token, orgSlug }).caller as unknown as Record<string, Record<string, (i: unknown) => Promise<unknown>>>;
+  const [namespace, name] = path.split(".") as [string, string];
+  try {
+    return { ok: true as const, value: await api[namespace]![name]!(input) };
+  } catch (error) {
+    const e = error as { code?: string; message?: string; reason?: string };
+    return { ok: false as const, code: e.code ?? "UNKNOWN", reason: e.reason ?? "", message: e.message ?? "" };
+  }
+}
+
+/** The reasons the middleware chain gives when it refuses a caller (as opposed to a handler refusing the input). */
+const chainRefusals = ["SESSION_REQUIRED", "ORGANIZATION_REQUIRED", "NOT_A_MEMBER", "PERMISSION_DENIED", "ROLE_REQUIRED"];
+
+const procedures = Object.entries(appRouter._def.procedures as unknown as Record<string, { _def: { meta?: { authz?: AuthzPolicy } } }>);
+
+describe("the authorization matrix", () => {
+  it("covers every procedure with a declared policy and an example input", () => {
+    const missingPolicy = procedures.filter(([, p]) => !p._def.meta?.authz).map(([path]) => path);
+    const missingExample = procedures.filter(([path]) => !examples[path]).map(([path]) => path);
+    expect(missingPolicy, "procedures without .meta(policy.…)").toEqual([]);
+    expect(missingExample, "procedures without an example in authorization-matrix.test.ts").toEqual([]);
+  });
+
+  for (const [path, procedure] of procedures) {
+    const declared = procedure._def.meta?.authz;
+    if (!declared || !examples[path]) continue;
+    it(`${path} (${declared.kind === "permission" ? declared.permission : declared.kind}) behaves as declared for every caller`, async () => {
+      const handle = db();
+      const world = await buildWorld(handle);
+      const example = examples[path]!;
+      for (const caller of callerKinds) {
+        const before = await snapshot(handle, world);
+        const result = await call(handle, world, path, caller, example.input(world));
+        const where = `${path} as ${caller}`;
+        const allowed = isAllowed(declared, caller);
+        const text = JSON.stringify(result);
+        if (!allowed) {
+          expect(result.ok, `${where} must be refused`).toBe(false);
+          if (!result.ok) {
+            expect(result.code, where).toBe(caller === "anonymous" ? "UNAUTHORIZED" : "FORBIDDEN");
+            expect(chainRefusals, where).toContain(result.reason);
+          }
+          expect(await snapshot(handle, world), `${where} changed tenant data`).toBe(before);
+          expect(text, `${where} leaked the target's data`).not.toContain(world.target.projectName);
+        } else if (example.foreign) {
+          if (!result.ok) expect(["NOT_FOUND", "FORBIDDEN"], where).toContain(result.code);
+          expect(await snapshot(handle, world), `${where} changed the other tenant's data`).toBe(before);
+        } else if (!result.ok) {
+          // Allowed past the chain: the handler may still refuse the example input (wrong password, …).
+          expect(chainRefusals, `${where} must be allowed, got ${result.code}: ${result.message}`).not.toContain(result.reason);
+        }
+        // Whatever happened, the other tenant's private data never shows up.
+        expect(text, `${where} leaked the other tenant's data`).not.toContain(world.other.projectName);
+      }
+    });
+  }
+});
