@@ -12,15 +12,15 @@ import { getAuthHeaders, getCaller, requireAuth } from "~/lib/auth.server";
 import { formErrorResponse } from "~/lib/form-errors.server";
 import { formRouteHeaders } from "~/lib/route-headers";
 import { trpc } from "~/lib/trpc";
+import { Protect, useAuth } from "~/lib/auth-client";
 
 export const headers = formRouteHeaders;
 
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("org.projects.title") }];
 
 export async function loader(args: LoaderFunctionArgs) {
-  const auth = await requireAuth(args, { permission: "org:projects:read" });
-  const projects = await (await getCaller(args)).project.list();
-  return { projects, canManage: auth.has({ permission: "org:projects:manage" }) };
+  await requireAuth(args, { permission: "org:projects:read" });
+  return { projects: await (await getCaller(args)).project.list() };
 }
 
 export async function action(args: ActionFunctionArgs) {
@@ -46,7 +46,7 @@ export default function Projects() {
   const locale = useLocale();
   const message = useFormMessage();
   const loaded = useLoaderData<typeof loader>();
-  const { canManage } = loaded;
+  const canManage = useAuth().has({ permission: "org:projects:manage" });
   // The server rendered the list; with JavaScript, React Query keeps it fresh when the tab regains focus
   // (say, after a project was added in another tab). A form submission revalidates the loader as usual.
   // When this loader data arrived, on this browser's clock (each revalidation brings a new object).
@@ -92,7 +92,7 @@ export default function Projects() {
           ))}
         </ul>
       )}
-      {canManage ? (
+      <Protect permission="org:projects:manage" fallback={<p className="text-sm text-muted">{t("org.projects.noPermission")}</p>}>
         <Form method="post" className="flex max-w-md flex-col gap-4" noValidate>
           <input type="hidden" name="intent" value="create" />
           {result?.intent === "create" ? <FormError>{message(result.formError)}</FormError> : null}
@@ -105,9 +105,7 @@ export default function Projects() {
           />
           <Button pending={creating}>{t("org.projects.create")}</Button>
         </Form>
-      ) : (
-        <p className="text-sm text-muted">{t("org.projects.noPermission")}</p>
-      )}
+      </Protect>
     </section>
   );
 }
