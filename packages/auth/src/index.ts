@@ -6,3 +6,4 @@ export * from "./origin.ts";
 export * from "./safe-redirect.ts";
 export * from "./permissions.ts";
 export * from "./rate-limit.ts";
+export * from "./verification.ts";

@@ -11,6 +11,7 @@ export const idPrefixes = {
   invitation: "inv",
   audit: "aud",
   project: "proj",
+  verification: "ver",
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -217,6 +217,28 @@ export const auditEvents = pgTable(
 );
 
 /**
+ * Every "we sent you a code or a link" flow shares this table (email verification, password reset, sign-in by code,
+ * magic links, adding an address). Only SHA-256 hashes of codes and link secrets are stored; a row is consumed once.
+ */
+export const verifications = pgTable(
+  "verifications",
+  {
+    id: text("id").primaryKey().$defaultFn(() => createId("verification")),
+    purpose: text("purpose").notNull(),
+    /** The address (lower-cased) or other identifier the code was sent to. */
+    target: text("target").notNull(),
+    userId: text("user_id").references(() => users.id, { onDelete: "cascade" }),
+    codeHash: text("code_hash"),
+    tokenHash: text("token_hash"),
+    attempts: integer("attempts").notNull().default(0),
+    expiresAt: tstz("expires_at").notNull(),
+    consumedAt: tstz("consumed_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("verifications_purpose_target_idx").on(t.purpose, t.target), index("verifications_expires_at_idx").on(t.expiresAt)],
+);
+
+/**
  * Fixed-window counters for rate limits, kept in Postgres so a restart or a second instance does not reset them.
  * `key` names the limit and the subject, e.g. `sign-in:ip:203.0.113.7`.
  */
@@ -253,3 +275,4 @@ export type Membership = typeof memberships.$inferSelect;
 export type Invitation = typeof invitations.$inferSelect;
 export type AuditEvent = typeof auditEvents.$inferSelect;
 export type Project = typeof projects.$inferSelect;
+export type Verification = typeof verifications.$inferSelect;
