@@ -135,6 +135,20 @@ describe("forms", () => {
   });
 });
 
+describe("step-up", () => {
+  test("confirming the password again returns to where it was asked for; a wrong one is announced", async () => {
+    const page = await browser.newPage({ javaScriptEnabled: false, allowConsoleErrors: true });
+    await signUp(page, uniqueEmail("stepup"));
+    await page.goto("/reverify?redirect_url=/orgs/new");
+    await expect(page.getByRole("heading", { level: 1 }).textContent()).resolves.toBe("Confirm it's you");
+    await page.getByLabel("Password").fill("not my password at all");
+    await page.getByRole("button", { name: "Continue" }).click();
+    await expect(page.getByRole("alert").textContent()).resolves.toBe("That password is not right.");
+    await page.getByLabel("Password").fill(PASSWORD);
+    await Promise.all([page.waitForURL(`${baseURL}/orgs/new`), page.getByRole("button", { name: "Continue" }).click()]);
+  });
+});
+
 describe("sessions across tabs", () => {
   test("signing out in one tab sends the other tab to sign in on its next client-side navigation", async () => {
     const context = await browser.newContext();

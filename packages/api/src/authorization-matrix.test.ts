@@ -55,6 +55,7 @@ const examples: Record<string, Example> = {
   "auth.signIn": { input: () => ({ email: uniqueEmail("matrix-nobody"), password: "correct horse battery staple" }) },
   "auth.signOut": { input: () => undefined },
   "auth.session": { input: () => undefined },
+  "auth.reverify": { input: () => ({ password: "not the password, but past the chain" }) },
   "user.me": { input: () => undefined },
   "user.updateProfile": { input: () => ({ firstName: "Changed" }) },
   "organization.create": { input: () => ({ name: "Created by matrix" }) },

@@ -9,6 +9,7 @@ export const errorReasons = [
   "PERMISSION_DENIED",
   "ROLE_REQUIRED",
   "INVALID_CREDENTIALS",
+  "WRONG_PASSWORD",
   "INVALID_INPUT",
   "PASSWORD_TOO_SHORT",
   "PASSWORD_TOO_LONG",
@@ -18,6 +19,7 @@ export const errorReasons = [
   "NOT_FOUND",
   "CROSS_ORIGIN_REQUEST",
   "RATE_LIMITED",
+  "REVERIFICATION_REQUIRED",
   "SERVICE_UNAVAILABLE",
   "INTERNAL",
 ] as const;

@@ -4,8 +4,17 @@ import { auditEvents, membershipRoles, memberships, roles, sessions, users } fro
 import { useTestDb } from "@latchkey/db/testing";
 import { createSession } from "@latchkey/auth";
 import { z } from "zod";
-import { callerFor, createOrgWithMember, errorOf, signUp } from "../test/helpers.ts";
-import { createCallerFactory, createTRPCRouter, hasPermission, hasRole, orgProcedure, publicProcedure } from "./trpc.ts";
+import { callerFor, createOrgWithMember, errorOf, PASSWORD, signUp } from "../test/helpers.ts";
+import {
+  authedProcedure,
+  createCallerFactory,
+  createTRPCRouter,
+  hasPermission,
+  hasRole,
+  orgProcedure,
+  publicProcedure,
+  requireReverification,
+} from "./trpc.ts";
 import { createInnerContext } from "./context.ts";
 
 const DAY = 86_400_000;
@@ -171,6 +180,29 @@ describe("hasRole", () => {
     const error = await errorOf(call(createInnerContext({ db: db().db, sessionToken: member.token, orgSlug: org.slug })).adminOnly());
     expect(error.code).toBe("FORBIDDEN");
     expect(error.reason).toBe("ROLE_REQUIRED");
+  });
+});
+
+describe("requireReverification", () => {
+  it("accepts a fresh sign-in, asks again after the window, and accepts again after the password is confirmed", async () => {
+    const router = createTRPCRouter({
+      sensitive: authedProcedure.use(requireReverification("strict")).mutation(() => "done"),
+    });
+    const call = createCallerFactory(router);
+    const { token } = await signUp(db());
+    const t0 = Date.now();
+    const at = (minutes: number) => () => new Date(t0 + minutes * 60_000);
+    expect(await call(createInnerContext({ db: db().db, sessionToken: token, now: at(1) })).sensitive()).toBe("done");
+    const stale = await errorOf(call(createInnerContext({ db: db().db, sessionToken: token, now: at(11) })).sensitive());
+    expect(stale.code).toBe("FORBIDDEN");
+    expect(stale.reason).toBe("REVERIFICATION_REQUIRED");
+
+    const wrong = await errorOf(callerFor(db(), { token, now: at(12) }).caller.auth.reverify({ password: "not my password at all" }));
+    expect(wrong.code).toBe("BAD_REQUEST");
+    expect(wrong.field).toBe("password");
+    await callerFor(db(), { token, now: at(12) }).caller.auth.reverify({ password: PASSWORD });
+    expect(await call(createInnerContext({ db: db().db, sessionToken: token, now: at(13) })).sensitive()).toBe("done");
+    expect((await errorOf(call(createInnerContext({ db: db().db })).sensitive())).code).toBe("UNAUTHORIZED");
   });
 });
 

@@ -9,7 +9,7 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { isDatabaseUnavailable, isUniqueViolation } from "@latchkey/db";
-import { authorize, hasAnyRole, type Permission, type RoleKey } from "@latchkey/auth";
+import { authorize, hasAnyRole, isReverified, type Permission, type ReverificationLevel, type RoleKey } from "@latchkey/auth";
 import type { Context } from "./context.ts";
 import type { ErrorReason } from "./error-codes.ts";
 import { ApiError, describeFieldErrors, getFieldErrors } from "./errors.ts";
@@ -164,6 +164,21 @@ export function hasRole(...required: [RoleKey, ...RoleKey[]]) {
     if (!auth) throw new ApiError({ code: "UNAUTHORIZED", reason: "SESSION_REQUIRED", message: "Sign in to continue." });
     if (!auth.membership || !hasAnyRole(auth.membership.roles, required)) {
       return deny(ctx, "ROLE_REQUIRED", "You don't have the role needed to do that.", { required });
+    }
+    return next();
+  });
+}
+
+/**
+ * Requires a recent password (or factor) check on this session, for sensitive actions. Refused with FORBIDDEN and
+ * reason REVERIFICATION_REQUIRED; the client asks for the password (`auth.reverify`) and retries.
+ */
+export function requireReverification(level: ReverificationLevel) {
+  return t.middleware(async function requireReverification({ ctx, next }) {
+    const auth = await ctx.getAuth();
+    if (!auth) throw new ApiError({ code: "UNAUTHORIZED", reason: "SESSION_REQUIRED", message: "Sign in to continue." });
+    if (!isReverified(auth.session.lastReverifiedAt, level, ctx.now())) {
+      throw new ApiError({ code: "FORBIDDEN", reason: "REVERIFICATION_REQUIRED", message: "Confirm your password to continue." });
     }
     return next();
   });

@@ -7,3 +7,4 @@ export * from "./safe-redirect.ts";
 export * from "./permissions.ts";
 export * from "./rate-limit.ts";
 export * from "./verification.ts";
+export * from "./reverification.ts";

@@ -82,5 +82,17 @@ export const enUS = {
   "errors.slugTaken": "This slug is already taken.",
   "errors.sessionRequired": "Please sign in to continue.",
   "errors.unavailable": "The service is temporarily unavailable. Please try again in a moment.",
+  "reverify.title": "Confirm it's you",
+  "reverify.lead": "For your security, enter your password again to continue.",
+  "reverify.submit": "Continue",
+  "errors.wrongPassword": "That password is not right.",
   "errors.rateLimited": "Too many attempts. Try again in {minutes} min.",
+
+  "devOutbox.title": "Development outbox",
+  "devOutbox.lead": "Emails the app would have sent. Only the newest {limit} are kept, in memory; this page exists in development only.",
+  "devOutbox.empty": "No emails yet.",
+  "devOutbox.clear": "Clear",
+  "devOutbox.to": "To",
+  "devOutbox.kind": "Kind",
+  "devOutbox.sentAt": "Sent",
 } as const;

@@ -83,5 +83,17 @@ export const plPL = {
   "errors.slugTaken": "Ten identyfikator jest już zajęty.",
   "errors.sessionRequired": "Zaloguj się, aby kontynuować.",
   "errors.unavailable": "Usługa jest chwilowo niedostępna. Spróbuj ponownie za chwilę.",
+  "reverify.title": "Potwierdź, że to Ty",
+  "reverify.lead": "Ze względów bezpieczeństwa wpisz ponownie hasło, aby kontynuować.",
+  "reverify.submit": "Dalej",
+  "errors.wrongPassword": "To hasło jest nieprawidłowe.",
   "errors.rateLimited": "Zbyt wiele prób. Spróbuj ponownie za {minutes} min.",
+
+  "devOutbox.title": "Skrzynka nadawcza (tryb deweloperski)",
+  "devOutbox.lead": "Wiadomości, które aplikacja by wysłała. Przechowywanych jest tylko {limit} najnowszych, w pamięci; ta strona istnieje tylko w trybie deweloperskim.",
+  "devOutbox.empty": "Nie ma jeszcze żadnych wiadomości.",
+  "devOutbox.clear": "Wyczyść",
+  "devOutbox.to": "Do",
+  "devOutbox.kind": "Rodzaj",
+  "devOutbox.sentAt": "Wysłano",
 } as const satisfies Dictionary;

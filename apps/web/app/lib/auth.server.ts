@@ -5,7 +5,7 @@
  */
 import { redirect } from "@remix-run/node";
 import { createCaller, createRequestContext, type AuthUser, type Context } from "@latchkey/api";
-import { authorize, hasAnyRole, type Permission, type RoleKey } from "@latchkey/auth";
+import { authorize, hasAnyRole, isReverified, type Permission, type ReverificationLevel, type RoleKey } from "@latchkey/auth";
 import { isDatabaseUnavailable } from "@latchkey/db";
 import { getDb } from "./db.server";
 import { getEnv } from "./env.server";
@@ -36,6 +36,8 @@ export interface SignedInAuth extends AuthBase {
   orgPermissions: string[];
   /** True when the URL named an organization, whether or not the caller belongs to it. */
   orgFromUrl: boolean;
+  /** When this session last confirmed the password (or a factor); sign-in counts. */
+  lastReverifiedAt: Date | null;
 }
 
 export interface SignedOutAuth extends AuthBase {
@@ -49,6 +51,7 @@ export interface SignedOutAuth extends AuthBase {
   orgRoles: [];
   orgPermissions: [];
   orgFromUrl: boolean;
+  lastReverifiedAt: null;
 }
 
 export type Auth = SignedInAuth | SignedOutAuth;
@@ -110,6 +113,7 @@ const signedOut = (orgFromUrl: boolean): SignedOutAuth => ({
   orgRoles: [],
   orgPermissions: [],
   orgFromUrl,
+  lastReverifiedAt: null,
   has: () => false,
 });
 
@@ -142,6 +146,7 @@ export async function getAuth(args: AuthArgs): Promise<Auth> {
     orgRoles: roles,
     orgPermissions: permissions,
     orgFromUrl: resolved.explicitOrganization,
+    lastReverifiedAt: resolved.session.lastReverifiedAt,
     has: (check) =>
       resolved.membership !== null &&
       (check.permission !== undefined || check.role !== undefined) &&
@@ -153,6 +158,8 @@ export async function getAuth(args: AuthArgs): Promise<Auth> {
 export interface RequireAuthOptions extends HasCheck {
   /** Require an organization in scope (implied by `permission` and `role`). */
   organization?: boolean;
+  /** Require a recent password check on this session; otherwise the user is sent to /reverify and back. */
+  reverification?: ReverificationLevel;
 }
 
 /** Where to send someone who must sign in, coming back here afterwards. */
@@ -176,6 +183,10 @@ export async function requireAuth(args: AuthArgs, options: RequireAuthOptions = 
   if (needsOrg && !auth.orgId) throw forbidden();
   if (options.permission !== undefined && !auth.has({ permission: options.permission })) throw forbidden();
   if (options.role !== undefined && !auth.has({ role: options.role })) throw forbidden();
+  if (options.reverification && !isReverified(auth.lastReverifiedAt, options.reverification, new Date())) {
+    const back = signInUrl(requestOf(args)).replace(/^\/sign-in/, "");
+    throw redirect(`/reverify${back ? `${back}&` : "?"}level=${options.reverification}`, { headers: await getAuthHeaders(args) });
+  }
   return auth;
 }
 

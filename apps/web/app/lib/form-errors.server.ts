@@ -9,6 +9,8 @@ export type { FormErrors, FormMessage };
 
 const reasonKeys: Partial<Record<string, MessageKey>> = {
   INVALID_CREDENTIALS: "signIn.invalid",
+  REVERIFICATION_REQUIRED: "reverify.lead",
+  WRONG_PASSWORD: "errors.wrongPassword",
   PASSWORD_TOO_SHORT: "errors.passwordTooShort",
   PASSWORD_TOO_LONG: "errors.passwordTooLong",
   PASSWORD_TOO_COMMON: "errors.passwordTooCommon",

@@ -14,6 +14,8 @@ export const publicRoutes = [
   // tRPC decides per procedure (publicProcedure, authedProcedure, orgProcedure).
   "/api/trpc(.*)",
   "/health",
+  // The development outbox; its loader and action answer 404 in production.
+  "/dev/outbox",
   // Remix's route discovery (lazy route manifest); it reveals only which routes exist, which the client bundle does too.
   "/__manifest",
   "/locale",

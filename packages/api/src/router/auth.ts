@@ -1,7 +1,7 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { eq } from "drizzle-orm";
 import { z } from "zod";
-import { emailAddresses, isUniqueViolation, passwordCredentials, users } from "@latchkey/db";
+import { emailAddresses, isUniqueViolation, passwordCredentials, sessions, users } from "@latchkey/db";
 import {
   checkPasswordPolicy,
   consumeRateLimit,
@@ -32,6 +32,7 @@ const signInPerEmail = defineRateLimit("sign-in:email", 20, 15 * MINUTE);
 const signInFailures = defineRateLimit("sign-in:failures", 10, HOUR);
 const LOCKOUT_MS = 15 * MINUTE;
 const signUpPerIp = defineRateLimit("sign-up:ip", 30, HOUR);
+const reverifyPerUser = defineRateLimit("reverify:user", 10, 15 * MINUTE);
 
 /** Counts one attempt against a limit; over it, records the refusal and answers 429 with Retry-After. */
 async function enforceLimit(ctx: Context, limit: RateLimit, subject: string): Promise<void> {
@@ -186,6 +187,27 @@ export const authRouter = {
     ctx.clearSession();
     return { signedOut: true as const };
   }),
+
+  /** Confirms the password again, so `requireReverification(...)` procedures accept this session for a while. */
+  reverify: authedProcedure
+    .meta(policy.authed)
+    .input(z.object({ password: passwordSchema }))
+    .mutation(async ({ ctx, input }) => {
+      await enforceLimit(ctx, reverifyPerUser, `user:${ctx.user.id}`);
+      const [credential] = await ctx.db
+        .select({ hash: passwordCredentials.hash })
+        .from(passwordCredentials)
+        .where(eq(passwordCredentials.userId, ctx.user.id));
+      const now = ctx.now();
+      if (!(await verifyPasswordOrDummy(credential?.hash ?? null, input.password))) {
+        await recordAuditEvent(ctx, { action: "session.reverify", outcome: "failure", actorUserId: ctx.user.id, actorSessionId: ctx.session.id });
+        if (credential) await countFailure(ctx, ctx.user.id, now);
+        throw new ApiError({ code: "BAD_REQUEST", reason: "WRONG_PASSWORD", field: "password", message: "password: That password is not right." });
+      }
+      await ctx.db.update(sessions).set({ lastReverifiedAt: now }).where(eq(sessions.id, ctx.session.id));
+      await recordAuditEvent(ctx, { action: "session.reverify", outcome: "success", actorUserId: ctx.user.id, actorSessionId: ctx.session.id });
+      return { reverifiedAt: now };
+    }),
 
   /** The caller's session and the organization in scope, or null when signed out. */
   session: publicProcedure.meta(policy.public).query(async ({ ctx }) => {

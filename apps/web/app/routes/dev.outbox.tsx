@@ -1,0 +1,86 @@
+/**
+ * /dev/outbox: the emails the development outbox kept instead of sending (no SMTP_URL), newest first, so codes and
+ * links can be used without a mail server. It holds them in clear, so it answers 404 in production.
+ */
+import { redirect, type HeadersFunction, type MetaFunction } from "@remix-run/node";
+import { Form, useLoaderData, useNavigation } from "@remix-run/react";
+import { clearOutbox, listOutbox, OUTBOX_LIMIT } from "@latchkey/api";
+import { Button } from "~/components/button";
+import { metaT } from "~/i18n/meta";
+import { useLocale, useT } from "~/i18n/react";
+import { getEnv } from "~/lib/env.server";
+
+function requireDevelopment(): void {
+  if (getEnv().NODE_ENV === "production") throw new Response("Not Found", { status: 404 });
+}
+
+// Codes and sign-in links: never cached.
+export const headers: HeadersFunction = () => ({ "Cache-Control": "no-store" });
+
+export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("devOutbox.title") }];
+
+export function loader() {
+  requireDevelopment();
+  return {
+    limit: OUTBOX_LIMIT,
+    messages: listOutbox().map(({ id, to, subject, kind, sentAt, text }) => ({ id, to, subject, kind, sentAt, text })),
+  };
+}
+
+export function action() {
+  requireDevelopment();
+  clearOutbox();
+  // Post/redirect/get, so a reload does not post again.
+  throw redirect("/dev/outbox");
+}
+
+// UTC on both server and browser, so the hydrated text matches the server's.
+const timeFormat = { dateStyle: "medium", timeStyle: "medium", timeZone: "UTC" } as const;
+
+export default function DevOutbox() {
+  const t = useT();
+  const locale = useLocale();
+  const { limit, messages } = useLoaderData<typeof loader>();
+  const clearing = useNavigation().state === "submitting";
+  return (
+    <section aria-labelledby="outbox-title" className="flex flex-col gap-6 py-6">
+      <div className="flex flex-wrap items-center justify-between gap-4">
+        <h1 id="outbox-title" className="text-2xl font-semibold">
+          {t("devOutbox.title")}
+        </h1>
+        <Form method="post">
+          <Button variant="secondary" pending={clearing}>
+            {t("devOutbox.clear")}
+          </Button>
+        </Form>
+      </div>
+      <p className="text-muted">{t("devOutbox.lead", { limit })}</p>
+      {messages.length === 0 ? (
+        <p className="text-muted">{t("devOutbox.empty")}</p>
+      ) : (
+        <ol className="flex flex-col gap-4" aria-labelledby="outbox-title">
+          {messages.map((message) => (
+            <li key={message.id} className="flex flex-col gap-3 rounded-lk border border-border p-4">
+              <h2 className="text-lg font-medium">{message.subject}</h2>
+              <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm">
+                <dt className="text-muted">{t("devOutbox.to")}</dt>
+                <dd>{message.to}</dd>
+                <dt className="text-muted">{t("devOutbox.kind")}</dt>
+                <dd>
+                  <code>{message.kind}</code>
+                </dd>
+                <dt className="text-muted">{t("devOutbox.sentAt")}</dt>
+                <dd>
+                  <time dateTime={message.sentAt.toISOString()}>
+                    {message.sentAt.toLocaleString(locale, timeFormat)} UTC
+                  </time>
+                </dd>
+              </dl>
+              <pre className="overflow-x-auto whitespace-pre-wrap break-words rounded-lk bg-subtle p-3 text-sm">{message.text}</pre>
+            </li>
+          ))}
+        </ol>
+      )}
+    </section>
+  );
+}

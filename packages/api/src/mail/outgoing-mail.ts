@@ -1,0 +1,50 @@
+/** What a transport is handed: one rendered message. Transports know nothing about templates or languages. */
+import type { MailLocale } from "./messages.ts";
+
+/** The values each kind of message carries, keyed by kind: the mailer's inputs and `OutgoingMail.values`. */
+export interface MailValues {
+  "verification-code": { code: string; link: string };
+  "password-reset": { link: string };
+  "sign-in-code": { code: string };
+  "magic-link": { link: string };
+  "account-exists": { signInLink: string; resetLink: string };
+  "lockout-notice": { minutes: number };
+}
+
+export type MailKind = keyof MailValues;
+
+const kindSet: Record<MailKind, true> = {
+  "verification-code": true,
+  "password-reset": true,
+  "sign-in-code": true,
+  "magic-link": true,
+  "account-exists": true,
+  "lockout-notice": true,
+};
+/** Every kind, checked complete by the type of `kindSet`. */
+export const mailKinds = Object.keys(kindSet) as readonly MailKind[];
+
+interface RenderedMail<K extends MailKind> {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  kind: K;
+  /** The language it was rendered in. */
+  locale: MailLocale;
+  /**
+   * The codes and links in the body, so tests and the development outbox can use them without parsing it. Secret:
+   * a transport may deliver them but never logs them.
+   */
+  values: Readonly<MailValues[K]>;
+}
+
+/** A rendered message; narrowing on `kind` types `values` (`mail.kind === "sign-in-code" && mail.values.code`). */
+export type OutgoingMail = { [K in MailKind]: RenderedMail<K> }[MailKind];
+
+export interface MailTransport {
+  /** Resolves once the message was handed over (accepted by the SMTP server, stored in the outbox); rejects otherwise. */
+  send(message: OutgoingMail): Promise<void>;
+}
+
+export const DEFAULT_MAIL_FROM = "Latchkey <no-reply@localhost>";
