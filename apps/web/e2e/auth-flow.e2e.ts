@@ -2,6 +2,7 @@ import type { Page } from "playwright-core";
 import { describe, expect, test } from "vitest";
 import { baseURL, useBrowser } from "./browser";
 import { measureJavaScript } from "./js-size";
+import { waitForMail } from "./mail";
 
 const browser = useBrowser();
 const PASSWORD = "correct horse battery staple";
@@ -99,6 +100,23 @@ describe("forms", () => {
     }
     expect(status).toBe(429);
     await expect(page.getByRole("alert").textContent()).resolves.toMatch(/^Too many attempts\. Try again in \d+ min\.$/);
+  });
+
+  test("ten wrong passwords lock the account with the same message, and the owner gets an email about it", async () => {
+    const email = uniqueEmail("locked");
+    await signUp(await browser.newPage(), email);
+    const page = await browser.newPage({ javaScriptEnabled: false, allowConsoleErrors: true });
+    const attempt = async (password: string) => {
+      await page.goto("/sign-in");
+      await page.getByLabel("Email address").fill(email);
+      await page.getByLabel("Password").fill(password);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      return page.getByRole("alert").textContent();
+    };
+    for (let i = 0; i < 10; i++) expect(await attempt(`wrong guess ${i}`)).toBe("Email address or password is incorrect.");
+    expect(await attempt(PASSWORD)).toBe("Email address or password is incorrect.");
+    const notice = await waitForMail(email, (m) => /paused/i.test(m.subject));
+    expect(notice.text).toContain("15");
   });
 
   test("a common password is refused on the password field, which is marked invalid", async () => {

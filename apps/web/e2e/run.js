@@ -17,6 +17,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { startMailSink } from "./mail-sink.js";
 
 const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const STARTUP_TIMEOUT_MS = 90_000;
@@ -111,8 +112,9 @@ async function createFreshDatabase() {
  * Starts `node server.js` in production mode; resolves once it is listening (or rejects if it exits).
  * @param {number} port
  * @param {Record<string, string>} databaseEnv
+ * @param {Record<string, string>} mailEnv
  */
-async function startServer(port, databaseEnv) {
+async function startServer(port, databaseEnv, mailEnv) {
   const logFile = path.join(webDir, "test-results", "e2e-server.log");
   await mkdir(path.dirname(logFile), { recursive: true });
   const log = createWriteStream(logFile);
@@ -124,6 +126,7 @@ async function startServer(port, databaseEnv) {
     PORT: String(port),
     APP_URL: `http://127.0.0.1:${port}`,
     ...databaseEnv,
+    ...mailEnv,
   };
   if (!databaseEnv.DATABASE_URL) delete env.DATABASE_URL;
   const server = spawn(process.execPath, ["server.js"], { cwd: webDir, env, stdio: ["ignore", "pipe", "pipe"] });
@@ -173,7 +176,12 @@ async function main() {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const databaseEnv = await createFreshDatabase();
-  const { exited, logFile } = await startServer(port, databaseEnv);
+  const mailLog = path.join(webDir, "test-results", "e2e-mail.jsonl");
+  await mkdir(path.dirname(mailLog), { recursive: true });
+  await rm(mailLog, { force: true });
+  const sink = await startMailSink(mailLog);
+  cleanups.push(sink.close);
+  const { exited, logFile } = await startServer(port, databaseEnv, { SMTP_URL: sink.url, MAIL_FROM: "Latchkey e2e <e2e@latchkey.test>" });
   try {
     await waitForHealth(baseUrl, exited);
   } catch (error) {
@@ -184,6 +192,7 @@ async function main() {
   const code = await run(bin("vitest"), ["run", "--config", "vitest.e2e.config.ts", ...process.argv.slice(2)], {
     ...process.env,
     E2E_BASE_URL: baseUrl,
+    E2E_MAIL_LOG: mailLog,
   });
   if (code !== 0) await printTail(logFile);
   return code;

@@ -11,6 +11,7 @@ import {
   type SessionPolicy,
 } from "@latchkey/auth";
 import { lookupAuth, type AuthLookupOutcome, type ResolvedAuth } from "./auth-lookup.ts";
+import { createDevOutboxTransport, createMailer, type Mailer } from "./mail/index.ts";
 
 export const ORG_HEADER = "x-latchkey-org";
 
@@ -29,6 +30,8 @@ export interface InnerContextOptions {
   /** Set-Cookie headers for the response land here. */
   resHeaders?: Headers;
   sessionPolicy?: SessionPolicy;
+  /** Sends the app's emails; the development outbox when not given (tests, scripts). The web app passes its own. */
+  mailer?: Mailer;
 }
 
 export interface Context {
@@ -39,6 +42,7 @@ export interface Context {
   appUrl: string;
   resHeaders: Headers;
   sessionPolicy: SessionPolicy;
+  mailer: Mailer;
   orgSlug: string | null;
   /** Who is calling, resolved in one query on first use and memoised for the rest of the request. */
   getAuth: () => Promise<ResolvedAuth | null>;
@@ -82,6 +86,7 @@ export function createInnerContext(options: InnerContextOptions): Context {
     appUrl,
     resHeaders,
     sessionPolicy,
+    mailer: options.mailer ?? defaultMailer(),
     orgSlug: options.orgSlug ?? null,
     getAuth: async () => {
       const outcome = await resolve();
@@ -102,6 +107,12 @@ export function createInnerContext(options: InnerContextOptions): Context {
       pending = null;
     },
   };
+}
+
+let devMailer: Mailer | undefined;
+function defaultMailer(): Mailer {
+  devMailer ??= createMailer({ transport: createDevOutboxTransport() });
+  return devMailer;
 }
 
 const slugInPath = /^\/org\/([^/?#]+?)(?:\.data)?(?:\/|$)/;
@@ -131,6 +142,7 @@ export interface RequestContextOptions {
   ip?: string | null;
   now?: () => Date;
   sessionPolicy?: SessionPolicy;
+  mailer?: Mailer;
 }
 
 export function createRequestContext(options: RequestContextOptions): Context {
@@ -145,5 +157,6 @@ export function createRequestContext(options: RequestContextOptions): Context {
     resHeaders: options.resHeaders ?? new Headers(),
     ...(options.now ? { now: options.now } : {}),
     ...(options.sessionPolicy ? { sessionPolicy: options.sessionPolicy } : {}),
+    ...(options.mailer ? { mailer: options.mailer } : {}),
   });
 }

@@ -5,6 +5,7 @@ import type { Database } from "@latchkey/db";
 import { appRouter } from "./root.ts";
 import { createRequestContext } from "./context.ts";
 import { ApiError } from "./errors.ts";
+import type { Mailer } from "./mail/index.ts";
 
 export interface TrpcHandlerOptions {
   db: Database;
@@ -14,6 +15,7 @@ export interface TrpcHandlerOptions {
   endpoint?: string;
   now?: () => Date;
   sessionPolicy?: SessionPolicy;
+  mailer?: Mailer;
   /** Where internal errors are reported; receives no SQL, parameters or messages, only what is safe to log. */
   log?: (line: string) => void;
 }
@@ -41,6 +43,7 @@ export async function handleTrpcRequest(request: Request, options: TrpcHandlerOp
         ip: options.ip ?? null,
         ...(options.now ? { now: options.now } : {}),
         ...(options.sessionPolicy ? { sessionPolicy: options.sessionPolicy } : {}),
+        ...(options.mailer ? { mailer: options.mailer } : {}),
       }),
     responseMeta: ({ errors }) => {
       const headers = new Headers({ "Cache-Control": "no-store" });

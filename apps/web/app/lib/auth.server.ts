@@ -9,6 +9,7 @@ import { authorize, hasAnyRole, isReverified, type Permission, type Reverificati
 import { isDatabaseUnavailable } from "@latchkey/db";
 import { getDb } from "./db.server";
 import { getEnv } from "./env.server";
+import { getMailer } from "./mailer.server";
 
 export type AuthArgs = Request | { request: Request; context?: unknown };
 
@@ -85,6 +86,7 @@ export function getRequestContext(args: AuthArgs): Promise<Context> {
         request: requestOf(args),
         appUrl: getEnv().APP_URL,
         ip: clientIpOf(args),
+        mailer: getMailer(),
       }),
     );
     contexts.set(key, ctx);

@@ -28,7 +28,7 @@ describe("environment validation", () => {
   });
 
   test("production without APP_URL is refused, naming APP_URL", () => {
-    const found = problems({ NODE_ENV: "production" });
+    const found = problems({ NODE_ENV: "production", SMTP_URL: "smtp://mail:25" });
     expect(found).toHaveLength(1);
     expect(found[0]).toMatch(/^APP_URL /);
     expect(found[0]).toContain("required in production");
@@ -39,7 +39,7 @@ describe("environment validation", () => {
   });
 
   test("production with an https APP_URL is accepted and loses its trailing slash", () => {
-    const result = parseEnv({ NODE_ENV: "production", APP_URL: "https://auth.example.com/" });
+    const result = parseEnv({ NODE_ENV: "production", APP_URL: "https://auth.example.com/", SMTP_URL: "smtps://u:p@mail:465" });
     expect(result.ok && result.env.APP_URL).toBe("https://auth.example.com");
   });
 
@@ -67,11 +67,18 @@ describe("environment validation", () => {
 
   test("every bad variable is reported at once, one line each", () => {
     const found = problems({ NODE_ENV: "production", PORT: "x", DATABASE_URL: "nope" });
-    expect(found.map((line) => line.split(" ")[0]).sort()).toEqual(["APP_URL", "DATABASE_URL", "PORT"]);
+    expect(found.map((line) => line.split(" ")[0]).sort()).toEqual(["APP_URL", "DATABASE_URL", "PORT", "SMTP_URL"]);
   });
 
   test("an unknown NODE_ENV is refused, naming NODE_ENV", () => {
     expect(problems({ NODE_ENV: "staging" })[0]).toMatch(/^NODE_ENV /);
+  });
+
+  test("production without SMTP_URL is refused, naming SMTP_URL, and a bad one never echoes its password", () => {
+    expect(problems({ NODE_ENV: "production", APP_URL: "https://a.example" })).toEqual([expect.stringMatching(/^SMTP_URL .*required in production/)]);
+    const bad = problems({ SMTP_URL: "http://user:hunter2@mail" });
+    expect(bad[0]).toMatch(/^SMTP_URL must be an smtp:\/\/ or smtps:\/\/ URL/);
+    expect(bad.join("\n")).not.toContain("hunter2");
   });
 
   test("problem lines never echo a database password", () => {

@@ -8,7 +8,7 @@ import { z } from "zod";
 type RawEnv = Record<string, string | undefined>;
 
 // Never echoed in error messages: a malformed connection string may still hold a password.
-const SECRET_VARIABLES = new Set(["DATABASE_URL"]);
+const SECRET_VARIABLES = new Set(["DATABASE_URL", "SMTP_URL"]);
 
 const port = z
   .string()
@@ -30,6 +30,11 @@ const postgresUrl = z
     "must be a postgres:// or postgresql:// URL",
   );
 
+const smtpUrl = z
+  .string()
+  .trim()
+  .refine((value) => /^smtps?:$/.test(safeUrl(value)?.protocol ?? ""), "must be an smtp:// or smtps:// URL");
+
 const schema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"], {
     error: "must be one of development, production, test",
@@ -39,6 +44,8 @@ const schema = z.object({
   APP_URL: httpUrl.optional(),
   DATABASE_URL: postgresUrl.optional(),
   LATCHKEY_DATA_DIR: z.string().trim().min(1).optional(),
+  SMTP_URL: smtpUrl.optional(),
+  MAIL_FROM: z.string().trim().min(3).max(200).optional(),
 });
 
 export interface Env {
@@ -52,6 +59,9 @@ export interface Env {
   DATABASE_URL: string | undefined;
   /** Where PGlite keeps its data; `<repo>/.data/pglite` when absent. */
   LATCHKEY_DATA_DIR: string | undefined;
+  /** Where email goes; the development outbox (/dev/outbox) when absent, which production refuses. */
+  SMTP_URL: string | undefined;
+  MAIL_FROM: string | undefined;
 }
 
 export type ParseEnvResult = { ok: true; env: Env } | { ok: false; problems: string[] };
@@ -85,6 +95,9 @@ export function parseEnv(source: RawEnv): ParseEnvResult {
   if (production && raw.APP_URL === undefined) {
     problems.push("APP_URL is required in production (the public URL of the app, e.g. https://auth.example.com)");
   }
+  if (production && raw.SMTP_URL === undefined) {
+    problems.push("SMTP_URL is required in production (e.g. smtps://user:password@smtp.example.com:465): email could not be delivered");
+  }
   if (!parsed.success || problems.length > 0) return { ok: false, problems };
   const data = parsed.data;
   const appUrl = data.APP_URL ?? `http://localhost:${data.PORT}`;
@@ -97,6 +110,8 @@ export function parseEnv(source: RawEnv): ParseEnvResult {
       APP_URL: appUrl.replace(/\/+$/, ""),
       DATABASE_URL: data.DATABASE_URL,
       LATCHKEY_DATA_DIR: data.LATCHKEY_DATA_DIR,
+      SMTP_URL: data.SMTP_URL,
+      MAIL_FROM: data.MAIL_FROM,
     },
   };
 }

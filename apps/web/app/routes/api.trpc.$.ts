@@ -3,6 +3,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { handleTrpcRequest } from "@latchkey/api";
 import { getDb } from "~/lib/db.server";
 import { getEnv } from "~/lib/env.server";
+import { getMailer } from "~/lib/mailer.server";
 
 async function handle({ request, context }: LoaderFunctionArgs | ActionFunctionArgs): Promise<Response> {
   const handle = await getDb();
@@ -10,6 +11,7 @@ async function handle({ request, context }: LoaderFunctionArgs | ActionFunctionA
     db: handle.db,
     appUrl: getEnv().APP_URL,
     ip: typeof context.clientIp === "string" ? context.clientIp : null,
+    mailer: getMailer(),
   });
 }
 

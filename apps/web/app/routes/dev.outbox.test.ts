@@ -5,6 +5,7 @@ async function load(nodeEnv: string) {
   vi.resetModules();
   vi.stubEnv("NODE_ENV", nodeEnv);
   vi.stubEnv("APP_URL", "http://localhost:3000");
+  vi.stubEnv("SMTP_URL", "smtp://127.0.0.1:2525");
   return import("./dev.outbox");
 }
 

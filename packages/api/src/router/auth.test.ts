@@ -3,6 +3,7 @@ import { eq } from "drizzle-orm";
 import { auditEvents, passwordCredentials, sessions } from "@latchkey/db";
 import { useTestDb } from "@latchkey/db/testing";
 import { hashSessionSecret } from "@latchkey/auth";
+import { createMailer, type OutgoingMail } from "../mail/index.ts";
 import { callerFor, countRows, errorOf, PASSWORD, signUp, tokenFrom, uniqueEmail } from "../../test/helpers.ts";
 
 const db = useTestDb();
@@ -99,12 +100,14 @@ describe("auth.signIn", () => {
 });
 
 describe("abuse protection", () => {
-  it("locks an account's sign-in for 15 minutes after 10 wrong passwords in an hour, with the same generic answer", async () => {
+  it("locks an account's sign-in for 15 minutes after 10 wrong passwords in an hour, with the same generic answer, and tells the owner", async () => {
     const { email, userId } = await signUp(db());
     const t0 = Date.now();
     const at = (ms: number) => () => new Date(t0 + ms);
+    const sent: OutgoingMail[] = [];
+    const mailer = createMailer({ transport: { send: async (mail) => void sent.push(mail) } });
     for (let i = 0; i < 10; i++) {
-      const error = await errorOf(callerFor(db(), { now: at(i * 1000) }).caller.auth.signIn({ email, password: `wrong password ${i}` }));
+      const error = await errorOf(callerFor(db(), { now: at(i * 1000), mailer }).caller.auth.signIn({ email, password: `wrong password ${i}` }));
       expect(error.reason).toBe("INVALID_CREDENTIALS");
     }
     // The right password is refused while locked, with the very same answer.
@@ -113,6 +116,7 @@ describe("abuse protection", () => {
     expect(locked.message).toBe("Email address or password is incorrect.");
     const events = await db().db.select().from(auditEvents).where(eq(auditEvents.targetId, userId));
     expect(events.some((e) => e.action === "user.locked")).toBe(true);
+    expect(sent.map((m) => [m.kind, m.to])).toEqual([["lockout-notice", email]]);
     // After 15 minutes it works again.
     const later = await callerFor(db(), { now: at(16 * 60_000) }).caller.auth.signIn({ email, password: PASSWORD });
     expect(later.userId).toBe(userId);

@@ -1,7 +1,7 @@
 import type { TRPCRouterRecord } from "@trpc/server";
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { z } from "zod";
-import { emailAddresses, isUniqueViolation, passwordCredentials, sessions, users } from "@latchkey/db";
+import { describeErrorForLog, emailAddresses, isUniqueViolation, passwordCredentials, sessions, users } from "@latchkey/db";
 import {
   checkPasswordPolicy,
   consumeRateLimit,
@@ -46,7 +46,11 @@ async function enforceLimit(ctx: Context, limit: RateLimit, subject: string): Pr
 async function countFailure(ctx: Context, userId: string, now: Date): Promise<void> {
   const result = await consumeRateLimit(ctx.db, signInFailures, `user:${userId}`, now);
   if (result.ok && result.remaining > 0) return;
-  await ctx.db.update(users).set({ lockedUntil: new Date(now.getTime() + LOCKOUT_MS) }).where(eq(users.id, userId));
+  const [owner] = await ctx.db
+    .update(users)
+    .set({ lockedUntil: new Date(now.getTime() + LOCKOUT_MS) })
+    .where(eq(users.id, userId))
+    .returning({ locale: users.locale });
   await recordAuditEvent(ctx, {
     action: "user.locked",
     outcome: "success",
@@ -54,6 +58,16 @@ async function countFailure(ctx: Context, userId: string, now: Date): Promise<vo
     targetId: userId,
     details: { reason: "failed_sign_ins", minutes: LOCKOUT_MS / MINUTE },
   });
+  // Tell the owner; a mail failure must not change the (generic) answer to the caller.
+  const [address] = await ctx.db
+    .select({ email: emailAddresses.email })
+    .from(emailAddresses)
+    .where(and(eq(emailAddresses.userId, userId), eq(emailAddresses.isPrimary, true)));
+  if (address) {
+    await ctx.mailer
+      .sendLockoutNotice({ to: address.email, locale: owner?.locale ?? null, minutes: LOCKOUT_MS / MINUTE })
+      .catch((error: unknown) => console.error(`[mail] lockout notice not sent: ${describeErrorForLog(error)}`));
+  }
 }
 
 export const authRouter = {
