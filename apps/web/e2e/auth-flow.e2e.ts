@@ -153,6 +153,42 @@ describe("forms", () => {
   });
 });
 
+describe("password reset", () => {
+  test("a forgotten password is reset through the emailed link, which ends the old session and works once", async () => {
+    const email = uniqueEmail("forgot");
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const old = await context.newPage();
+    await signUp(old, email);
+
+    const page = await browser.newPage({ javaScriptEnabled: false, allowConsoleErrors: true });
+    await page.goto("/sign-in");
+    await page.getByRole("link", { name: "Forgot password?" }).click();
+    await page.getByLabel("Email address").fill(email);
+    await page.getByRole("button", { name: "Send reset link" }).click();
+    await expect(page.getByRole("status").textContent()).resolves.toContain(email);
+    const mail = await waitForMail(email, (m) => m.text.includes("/reset-password?token="));
+    const link = /(http\S+\/reset-password\?token=\S+)/.exec(mail.text)![1]!;
+
+    await page.goto(link);
+    await page.getByLabel("New password", { exact: true }).fill("a completely new passphrase");
+    await Promise.all([page.waitForURL(/\/sign-in\?reset=1$/), page.getByRole("button", { name: "Set new password" }).click()]);
+    await expect(page.getByRole("status").textContent()).resolves.toMatch(/signed out everywhere/);
+    await page.getByLabel("Email address").fill(email);
+    await page.getByLabel("Password").fill("a completely new passphrase");
+    await Promise.all([page.waitForURL(`${baseURL}/`), page.getByRole("button", { name: "Sign in" }).click()]);
+
+    // The session that existed before the reset is over.
+    await old.goto("/orgs/new");
+    expect(new URL(old.url()).pathname).toBe("/sign-in");
+    // The link was single use.
+    const again = await browser.newPage({ javaScriptEnabled: false, allowConsoleErrors: true });
+    await again.goto(link);
+    await again.getByLabel("New password", { exact: true }).fill("yet another passphrase here");
+    await again.getByRole("button", { name: "Set new password" }).click();
+    await expect(again.getByRole("alert").first().textContent()).resolves.toMatch(/not valid any more/);
+  });
+});
+
 describe("step-up", () => {
   test("confirming the password again returns to where it was asked for; a wrong one is announced", async () => {
     const page = await browser.newPage({ javaScriptEnabled: false, allowConsoleErrors: true });

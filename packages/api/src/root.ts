@@ -1,11 +1,13 @@
 import { authRouter } from "./router/auth.ts";
 import { organizationRouter } from "./router/organization.ts";
+import { passwordResetRouter } from "./router/password-reset.ts";
 import { projectRouter } from "./router/project.ts";
 import { userRouter } from "./router/user.ts";
 import { createCallerFactory, createTRPCRouter } from "./trpc.ts";
 
 export const appRouter = createTRPCRouter({
   auth: authRouter,
+  passwordReset: passwordResetRouter,
   user: userRouter,
   organization: organizationRouter,
   project: projectRouter,

@@ -11,6 +11,8 @@ const reasonKeys: Partial<Record<string, MessageKey>> = {
   INVALID_CREDENTIALS: "signIn.invalid",
   REVERIFICATION_REQUIRED: "reverify.lead",
   WRONG_PASSWORD: "errors.wrongPassword",
+  INVALID_TOKEN: "errors.resetLinkInvalid",
+  EXPIRED_TOKEN: "errors.resetLinkInvalid",
   PASSWORD_TOO_SHORT: "errors.passwordTooShort",
   PASSWORD_TOO_LONG: "errors.passwordTooLong",
   PASSWORD_TOO_COMMON: "errors.passwordTooCommon",

@@ -10,6 +10,8 @@ export const publicRoutes = [
   "/sign-in(.*)",
   "/sign-up(.*)",
   "/sign-out",
+  "/forgot-password",
+  "/reset-password",
   "/api/webhooks(.*)",
   // tRPC decides per procedure (publicProcedure, authedProcedure, orgProcedure).
   "/api/trpc(.*)",

@@ -16,10 +16,11 @@ export const headers = formRouteHeaders;
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("signIn.title") }];
 
 export async function loader(args: LoaderFunctionArgs) {
-  const redirectUrl = getSafeRedirect(new URL(args.request.url).searchParams.get("redirect_url"), "/");
+  const params = new URL(args.request.url).searchParams;
+  const redirectUrl = getSafeRedirect(params.get("redirect_url"), "/");
   const auth = await getAuth(args);
   if (auth.userId) throw redirect(redirectUrl);
-  return { redirectUrl };
+  return { redirectUrl, afterReset: params.get("reset") === "1" };
 }
 
 export async function action(args: ActionFunctionArgs) {
@@ -37,7 +38,7 @@ export async function action(args: ActionFunctionArgs) {
 export default function SignIn() {
   const t = useT();
   const message = useFormMessage();
-  const { redirectUrl } = useLoaderData<typeof loader>();
+  const { redirectUrl, afterReset } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const pending = useNavigation().state === "submitting";
   return (
@@ -45,6 +46,11 @@ export default function SignIn() {
       <h1 id="sign-in-title" className="text-2xl font-semibold">
         {t("signIn.title")}
       </h1>
+      {afterReset ? (
+        <p role="status" className="rounded-lk border border-border p-3">
+          {t("resetPassword.done")}
+        </p>
+      ) : null}
       <Form method="post" className="flex flex-col gap-4" noValidate>
         <input type="hidden" name="redirect_url" value={redirectUrl} />
         <FormError>{message(result?.formError)}</FormError>
@@ -65,6 +71,9 @@ export default function SignIn() {
           required
           error={message(result?.fieldErrors.password)}
         />
+        <Link to="/forgot-password" className="self-start text-sm text-primary underline">
+          {t("forgotPassword.link")}
+        </Link>
         <Button pending={pending}>{t("signIn.submit")}</Button>
       </Form>
       <p className="text-sm text-muted">
