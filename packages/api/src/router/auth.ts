@@ -10,14 +10,14 @@ import {
   HOUR,
   MINUTE,
   resetRateLimit,
-  type RateLimit,
   hashPassword,
   invalidateSession,
   needsRehash,
   verifyPasswordOrDummy,
 } from "@latchkey/auth";
 import { authedProcedure, publicProcedure, policy } from "../trpc.ts";
-import { ApiError, fieldError, tooManyRequests } from "../errors.ts";
+import { ApiError, fieldError } from "../errors.ts";
+import { enforceRateLimit } from "../rate-limits.ts";
 import type { Context } from "../context.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { emailSchema, passwordSchema, personNameSchema } from "../validation.ts";
@@ -34,13 +34,6 @@ const LOCKOUT_MS = 15 * MINUTE;
 const signUpPerIp = defineRateLimit("sign-up:ip", 30, HOUR);
 const reverifyPerUser = defineRateLimit("reverify:user", 10, 15 * MINUTE);
 
-/** Counts one attempt against a limit; over it, records the refusal and answers 429 with Retry-After. */
-async function enforceLimit(ctx: Context, limit: RateLimit, subject: string): Promise<void> {
-  const result = await consumeRateLimit(ctx.db, limit, subject, ctx.now());
-  if (result.ok) return;
-  await recordAuditEvent(ctx, { action: "rate_limit.exceeded", outcome: "denied", details: { limit: limit.name } });
-  throw tooManyRequests(result.retryAfterSeconds);
-}
 
 /** One more failed password for this account; the tenth within the hour locks sign-in for 15 minutes. */
 async function countFailure(ctx: Context, userId: string, now: Date): Promise<void> {
@@ -82,7 +75,7 @@ export const authRouter = {
       }),
     )
     .mutation(async ({ ctx, input }) => {
-      if (ctx.ip) await enforceLimit(ctx, signUpPerIp, `ip:${ctx.ip}`);
+      if (ctx.ip) await enforceRateLimit(ctx, signUpPerIp, `ip:${ctx.ip}`);
       const policy = checkPasswordPolicy(input.password);
       if (!policy.ok) throw fieldError("password", policy.message, policy.code);
       const hash = await hashPassword(input.password);
@@ -128,9 +121,9 @@ export const authRouter = {
     .meta(policy.public)
     .input(z.object({ email: emailSchema, password: passwordSchema }))
     .mutation(async ({ ctx, input }) => {
-      if (ctx.ip) await enforceLimit(ctx, signInPerIp, `ip:${ctx.ip}`);
+      if (ctx.ip) await enforceRateLimit(ctx, signInPerIp, `ip:${ctx.ip}`);
       // Counted for unknown addresses too, so the limit does not tell whether an account exists.
-      await enforceLimit(ctx, signInPerEmail, `email:${input.email}`);
+      await enforceRateLimit(ctx, signInPerEmail, `email:${input.email}`);
       const now = ctx.now();
       const [account] = await ctx.db
         .select({
@@ -207,7 +200,7 @@ export const authRouter = {
     .meta(policy.authed)
     .input(z.object({ password: passwordSchema }))
     .mutation(async ({ ctx, input }) => {
-      await enforceLimit(ctx, reverifyPerUser, `user:${ctx.user.id}`);
+      await enforceRateLimit(ctx, reverifyPerUser, `user:${ctx.user.id}`);
       const [credential] = await ctx.db
         .select({ hash: passwordCredentials.hash })
         .from(passwordCredentials)

@@ -10,7 +10,6 @@ import { z } from "zod";
 import { describeErrorForLog, emailAddresses, passwordCredentials, users } from "@latchkey/db";
 import {
   checkPasswordPolicy,
-  consumeRateLimit,
   consumeToken,
   createVerification,
   defineRateLimit,
@@ -18,10 +17,9 @@ import {
   HOUR,
   invalidateUserSessions,
   MINUTE,
-  type RateLimit,
 } from "@latchkey/auth";
-import type { Context } from "../context.ts";
-import { ApiError, fieldError, tooManyRequests } from "../errors.ts";
+import { ApiError, fieldError } from "../errors.ts";
+import { enforceRateLimit } from "../rate-limits.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { policy, publicProcedure } from "../trpc.ts";
 import { emailSchema, passwordSchema } from "../validation.ts";
@@ -31,11 +29,6 @@ const requestsPerIp = defineRateLimit("password-reset:ip", 10, 15 * MINUTE);
 const requestsPerEmail = defineRateLimit("password-reset:email", 3, 15 * MINUTE);
 const resetsPerIp = defineRateLimit("password-reset-confirm:ip", 20, 15 * MINUTE);
 
-async function enforce(ctx: Context, limit: RateLimit, subject: string): Promise<void> {
-  const result = await consumeRateLimit(ctx.db, limit, subject, ctx.now());
-  if (!result.ok) throw tooManyRequests(result.retryAfterSeconds);
-}
-
 const tokenSchema = z.string().trim().min(1, "The link is incomplete.").max(200, "The link is not valid.");
 
 export const passwordResetRouter = {
@@ -44,8 +37,8 @@ export const passwordResetRouter = {
     .meta(policy.public)
     .input(z.object({ email: emailSchema }))
     .mutation(async ({ ctx, input }) => {
-      if (ctx.ip) await enforce(ctx, requestsPerIp, `ip:${ctx.ip}`);
-      await enforce(ctx, requestsPerEmail, `email:${input.email}`);
+      if (ctx.ip) await enforceRateLimit(ctx, requestsPerIp, `ip:${ctx.ip}`);
+      await enforceRateLimit(ctx, requestsPerEmail, `email:${input.email}`);
       const [account] = await ctx.db
         .select({ userId: users.id, locale: users.locale, deletedAt: users.deletedAt })
         .from(emailAddresses)
@@ -75,7 +68,7 @@ export const passwordResetRouter = {
     .meta(policy.public)
     .input(z.object({ token: tokenSchema, password: passwordSchema }))
     .mutation(async ({ ctx, input }) => {
-      if (ctx.ip) await enforce(ctx, resetsPerIp, `ip:${ctx.ip}`);
+      if (ctx.ip) await enforceRateLimit(ctx, resetsPerIp, `ip:${ctx.ip}`);
       const rules = checkPasswordPolicy(input.password);
       if (!rules.ok) throw fieldError("password", rules.message, rules.code);
       // Hash first: the token is spent only when everything else is ready.
