@@ -206,6 +206,15 @@ describe("requireReverification", () => {
   });
 });
 
+describe("auth.reverify", () => {
+  it.each([[""], ["x".repeat(5000)], [12345678]])("refuses bad input (%#) naming the password and leaves the session unconfirmed", async (password) => {
+    const { token } = await signUp(db());
+    const error = await errorOf(callerFor(db(), { token }).caller.auth.reverify({ password } as never));
+    expect(error.code).toBe("BAD_REQUEST");
+    expect(error.message).toContain("password");
+  });
+});
+
 describe("the authorization chain", () => {
   it("costs exactly one database query for a protected read", async () => {
     const { admin, org } = await createOrgWithMember(db(), "Tyrell");
