@@ -5,7 +5,7 @@
  */
 import { redirect } from "@remix-run/node";
 import { createCaller, createRequestContext, type AuthUser, type Context } from "@latchkey/api";
-import { authorize, hasAnyRole, isReverified, type Permission, type ReverificationLevel, type RoleKey } from "@latchkey/auth";
+import { authorize, getSafeRedirect, hasAnyRole, isReverified, type Permission, type ReverificationLevel, type RoleKey } from "@latchkey/auth";
 import { isDatabaseUnavailable } from "@latchkey/db";
 import { getDb } from "./db.server";
 import { getEnv } from "./env.server";
@@ -162,6 +162,13 @@ export interface RequireAuthOptions extends HasCheck {
   organization?: boolean;
   /** Require a recent password check on this session; otherwise the user is sent to /reverify and back. */
   reverification?: ReverificationLevel;
+}
+
+/** For the sign-in and sign-up pages: the safe `redirect_url` to go to afterwards, where a signed-in visitor goes now. */
+export async function redirectIfSignedIn(args: AuthArgs): Promise<string> {
+  const redirectUrl = getSafeRedirect(new URL(requestOf(args).url).searchParams.get("redirect_url"), "/");
+  if ((await getAuth(args)).userId) throw redirect(redirectUrl);
+  return redirectUrl;
 }
 
 /** Where to send someone who must sign in, coming back here afterwards. */

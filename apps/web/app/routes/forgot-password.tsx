@@ -2,6 +2,7 @@
 import type { ActionFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useNavigation } from "@remix-run/react";
 import { Button } from "~/components/button";
+import { FormPage } from "~/components/form-page";
 import { FormError } from "~/components/form-error";
 import { useFormMessage } from "~/components/form-message";
 import { TextField } from "~/components/text-field";
@@ -33,10 +34,7 @@ export default function ForgotPassword() {
   const result = useActionData<typeof action>();
   const pending = useNavigation().state === "submitting";
   return (
-    <section aria-labelledby="forgot-title" className="mx-auto flex w-full max-w-sm flex-col gap-6 py-10">
-      <h1 id="forgot-title" className="text-2xl font-semibold">
-        {t("forgotPassword.title")}
-      </h1>
+    <FormPage title={t("forgotPassword.title")}>
       {result?.sent ? (
         <p role="status" className="rounded-lk border border-border p-3">
           {t("forgotPassword.sent", { email: result.email })}
@@ -64,6 +62,6 @@ export default function ForgotPassword() {
           {t("forgotPassword.back")}
         </Link>
       </p>
-    </section>
+    </FormPage>
   );
 }

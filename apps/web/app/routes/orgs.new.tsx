@@ -1,6 +1,7 @@
 import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useNavigation } from "@remix-run/react";
 import { Button } from "~/components/button";
+import { FormPage } from "~/components/form-page";
 import { FormError } from "~/components/form-error";
 import { useFormMessage } from "~/components/form-message";
 import { TextField } from "~/components/text-field";
@@ -38,10 +39,7 @@ export default function NewOrganization() {
   const result = useActionData<typeof action>();
   const pending = useNavigation().state === "submitting";
   return (
-    <section aria-labelledby="new-org-title" className="mx-auto flex w-full max-w-md flex-col gap-6 py-10">
-      <h1 id="new-org-title" className="text-2xl font-semibold">
-        {t("orgs.new.title")}
-      </h1>
+    <FormPage title={t("orgs.new.title")} wide>
       <Form method="post" className="flex flex-col gap-4" noValidate>
         <FormError>{message(result?.formError)}</FormError>
         <TextField
@@ -62,6 +60,6 @@ export default function NewOrganization() {
         />
         <Button pending={pending}>{t("orgs.new.submit")}</Button>
       </Form>
-    </section>
+    </FormPage>
   );
 }

@@ -3,6 +3,7 @@ import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFu
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { passwordLimits } from "@latchkey/auth";
 import { Button } from "~/components/button";
+import { FormPage } from "~/components/form-page";
 import { FormError } from "~/components/form-error";
 import { useFormMessage } from "~/components/form-message";
 import { TextField } from "~/components/text-field";
@@ -50,10 +51,7 @@ export default function ResetPassword() {
   const pending = useNavigation().state === "submitting";
   const tokenProblem = message(result?.fieldErrors.token);
   return (
-    <section aria-labelledby="reset-title" className="mx-auto flex w-full max-w-sm flex-col gap-6 py-10">
-      <h1 id="reset-title" className="text-2xl font-semibold">
-        {t("resetPassword.title")}
-      </h1>
+    <FormPage title={t("resetPassword.title")}>
       {tokenProblem ? (
         <FormError>
           {tokenProblem}{" "}
@@ -78,6 +76,6 @@ export default function ResetPassword() {
         />
         <Button pending={pending}>{t("resetPassword.submit")}</Button>
       </Form>
-    </section>
+    </FormPage>
   );
 }

@@ -3,6 +3,7 @@ import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFu
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { getSafeRedirect } from "@latchkey/auth";
 import { Button } from "~/components/button";
+import { FormPage } from "~/components/form-page";
 import { FormError } from "~/components/form-error";
 import { useFormMessage } from "~/components/form-message";
 import { TextField } from "~/components/text-field";
@@ -43,10 +44,7 @@ export default function Reverify() {
   const result = useActionData<typeof action>();
   const pending = useNavigation().state === "submitting";
   return (
-    <section aria-labelledby="reverify-title" className="mx-auto flex w-full max-w-sm flex-col gap-6 py-10">
-      <h1 id="reverify-title" className="text-2xl font-semibold">
-        {t("reverify.title")}
-      </h1>
+    <FormPage title={t("reverify.title")}>
       <p className="text-muted">{t("reverify.lead")}</p>
       <Form method="post" className="flex flex-col gap-4" noValidate>
         <input type="hidden" name="redirect_url" value={redirectUrl} />
@@ -63,6 +61,6 @@ export default function Reverify() {
         />
         <Button pending={pending}>{t("reverify.submit")}</Button>
       </Form>
-    </section>
+    </FormPage>
   );
 }

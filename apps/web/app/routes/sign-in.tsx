@@ -2,12 +2,13 @@ import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFu
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { getSafeRedirect } from "@latchkey/auth";
 import { Button } from "~/components/button";
+import { FormPage } from "~/components/form-page";
 import { FormError } from "~/components/form-error";
 import { useFormMessage } from "~/components/form-message";
 import { TextField } from "~/components/text-field";
 import { metaT } from "~/i18n/meta";
 import { useT } from "~/i18n/react";
-import { getAuth, getAuthHeaders, getCaller } from "~/lib/auth.server";
+import { getAuthHeaders, getCaller, redirectIfSignedIn } from "~/lib/auth.server";
 import { formErrorResponse } from "~/lib/form-errors.server";
 import { formRouteHeaders } from "~/lib/route-headers";
 
@@ -16,11 +17,8 @@ export const headers = formRouteHeaders;
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("signIn.title") }];
 
 export async function loader(args: LoaderFunctionArgs) {
-  const params = new URL(args.request.url).searchParams;
-  const redirectUrl = getSafeRedirect(params.get("redirect_url"), "/");
-  const auth = await getAuth(args);
-  if (auth.userId) throw redirect(redirectUrl);
-  return { redirectUrl, afterReset: params.get("reset") === "1" };
+  const redirectUrl = await redirectIfSignedIn(args);
+  return { redirectUrl, afterReset: new URL(args.request.url).searchParams.get("reset") === "1" };
 }
 
 export async function action(args: ActionFunctionArgs) {
@@ -42,10 +40,7 @@ export default function SignIn() {
   const result = useActionData<typeof action>();
   const pending = useNavigation().state === "submitting";
   return (
-    <section aria-labelledby="sign-in-title" className="mx-auto flex w-full max-w-sm flex-col gap-6 py-10">
-      <h1 id="sign-in-title" className="text-2xl font-semibold">
-        {t("signIn.title")}
-      </h1>
+    <FormPage title={t("signIn.title")}>
       {afterReset ? (
         <p role="status" className="rounded-lk border border-border p-3">
           {t("resetPassword.done")}
@@ -82,6 +77,6 @@ export default function SignIn() {
           {t("nav.signUp")}
         </Link>
       </p>
-    </section>
+    </FormPage>
   );
 }

@@ -2,12 +2,13 @@ import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFu
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { getSafeRedirect, passwordLimits } from "@latchkey/auth";
 import { Button } from "~/components/button";
+import { FormPage } from "~/components/form-page";
 import { FormError } from "~/components/form-error";
 import { useFormMessage } from "~/components/form-message";
 import { TextField } from "~/components/text-field";
 import { metaT } from "~/i18n/meta";
 import { useT } from "~/i18n/react";
-import { getAuth, getAuthHeaders, getCaller } from "~/lib/auth.server";
+import { getAuthHeaders, getCaller, redirectIfSignedIn } from "~/lib/auth.server";
 import { formErrorResponse } from "~/lib/form-errors.server";
 import { formRouteHeaders } from "~/lib/route-headers";
 
@@ -16,9 +17,7 @@ export const headers = formRouteHeaders;
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("signUp.title") }];
 
 export async function loader(args: LoaderFunctionArgs) {
-  const redirectUrl = getSafeRedirect(new URL(args.request.url).searchParams.get("redirect_url"), "/");
-  const auth = await getAuth(args);
-  if (auth.userId) throw redirect(redirectUrl);
+  const redirectUrl = await redirectIfSignedIn(args);
   return { redirectUrl, passwordMin: passwordLimits.min, passwordMax: passwordLimits.max };
 }
 
@@ -45,10 +44,7 @@ export default function SignUp() {
   const result = useActionData<typeof action>();
   const pending = useNavigation().state === "submitting";
   return (
-    <section aria-labelledby="sign-up-title" className="mx-auto flex w-full max-w-sm flex-col gap-6 py-10">
-      <h1 id="sign-up-title" className="text-2xl font-semibold">
-        {t("signUp.title")}
-      </h1>
+    <FormPage title={t("signUp.title")}>
       <Form method="post" className="flex flex-col gap-4" noValidate>
         <input type="hidden" name="redirect_url" value={redirectUrl} />
         <FormError>{message(result?.formError)}</FormError>
@@ -96,6 +92,6 @@ export default function SignUp() {
           {t("nav.signIn")}
         </Link>
       </p>
-    </section>
+    </FormPage>
   );
 }
