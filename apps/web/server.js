@@ -107,7 +107,7 @@ async function shutdown(signal) {
     await (await getHooks()).closeDb?.();
     await vite?.close();
   } catch (error) {
-    console.error(error);
+    await logError(error);
   }
   process.exit(0);
 }

@@ -48,7 +48,7 @@ export async function startDatabase(): Promise<void> {
     const handle = await getDb();
     console.info(`Database ready (${handle.kind}).`);
   } catch (error) {
-    console.error("Database not ready yet:", error instanceof Error ? error.message : error);
+    console.error(`Database not ready yet: ${describeErrorForLog(error)}`);
   }
 }
 
