@@ -1,41 +1,10 @@
-import type { Page } from "playwright-core";
 import { describe, expect, test } from "vitest";
 import { baseURL, useBrowser } from "./browser";
 import { measureJavaScript } from "./js-size";
 import { waitForMail } from "./mail";
+import { createOrganization, PASSWORD, signOut, signUp, uniqueEmail } from "./users";
 
 const browser = useBrowser();
-const PASSWORD = "correct horse battery staple";
-
-function uniqueEmail(label: string): string {
-  return `${label}-${Date.now()}-${Math.random().toString(36).slice(2, 7)}@example.test`;
-}
-
-async function signUp(page: Page, email: string, firstName = "Ada") {
-  await page.goto("/sign-up");
-  await page.getByLabel("First name").fill(firstName);
-  await page.getByLabel("Last name").fill("Lovelace");
-  await page.getByLabel("Email address").fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-  await Promise.all([page.waitForURL(`${baseURL}/`), page.getByRole("button", { name: "Create account" }).click()]);
-  // With JavaScript, React renders the new page just after the URL changes.
-  await page.getByRole("heading", { level: 1, name: /^Welcome, / }).waitFor();
-}
-
-async function createOrganization(page: Page, name: string): Promise<string> {
-  await page.goto("/orgs/new");
-  await page.getByLabel("Organization name").fill(name);
-  await Promise.all([page.waitForURL(/\/org\/[a-z0-9-]+$/), page.getByRole("button", { name: "Create organization" }).click()]);
-  await page.getByRole("heading", { level: 2, name: "Projects" }).waitFor();
-  return new URL(page.url()).pathname;
-}
-
-async function signOut(page: Page) {
-  await page.getByLabel("Account menu").click();
-  await Promise.all([page.waitForURL(/\/sign-in$/), page.getByRole("button", { name: "Sign out" }).click()]);
-  await page.getByRole("heading", { level: 1, name: "Sign in" }).waitFor();
-}
-
 for (const javaScriptEnabled of [false, true]) {
   describe(`with JavaScript ${javaScriptEnabled ? "enabled" : "disabled"}`, () => {
     test("a visitor signs up, creates an organization and a project, signs out, and is sent to sign in from a protected page", async () => {

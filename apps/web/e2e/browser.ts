@@ -47,6 +47,11 @@ export interface PageOptions extends BrowserContextOptions {
   allowConsoleErrors?: boolean;
 }
 
+/** An address from 198.18.0.0/15 (reserved for benchmarking), one per browser context. */
+function randomVisitorIp(): string {
+  return `198.18.${Math.floor(Math.random() * 256)}.${1 + Math.floor(Math.random() * 254)}`;
+}
+
 export interface TestBrowser {
   /** A new context (fresh cookies) with `baseURL` set, closed after the test. */
   newContext(options?: PageOptions): Promise<BrowserContext>;
@@ -75,7 +80,13 @@ export function useBrowser(): TestBrowser {
 
   async function newContext({ allowConsoleErrors = false, ...options }: PageOptions = {}) {
     if (!browser) throw new Error("useBrowser(): the browser is not running (call newContext inside a test).");
-    const context = await browser.newContext({ baseURL, ...options });
+    // The e2e server trusts its loopback proxy (TRUSTED_PROXIES), so each context can stand for its own visitor: the
+    // per-IP limits then count per test, as they would for real visitors, instead of all tests sharing 127.0.0.1.
+    const context = await browser.newContext({
+      baseURL,
+      ...options,
+      extraHTTPHeaders: { "X-Forwarded-For": randomVisitorIp(), ...options.extraHTTPHeaders },
+    });
     contexts.push(context);
     if (!allowConsoleErrors) {
       context.on("console", (message) => {

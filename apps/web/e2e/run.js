@@ -125,6 +125,8 @@ async function startServer(port, databaseEnv, mailEnv) {
     HOST: "127.0.0.1",
     PORT: String(port),
     APP_URL: `http://127.0.0.1:${port}`,
+    // Browser contexts send X-Forwarded-For (e2e/browser.ts), as a reverse proxy on this machine would.
+    TRUSTED_PROXIES: "loopback",
     ...databaseEnv,
     ...mailEnv,
   };
