@@ -9,7 +9,14 @@ import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from "@oslojs/enco
 import { and, eq, gt, isNull, lt, sql } from "drizzle-orm";
 import { createId, verifications, type Database, type Verification } from "@latchkey/db";
 
-export const verificationPurposes = ["email_verification", "password_reset", "sign_in_code", "magic_link", "add_email"] as const;
+export const verificationPurposes = [
+  "sign_up",
+  "email_verification",
+  "password_reset",
+  "sign_in_code",
+  "magic_link",
+  "add_email",
+] as const;
 export type VerificationPurpose = (typeof verificationPurposes)[number];
 
 export const MAX_CODE_ATTEMPTS = 5;
