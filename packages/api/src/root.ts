@@ -2,11 +2,14 @@ import { authRouter } from "./router/auth.ts";
 import { organizationRouter } from "./router/organization.ts";
 import { passwordResetRouter } from "./router/password-reset.ts";
 import { projectRouter } from "./router/project.ts";
+import { emailVerificationRouter, signUpRouter } from "./router/sign-up.ts";
 import { userRouter } from "./router/user.ts";
 import { createCallerFactory, createTRPCRouter } from "./trpc.ts";
 
 export const appRouter = createTRPCRouter({
   auth: authRouter,
+  signUp: signUpRouter,
+  emailVerification: emailVerificationRouter,
   passwordReset: passwordResetRouter,
   user: userRouter,
   organization: organizationRouter,
