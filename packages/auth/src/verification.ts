@@ -99,7 +99,14 @@ export async function createVerification(db: Database, input: CreateVerification
       createdAt: now,
     });
   });
+  // Now and then, drop rows that expired a day ago: they can only ever answer "invalid" now.
+  if (Math.random() < 0.005) void pruneVerifications(db, new Date(now.getTime() - 24 * 3600_000)).catch(() => undefined);
   return { id, code, token, expiresAt };
+}
+
+/** Deletes verifications that expired before `olderThan`. */
+export async function pruneVerifications(db: Database, olderThan: Date): Promise<void> {
+  await db.delete(verifications).where(lt(verifications.expiresAt, sql`${olderThan.toISOString()}::timestamptz`));
 }
 
 export type VerificationResult =

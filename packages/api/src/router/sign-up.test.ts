@@ -4,6 +4,7 @@ import { auditEvents, emailAddresses, passwordCredentials, signUpAttempts, users
 import { useTestDb } from "@latchkey/db/testing";
 import { createMailer, type OutgoingMail } from "../mail/index.ts";
 import { updateInstanceSettings } from "../instance-settings.ts";
+import { pruneSignUpAttempts } from "./sign-up.ts";
 import { callerFor, countRows, errorOf, PASSWORD, signUp, tokenFrom, uniqueEmail } from "../../test/helpers.ts";
 
 const db = useTestDb();
@@ -372,4 +373,13 @@ it("keeps users out of the users table when every pending sign-up is abandoned",
   await start();
   expect(await countRows(db(), "users")).toBe(before);
   expect((await db().db.select().from(users)).length).toBe(before);
+});
+
+it("forgets sign-ups that expired before the cut-off, and keeps the others", async () => {
+  const old = await start(undefined, { now: () => new Date("2026-01-01T00:00:00Z") });
+  const recent = await start();
+  await pruneSignUpAttempts(db().db, new Date("2026-02-01T00:00:00Z"));
+  const ids = (await db().db.select({ id: signUpAttempts.id }).from(signUpAttempts)).map((r) => r.id);
+  expect(ids).not.toContain(old.signUpId);
+  expect(ids).toContain(recent.signUpId);
 });

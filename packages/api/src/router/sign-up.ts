@@ -10,7 +10,7 @@
  * creates the user and signs in at once, and `emailVerification.*` confirms the address later (ADR 005).
  */
 import type { TRPCRouterRecord } from "@trpc/server";
-import { and, eq, gt, isNull, lte, sql } from "drizzle-orm";
+import { and, eq, gt, isNull, lt, lte, sql } from "drizzle-orm";
 import { z } from "zod";
 import {
   describeErrorForLog,
@@ -140,6 +140,8 @@ export async function startSignUp(ctx: Context, input: StartSignUpInput): Promis
     })
     .returning();
   await sendSignUpEmail(ctx, attempt!);
+  // Now and then, forget sign-ups that ended a week ago (finished ones have become users; the rest were abandoned).
+  if (Math.random() < 0.005) void pruneSignUpAttempts(ctx.db, new Date(now.getTime() - 7 * 24 * HOUR)).catch(() => undefined);
   await recordAuditEvent(ctx, {
     action: "sign_up.started",
     outcome: "success",
@@ -149,6 +151,11 @@ export async function startSignUp(ctx: Context, input: StartSignUpInput): Promis
     details: { accountExists: Boolean(existing) },
   });
   return { status: "needs_verification", signUpId: attempt!.id, email: input.email };
+}
+
+/** Deletes sign-ups that expired before `olderThan`. */
+export async function pruneSignUpAttempts(db: Database, olderThan: Date): Promise<void> {
+  await db.delete(signUpAttempts).where(lt(signUpAttempts.expiresAt, olderThan));
 }
 
 const signUpGone = () =>
