@@ -23,6 +23,14 @@ const reasonKeys: Partial<Record<string, MessageKey>> = {
   SESSION_REQUIRED: "errors.sessionRequired",
   NOT_FOUND: "error.notFound",
   SERVICE_UNAVAILABLE: "errors.unavailable",
+  INVALID_CODE: "user.errors.codeInvalid",
+  EXPIRED_CODE: "user.errors.codeExpired",
+  TOO_MANY_ATTEMPTS: "user.errors.tooManyAttempts",
+  EMAIL_ALREADY_YOURS: "user.errors.alreadyYours",
+  EMAIL_LIMIT_REACHED: "user.errors.limitReached",
+  EMAIL_NOT_VERIFIED: "user.errors.notVerified",
+  CANNOT_REMOVE_PRIMARY_EMAIL: "user.errors.cannotRemovePrimary",
+  CANNOT_REMOVE_LAST_VERIFIED_EMAIL: "user.errors.cannotRemoveLast",
 };
 
 const fieldKeys: Partial<Record<string, MessageKey>> = {
@@ -32,6 +40,8 @@ const fieldKeys: Partial<Record<string, MessageKey>> = {
   slug: "errors.slugInvalid",
   firstName: "errors.nameInvalid",
   lastName: "errors.nameInvalid",
+  code: "user.errors.codeRequired",
+  emailAddressId: "user.errors.notFound",
 };
 
 export function toFormErrors(error: unknown): FormErrors {
