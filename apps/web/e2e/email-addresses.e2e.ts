@@ -26,7 +26,8 @@ for (const javaScriptEnabled of [false, true]) {
       // The account menu leads to the account page.
       await page.getByLabel("Account menu").click();
       await Promise.all([page.waitForURL(`${baseURL}/user`), page.getByRole("link", { name: "Manage account" }).click()]);
-      await expect(page.getByRole("heading", { level: 1 }).textContent()).resolves.toBe("Account");
+      // With JavaScript, React renders the new page just after the URL changes.
+      await page.getByRole("heading", { level: 1, name: "Account" }).waitFor();
       await page.getByRole("heading", { level: 2, name: "Email addresses" }).waitFor();
       await expect(page.getByRole("definition").first().textContent()).resolves.toBe("Ada Lovelace");
       await expect(addressRow(page, first).textContent()).resolves.toMatch(/Primary.*Unverified/);
@@ -34,6 +35,7 @@ for (const javaScriptEnabled of [false, true]) {
       // Add: a code goes to the new address; nothing is listed until it comes back.
       await page.getByLabel("Email address", { exact: true }).fill(second);
       await press(page, "Add email address", /\/user\?done=sent$/);
+      await page.getByLabel("Verification code").waitFor();
       await expect(addressRow(page, second).count()).resolves.toBe(0);
       const mail = await waitForMail(second, (m) => /Verify your email address/.test(m.subject));
       const code = /\b(\d{6})\b/.exec(mail.text)![1]!;
@@ -45,6 +47,7 @@ for (const javaScriptEnabled of [false, true]) {
       await expect(page.getByRole("alert").first().textContent()).resolves.toMatch(/code is not right/);
       await page.getByLabel("Verification code").fill(code);
       await press(page, "Verify", /\/user\?done=added$/);
+      await page.getByRole("status").filter({ hasText: "was added" }).waitFor();
       await expect(addressRow(page, second).textContent()).resolves.toMatch(/Verified/);
       await expect(addressRow(page, second).textContent()).resolves.not.toMatch(/Primary/);
 
@@ -62,7 +65,7 @@ for (const javaScriptEnabled of [false, true]) {
           page.getByRole("button", { name: `Make primary: ${second}` }).click(),
         ]);
       }
-      await expect(page.getByRole("status").textContent()).resolves.toMatch(/primary email address was changed/);
+      await page.getByRole("status").filter({ hasText: "primary email address was changed" }).waitFor();
       await expect(addressRow(page, second).textContent()).resolves.toMatch(/Primary/);
       const notice = await waitForMail(first, (m) => /primary email address/i.test(m.subject));
       expect(notice.text).toContain(second);
@@ -70,6 +73,7 @@ for (const javaScriptEnabled of [false, true]) {
       // The old address can go now; the new primary offers no Remove.
       await expect(addressRow(page, second).getByRole("button", { name: `Remove ${second}` }).count()).resolves.toBe(0);
       await press(page, `Remove ${first}`, /\/user\?done=removed$/);
+      await page.getByRole("status").filter({ hasText: "was removed" }).waitFor();
       await expect(addressRow(page, first).count()).resolves.toBe(0);
       await expect(page.getByRole("list", { name: "Your email addresses" }).getByRole("listitem").count()).resolves.toBe(1);
     });
