@@ -5,8 +5,9 @@
  * declared policy, or without an example input below, fails this test.
  */
 import { describe, expect, it } from "vitest";
+import { eq } from "drizzle-orm";
 import { defaultRolePermissions } from "@latchkey/auth";
-import type { DbHandle } from "@latchkey/db";
+import { emailAddresses, type DbHandle } from "@latchkey/db";
 import { useTestDb } from "@latchkey/db/testing";
 import { appRouter } from "./root.ts";
 import type { AuthzPolicy } from "./trpc.ts";
@@ -19,8 +20,10 @@ const callerKinds: CallerKind[] = ["anonymous", "signedInWithoutOrg", "memberOfA
 
 interface World {
   target: { id: string; slug: string; name: string; projectId: string; projectName: string };
-  other: { id: string; slug: string; name: string; projectId: string; projectName: string };
+  other: { id: string; slug: string; name: string; projectId: string; projectName: string; emailAddressId: string };
   tokens: Record<Exclude<CallerKind, "anonymous">, string>;
+  /** Every user of the world, whose email addresses no denied or foreign call may change. */
+  userIds: string[];
 }
 
 /** Two tenants: the target (an admin, a plain member, a project) and another (its admin, its project); and a loner. */
@@ -36,10 +39,12 @@ async function buildWorld(handle: DbHandle): Promise<World> {
   await addMember(handle, target.id, member.userId, "org:member");
   const other = await callerFor(handle, { token: otherAdmin.token }).caller.organization.create({ name: `Other ${suffix}`, slug: `other-${suffix}` });
   const otherProject = await callerFor(handle, { token: otherAdmin.token, orgSlug: other.slug }).caller.project.create({ name: `Other secret ${suffix}` });
+  const [otherEmail] = await handle.db.select({ id: emailAddresses.id }).from(emailAddresses).where(eq(emailAddresses.userId, otherAdmin.userId));
   return {
     target: { ...target, projectId: targetProject.id, projectName: targetProject.name },
-    other: { ...other, projectId: otherProject.id, projectName: otherProject.name },
+    other: { ...other, projectId: otherProject.id, projectName: otherProject.name, emailAddressId: otherEmail!.id },
     tokens: { signedInWithoutOrg: loner.token, memberOfAnotherOrg: otherAdmin.token, memberWithoutPermission: member.token, admin: admin.token },
+    userIds: [admin.userId, member.userId, otherAdmin.userId, loner.userId],
   };
 }
 
@@ -67,6 +72,12 @@ const examples: Record<string, Example> = {
   "passwordReset.confirm": { input: () => ({ token: "ver_not.a-real-token", password: "correct horse battery staple" }) },
   "user.me": { input: () => undefined },
   "user.updateProfile": { input: () => ({ firstName: "Changed" }) },
+  "emailAddress.list": { input: () => undefined },
+  "emailAddress.add": { input: () => ({ email: uniqueEmail("matrix-add") }) },
+  "emailAddress.verify": { input: () => ({ email: uniqueEmail("matrix-add"), code: "123456" }) },
+  // The other tenant's admin's primary address: for anyone else it must not exist.
+  "emailAddress.setPrimary": { input: (w) => ({ emailAddressId: w.other.emailAddressId }), foreign: true },
+  "emailAddress.remove": { input: (w) => ({ emailAddressId: w.other.emailAddressId }), foreign: true },
   "organization.create": { input: () => ({ name: "Created by matrix" }) },
   "organization.listMine": { input: () => undefined },
   "organization.setActive": { input: (w) => ({ organizationId: w.other.id }), foreign: true },
@@ -97,7 +108,9 @@ async function snapshot(handle: DbHandle, w: World): Promise<string> {
   const orgs = await handle.query(`select id, name, slug, image_url, updated_at from organizations where id in (${ids}) order by id`);
   const members = await handle.query(`select id, organization_id, user_id, role_keys, permissions from memberships where organization_id in (${ids}) order by id`);
   const projects = await handle.query(`select id, organization_id, name from projects where organization_id in (${ids}) order by id`);
-  return JSON.stringify({ orgs, members, projects });
+  const users = w.userIds.map((id) => `'${id}'`).join(", ");
+  const emails = await handle.query(`select id, user_id, email, is_primary, verified_at from email_addresses where user_id in (${users}) order by id`);
+  return JSON.stringify({ orgs, members, projects, emails });
 }
 
 async function call(handle: DbHandle, w: World, path: string, caller: CallerKind, input: unknown) {

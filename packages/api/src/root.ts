@@ -1,4 +1,5 @@
 import { authRouter } from "./router/auth.ts";
+import { emailAddressRouter } from "./router/email-address.ts";
 import { organizationRouter } from "./router/organization.ts";
 import { passwordResetRouter } from "./router/password-reset.ts";
 import { projectRouter } from "./router/project.ts";
@@ -12,6 +13,7 @@ export const appRouter = createTRPCRouter({
   emailVerification: emailVerificationRouter,
   passwordReset: passwordResetRouter,
   user: userRouter,
+  emailAddress: emailAddressRouter,
   organization: organizationRouter,
   project: projectRouter,
 });

@@ -1,5 +1,5 @@
 import type { ReactNode } from "react";
-import { Form } from "@remix-run/react";
+import { Form, Link } from "@remix-run/react";
 import { useT } from "~/i18n/react";
 import type { HeaderSession } from "~/lib/header-session";
 
@@ -29,6 +29,9 @@ export function UserButton({ user, children }: UserButtonProps) {
       <div className="absolute right-0 z-10 mt-2 flex w-64 flex-col gap-1 rounded-lk border border-border bg-bg p-3 shadow-lg">
         <p className="font-medium">{user.name ?? user.email}</p>
         {user.name && user.email ? <p className="truncate text-sm text-muted">{user.email}</p> : null}
+        <Link to="/user" className="mt-2 rounded-lk px-2 py-1.5 text-sm hover:bg-subtle">
+          {t("user.manageAccount")}
+        </Link>
         {children}
         <Form method="post" action="/sign-out" className="mt-2 border-t border-border pt-2">
           <button type="submit" className="w-full rounded-lk px-2 py-1.5 text-left text-sm hover:bg-subtle">

@@ -29,6 +29,11 @@ const reasonKeys: Partial<Record<string, MessageKey>> = {
   SIGN_UP_EXPIRED: "verifyEmail.expired",
   ALREADY_VERIFIED: "verifyEmail.alreadyVerified",
   ALREADY_REGISTERED: "errors.alreadyRegistered",
+  EMAIL_ALREADY_YOURS: "user.errors.alreadyYours",
+  EMAIL_LIMIT_REACHED: "user.errors.limitReached",
+  EMAIL_NOT_VERIFIED: "user.errors.notVerified",
+  CANNOT_REMOVE_PRIMARY_EMAIL: "user.errors.cannotRemovePrimary",
+  CANNOT_REMOVE_LAST_VERIFIED_EMAIL: "user.errors.cannotRemoveLast",
 };
 
 /** Reasons whose words depend on the page: a link token is a reset link on one page and a verify link on another. */
@@ -42,6 +47,7 @@ const fieldKeys: Partial<Record<string, MessageKey>> = {
   firstName: "errors.nameInvalid",
   lastName: "errors.nameInvalid",
   code: "errors.codeRequired",
+  emailAddressId: "user.errors.notFound",
 };
 
 export function toFormErrors(error: unknown, overrides: ReasonOverrides = {}): FormErrors {

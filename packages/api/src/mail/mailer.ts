@@ -25,7 +25,7 @@ export interface Recipient {
 export type SendMailInput<K extends MailKind> = Recipient & MailValues[K];
 
 export interface Mailer {
-  /** A code to type and a link to click, confirming an email address. */
+  /** A code to type (and, when given, a link to click), confirming an email address. */
   sendVerificationCode(input: SendMailInput<"verification-code">): Promise<void>;
   sendPasswordReset(input: SendMailInput<"password-reset">): Promise<void>;
   sendSignInCode(input: SendMailInput<"sign-in-code">): Promise<void>;
@@ -34,6 +34,8 @@ export interface Mailer {
   sendAccountExists(input: SendMailInput<"account-exists">): Promise<void>;
   /** Sign-in was locked after repeated failures. */
   sendLockoutNotice(input: SendMailInput<"lockout-notice">): Promise<void>;
+  /** Sent to the old primary address when another one became primary, so a hijack does not go unnoticed. */
+  sendPrimaryEmailChanged(input: SendMailInput<"primary-email-changed">): Promise<void>;
 }
 
 /** A header-safe single line: control characters (a line break could forge headers) become spaces. */
@@ -72,5 +74,6 @@ export function createMailer(options: MailerOptions): Mailer {
     sendMagicLink: (input) => send("magic-link", input),
     sendAccountExists: (input) => send("account-exists", input),
     sendLockoutNotice: (input) => send("lockout-notice", input),
+    sendPrimaryEmailChanged: (input) => send("primary-email-changed", input),
   };
 }

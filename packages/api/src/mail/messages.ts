@@ -45,6 +45,11 @@ const enUS = {
   "lockoutNotice.heading": "Too many failed sign-in attempts",
   "lockoutNotice.intro": "After several wrong passwords, signing in to your {appName} account is paused for {minutes} min.",
   "lockoutNotice.advice": "If it wasn't you, someone may know your email address: once you can sign in again, consider choosing a new, unique password.",
+
+  "primaryEmailChanged.subject": "The primary email address of your {appName} account was changed",
+  "primaryEmailChanged.heading": "Your primary email address was changed",
+  "primaryEmailChanged.intro": "The primary email address of your {appName} account is now {email}. Account emails go there from now on; this address stays on the account as a secondary one.",
+  "primaryEmailChanged.advice": "If you didn't make this change, reset your password right away: someone else may have access to your account.",
 } as const;
 
 export type MailMessageKey = keyof typeof enUS;
@@ -93,6 +98,11 @@ const plPL = {
   "lockoutNotice.heading": "Zbyt wiele nieudanych prób logowania",
   "lockoutNotice.intro": "Po kilku błędnych hasłach logowanie do Twojego konta w {appName} jest wstrzymane na {minutes} min.",
   "lockoutNotice.advice": "Jeśli to nie Ty, ktoś może znać Twój adres e-mail: gdy znów będzie można się zalogować, rozważ ustawienie nowego, niepowtarzalnego hasła.",
+
+  "primaryEmailChanged.subject": "Zmieniono główny adres e-mail Twojego konta w {appName}",
+  "primaryEmailChanged.heading": "Zmieniono główny adres e-mail",
+  "primaryEmailChanged.intro": "Główny adres e-mail Twojego konta w {appName} to teraz {email}. Od teraz tam trafiają wiadomości dotyczące konta; ten adres pozostaje na koncie jako dodatkowy.",
+  "primaryEmailChanged.advice": "Jeśli to nie była Twoja zmiana, od razu zresetuj hasło: ktoś inny może mieć dostęp do Twojego konta.",
 } as const satisfies MailDictionary;
 
 export const mailDictionaries = { "en-US": enUS, "pl-PL": plPL } as const satisfies Record<string, MailDictionary>;

@@ -3,12 +3,14 @@ import type { MailLocale } from "./messages.ts";
 
 /** The values each kind of message carries, keyed by kind: the mailer's inputs and `OutgoingMail.values`. */
 export interface MailValues {
-  "verification-code": { code: string; link: string };
+  /** `link` is optional: some flows (adding an address while signed in) confirm by code only. */
+  "verification-code": { code: string; link?: string };
   "password-reset": { link: string };
   "sign-in-code": { code: string };
   "magic-link": { link: string };
   "account-exists": { signInLink: string; resetLink: string };
   "lockout-notice": { minutes: number };
+  "primary-email-changed": { newEmail: string };
 }
 
 export type MailKind = keyof MailValues;
@@ -20,6 +22,7 @@ const kindSet: Record<MailKind, true> = {
   "magic-link": true,
   "account-exists": true,
   "lockout-notice": true,
+  "primary-email-changed": true,
 };
 /** Every kind, checked complete by the type of `kindSet`. */
 export const mailKinds = Object.keys(kindSet) as readonly MailKind[];

@@ -11,6 +11,7 @@ const sample: { [K in MailKind]: MailValues[K] } = {
   "magic-link": { link: "https://app.test/magic?token=abc" },
   "account-exists": { signInLink: "https://app.test/sign-in", resetLink: "https://app.test/reset" },
   "lockout-notice": { minutes: 15 },
+  "primary-email-changed": { newEmail: "new-primary@app.test" },
 };
 
 const hostile = `<script>alert("x")</script>`;
@@ -61,6 +62,23 @@ describe("renderMail", () => {
     const { html } = renderMail("verification-code", sample["verification-code"], { locale: "en-US", appName: "Acme" });
     expect(html).toMatch(/<code style="[^"]*monospace[^"]*font-size:32px[^"]*">123456<\/code>/);
     expect(html).toMatch(/<a href="https:\/\/app\.test\/verify\?token=abc"[^>]*>Verify email address<\/a>/);
+  });
+
+  it("leaves the one-click part out of a verification email that has no link, keeping the code", () => {
+    const { html, text } = renderMail("verification-code", { code: "246810" }, { locale: "en-US", appName: "Acme" });
+    expect(text).toContain("246810");
+    expect(text).not.toContain("Or confirm it with one click");
+    expect(html).not.toMatch(/<a href=/);
+  });
+
+  it("tells the old primary address which address is primary now, and what to do if it wasn't them", () => {
+    for (const locale of mailLocales) {
+      const { subject, text } = renderMail("primary-email-changed", { newEmail: "new@app.test" }, { locale, appName: "Acme" });
+      expect(text).toContain("new@app.test");
+      expect(subject).not.toContain("new@app.test");
+    }
+    const { text } = renderMail("primary-email-changed", { newEmail: "new@app.test" }, { locale: "en-US", appName: "Acme" });
+    expect(text).toContain("reset your password");
   });
 
   it("keeps codes and links out of every subject, since subjects are logged", () => {

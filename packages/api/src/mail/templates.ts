@@ -30,8 +30,7 @@ const templates: { [K in MailKind]: Template<K> } = {
     blocks: [
       paragraph(t("verificationCode.intro")),
       code(t, value),
-      paragraph(t("verificationCode.linkIntro")),
-      action(t, t("verificationCode.action"), link),
+      ...(link ? [paragraph(t("verificationCode.linkIntro")), action(t, t("verificationCode.action"), link)] : []),
       note(t("common.ignore")),
     ],
   }),
@@ -65,6 +64,11 @@ const templates: { [K in MailKind]: Template<K> } = {
     subject: t("lockoutNotice.subject"),
     heading: t("lockoutNotice.heading"),
     blocks: [paragraph(t("lockoutNotice.intro", { minutes })), note(t("lockoutNotice.advice"))],
+  }),
+  "primary-email-changed": (t, { newEmail }) => ({
+    subject: t("primaryEmailChanged.subject"),
+    heading: t("primaryEmailChanged.heading"),
+    blocks: [paragraph(t("primaryEmailChanged.intro", { email: newEmail })), note(t("primaryEmailChanged.advice"))],
   }),
 };
 

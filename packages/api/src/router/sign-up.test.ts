@@ -18,7 +18,7 @@ function capture() {
   const token = () => {
     const mail = sent.findLast((m) => m.kind === "verification-code");
     if (mail?.kind !== "verification-code") throw new Error("no verification email");
-    return new URL(mail.values.link).searchParams.get("token")!;
+    return new URL(mail.values.link!).searchParams.get("token")!;
   };
   return { sent, mailer, codes, token };
 }
