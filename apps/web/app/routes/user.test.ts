@@ -40,9 +40,13 @@ function api(token: string | null = null) {
 async function userWithSecondAddress() {
   const email = `ada-${Math.random().toString(36).slice(2, 8)}@example.test`;
   const second = `ada-work-${Math.random().toString(36).slice(2, 8)}@example.test`;
-  const signUp = api();
-  await signUp.caller.auth.signUp({ email, password: PASSWORD });
-  const token = /latchkey_session=([^;]+)/.exec(signUp.resHeaders.getSetCookie().join("\n"))![1]!;
+  // Sign-up waits for the emailed code (ADR 005); the verify step sets the session cookie.
+  const started = await api().caller.auth.signUp({ email, password: PASSWORD });
+  const code = sent.findLast((m) => m.to === email);
+  if (started.status !== "needs_verification" || code?.kind !== "verification-code") throw new Error("no sign-up code mailed");
+  const verify = api();
+  await verify.caller.signUp.verify({ signUpId: started.signUpId, code: code.values.code });
+  const token = /latchkey_session=([^;]+)/.exec(verify.resHeaders.getSetCookie().join("\n"))![1]!;
   await api(token).caller.emailAddress.add({ email: second });
   const mail = sent.findLast((m) => m.to === second);
   if (mail?.kind !== "verification-code") throw new Error("no code mailed");
