@@ -1,6 +1,7 @@
 import { authRouter } from "./router/auth.ts";
 import { organizationRouter } from "./router/organization.ts";
 import { passwordResetRouter } from "./router/password-reset.ts";
+import { passwordlessRouter } from "./router/passwordless.ts";
 import { projectRouter } from "./router/project.ts";
 import { userRouter } from "./router/user.ts";
 import { createCallerFactory, createTRPCRouter } from "./trpc.ts";
@@ -8,6 +9,7 @@ import { createCallerFactory, createTRPCRouter } from "./trpc.ts";
 export const appRouter = createTRPCRouter({
   auth: authRouter,
   passwordReset: passwordResetRouter,
+  passwordless: passwordlessRouter,
   user: userRouter,
   organization: organizationRouter,
   project: projectRouter,
