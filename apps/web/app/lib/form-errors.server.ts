@@ -7,12 +7,15 @@ import type { FormErrors, FormMessage } from "./form-message";
 
 export type { FormErrors, FormMessage };
 
-const reasonKeys: Partial<Record<string, MessageKey>> = {
+const reasonKeys: ReasonKeys = {
   INVALID_CREDENTIALS: "signIn.invalid",
   REVERIFICATION_REQUIRED: "reverify.lead",
   WRONG_PASSWORD: "errors.wrongPassword",
   INVALID_TOKEN: "errors.resetLinkInvalid",
   EXPIRED_TOKEN: "errors.resetLinkInvalid",
+  INVALID_CODE: "passwordless.codeInvalid",
+  EXPIRED_CODE: "passwordless.codeExpired",
+  TOO_MANY_ATTEMPTS: "passwordless.codeTooManyAttempts",
   PASSWORD_TOO_SHORT: "errors.passwordTooShort",
   PASSWORD_TOO_LONG: "errors.passwordTooLong",
   PASSWORD_TOO_COMMON: "errors.passwordTooCommon",
@@ -32,15 +35,19 @@ const fieldKeys: Partial<Record<string, MessageKey>> = {
   slug: "errors.slugInvalid",
   firstName: "errors.nameInvalid",
   lastName: "errors.nameInvalid",
+  code: "passwordless.codeFormat",
 };
 
-export function toFormErrors(error: unknown): FormErrors {
+/** A page's own words for some reasons, e.g. the magic-link page saying "sign-in link" where INVALID_TOKEN means it. */
+export type ReasonKeys = Partial<Record<string, MessageKey>>;
+
+export function toFormErrors(error: unknown, pageReasonKeys: ReasonKeys = {}): FormErrors {
   const reason = error instanceof ApiError ? error.reason : null;
   if (error instanceof ApiError && error.retryAfterSeconds !== undefined) {
     const minutes = Math.max(1, Math.ceil(error.retryAfterSeconds / 60));
     return { fieldErrors: {}, formError: { key: "errors.rateLimited", vars: { minutes } } };
   }
-  const reasonKey = reason ? reasonKeys[reason] : undefined;
+  const reasonKey = reason ? (pageReasonKeys[reason] ?? reasonKeys[reason]) : undefined;
   const fields = getFieldErrors(error);
   if (fields) {
     const fieldErrors: Record<string, FormMessage> = {};
@@ -80,13 +87,13 @@ export function statusOf(error: unknown): number {
  * The response of a form action that failed: the messages, the status (400, 401, 409, 429 …), Set-Cookie and, when
  * limited, Retry-After. Errors that are not about the input (bugs, outages) are rethrown for the error boundary.
  */
-export async function formErrorResponse<T extends object>(args: AuthArgs, error: unknown, extra: T) {
+export async function formErrorResponse<T extends object>(args: AuthArgs, error: unknown, extra: T, pageReasonKeys: ReasonKeys = {}) {
   if (!isFormError(error)) throw error;
   const headers = new Headers(await getAuthHeaders(args));
   if (error instanceof ApiError && error.retryAfterSeconds !== undefined) {
     headers.set("Retry-After", String(error.retryAfterSeconds));
   }
-  return data({ ...toFormErrors(error), ...extra }, { status: statusOf(error), headers });
+  return data({ ...toFormErrors(error, pageReasonKeys), ...extra }, { status: statusOf(error), headers });
 }
 
 /** Errors that are not about the input (bugs, outages) are rethrown so the error boundary handles them. */
