@@ -2,6 +2,7 @@ import type { Response as PageResponse } from "playwright-core";
 import { describe, expect, test } from "vitest";
 import { baseURL, useBrowser } from "./browser";
 import { measureJavaScript } from "./js-size";
+import { codeFromMail } from "./users";
 
 const browser = useBrowser();
 
@@ -125,9 +126,13 @@ describe("the app shell", () => {
   test("an unknown page shows a signed-in user a friendly 404 in their language and no stack trace", async () => {
     const page = await browser.newPage({ allowConsoleErrors: true, extraHTTPHeaders: { "Accept-Language": "pl-PL" } });
     await page.goto("/sign-up");
-    await page.locator('input[name="email"]').fill(`notfound-${Date.now()}@example.test`);
+    const email = `notfound-${Date.now()}@example.test`;
+    await page.locator('input[name="email"]').fill(email);
     await page.locator('input[name="password"]').fill("correct horse battery staple");
-    await Promise.all([page.waitForURL(`${baseURL}/`), page.locator('main button[type="submit"]').click()]);
+    await Promise.all([page.waitForURL(/\/verify-email/), page.locator('main button[type="submit"]').click()]);
+    // The code arrives in Polish too, and the verify page asks for it in Polish.
+    await page.getByLabel("Kod weryfikacyjny").fill(await codeFromMail(email));
+    await Promise.all([page.waitForURL(`${baseURL}/`), page.getByRole("button", { name: "Potwierdź", exact: true }).click()]);
     const response = await page.goto("/no-such-page");
     expect(response?.status()).toBe(404);
     await expect(page.getByRole("heading", { level: 1 }).textContent()).resolves.toBe("Nie znaleziono strony");

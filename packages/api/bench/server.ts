@@ -19,6 +19,7 @@ import { createCaller } from "../src/root.ts";
 import { createInnerContext, createRequestContext } from "../src/context.ts";
 import { createTRPCRouter, hasPermission, orgProcedure, publicProcedure } from "../src/trpc.ts";
 import { handleTrpcRequest } from "../src/http.ts";
+import { signUpConfirmed } from "../cli/confirmed-sign-up.ts";
 
 export interface ReadyMessage {
   port: number;
@@ -138,15 +139,12 @@ async function seedAdminWithProjects(handle: DbHandle, appUrl: string): Promise<
     const ctx = createInnerContext({ db: handle.db, appUrl, resHeaders, sessionToken: token, orgSlug, ip: "127.0.0.1", userAgent: "latchkey-bench" });
     return { caller: createCaller(ctx), resHeaders };
   };
-  const signUp = api(null);
   const suffix = Math.random().toString(36).slice(2, 8);
-  await signUp.caller.auth.signUp({ email: `bench-${suffix}@example.test`, password: PASSWORD, firstName: "Bench" });
-  const name = sessionCookieName(appUrl);
-  const token = signUp.resHeaders
-    .getSetCookie()
-    .map((cookie) => (cookie.startsWith(`${name}=`) ? decodeURIComponent(cookie.slice(name.length + 1).split(";", 1)[0]!) : ""))
-    .find(Boolean);
-  if (!token) throw new Error("sign-up set no session cookie");
+  const { token } = await signUpConfirmed(
+    handle.db,
+    { email: `bench-${suffix}@example.test`, password: PASSWORD, firstName: "Bench" },
+    { appUrl, ip: "127.0.0.1", userAgent: "latchkey-bench" },
+  );
   const org = await api(token).caller.organization.create({ name: "Bench Org", slug: `bench-${suffix}` });
   for (let i = 1; i <= PROJECTS; i++) await api(token, org.slug).caller.project.create({ name: `Project ${i}` });
   const listed = await api(token, org.slug).caller.project.list();

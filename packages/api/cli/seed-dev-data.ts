@@ -3,6 +3,7 @@ import { eq } from "drizzle-orm";
 import { emailAddresses, membershipRoles, memberships, roles, users, type Database } from "@latchkey/db";
 import { createCaller } from "../src/root.ts";
 import { createInnerContext } from "../src/context.ts";
+import { signUpConfirmed } from "./confirmed-sign-up.ts";
 
 export const DEV_PASSWORD = "latchkey-dev-password";
 
@@ -30,17 +31,12 @@ export async function seedDevData(db: Database): Promise<boolean> {
   if (existing) return false;
   const ids = {} as Record<Key, { userId: string; token: string }>;
   for (const person of devPeople) {
-    const headers = new Headers();
-    const ctx = createInnerContext({ db, resHeaders: headers, userAgent: "db:seed" });
-    const { userId } = await createCaller(ctx).auth.signUp({
-      email: person.email,
-      password: DEV_PASSWORD,
-      firstName: person.firstName,
-      lastName: person.lastName,
-    });
-    const token = /latchkey_session=([^;]+)/.exec(headers.getSetCookie().join("\n"))![1]!;
-    await db.update(emailAddresses).set({ verifiedAt: new Date() }).where(eq(emailAddresses.userId, userId));
-    ids[person.key] = { userId, token: decodeURIComponent(token) };
+    const { userId, token } = await signUpConfirmed(
+      db,
+      { email: person.email, password: DEV_PASSWORD, firstName: person.firstName, lastName: person.lastName },
+      { userAgent: "db:seed" },
+    );
+    ids[person.key] = { userId, token };
   }
   await db.update(users).set({ isInstanceAdmin: true }).where(eq(users.id, ids.admin.userId));
   const as = (key: Key) => createCaller(createInnerContext({ db, sessionToken: ids[key].token }));

@@ -10,7 +10,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, migrate, type DbHandle } from "@latchkey/db";
 import { handleTrpcRequest } from "./http.ts";
-import { APP_URL, PASSWORD, uniqueEmail } from "../test/helpers.ts";
+import { APP_URL, signUp } from "../test/helpers.ts";
 
 const script = path.resolve(import.meta.dirname, "../../../scripts/postgres.sh");
 
@@ -73,13 +73,8 @@ function request(path: string, init: RequestInit = {}) {
 
 describe.skipIf(!available)("when Postgres goes down", () => {
   it("answers 503 without details, keeps protected procedures closed, and recovers by itself when it returns", async () => {
-    const signUp = await request("auth.signUp", {
-      method: "POST",
-      headers: { "content-type": "application/json", origin: APP_URL },
-      body: JSON.stringify({ json: { email: uniqueEmail("fault"), password: PASSWORD } }),
-    });
-    expect(signUp.status).toBe(200);
-    const cookie = signUp.headers.getSetCookie()[0]!.split(";")[0]!;
+    const { token } = await signUp(handle!);
+    const cookie = `latchkey_session=${token}`;
     expect((await request("user.me", { headers: { cookie } })).status).toBe(200);
 
     pg("stop", dir);

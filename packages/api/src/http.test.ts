@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { DbHandle } from "@latchkey/db";
 import { createTestDb, useTestDb } from "@latchkey/db/testing";
 import { handleTrpcRequest } from "./http.ts";
+import { createMailer, type OutgoingMail } from "./mail/index.ts";
 import { APP_URL, createOrgWithMember, PASSWORD, uniqueEmail } from "../test/helpers.ts";
 
 const db = useTestDb();
@@ -18,21 +19,36 @@ function get(path: string, headers: Record<string, string> = {}) {
   return new Request(`${APP_URL}/api/trpc/${path}`, { headers });
 }
 const logs: string[] = [];
+const sent: OutgoingMail[] = [];
+const mailer = createMailer({ transport: { send: async (mail) => void sent.push(mail) } });
 const call = (request: Request, handle: DbHandle = db()) =>
-  handleTrpcRequest(request, { db: handle.db, appUrl: APP_URL, ip: "198.51.100.1", log: (l) => logs.push(l) });
+  handleTrpcRequest(request, { db: handle.db, appUrl: APP_URL, ip: "198.51.100.1", mailer, log: (l) => logs.push(l) });
+
+/** Signs up over HTTP the way the browser does: start, then the emailed code; returns the verify response. */
+async function signUpOverHttp(email: string): Promise<{ started: Response; verified: Response }> {
+  const started = await call(post("auth.signUp", { email, password: PASSWORD }));
+  const body = (await started.clone().json()) as { result: { data: { json: { signUpId: string } } } };
+  const json = body.result.data.json;
+  const mail = sent.findLast((m) => m.to === email);
+  if (mail?.kind !== "verification-code") throw new Error("no code was emailed");
+  const verified = await call(post("signUp.verify", { signUpId: json.signUpId, code: mail.values.code }));
+  return { started, verified };
+}
 
 describe("the tRPC HTTP endpoint", () => {
-  it("signs up over HTTP, sets the session cookie and forbids caching", async () => {
-    const res = await call(post("auth.signUp", { email: uniqueEmail("http"), password: PASSWORD }));
-    expect(res.status).toBe(200);
-    expect(res.headers.get("cache-control")).toBe("no-store");
-    expect(res.headers.getSetCookie().some((c) => c.startsWith("latchkey_session=sess_"))).toBe(true);
+  it("signs up over HTTP, sets the session cookie only once the code is confirmed, and forbids caching", async () => {
+    const { started, verified } = await signUpOverHttp(uniqueEmail("http"));
+    expect(started.status).toBe(200);
+    expect(started.headers.get("cache-control")).toBe("no-store");
+    expect(started.headers.getSetCookie()).toEqual([]);
+    expect(verified.status).toBe(200);
+    expect(verified.headers.getSetCookie().some((c) => c.startsWith("latchkey_session=sess_"))).toBe(true);
   });
 
   it("ends the session on sign-out so the old cookie gets 401 when replayed", async () => {
     const email = uniqueEmail("replay");
-    const signUp = await call(post("auth.signUp", { email, password: PASSWORD }));
-    const cookie = signUp.headers.getSetCookie()[0]!.split(";")[0]!;
+    const { verified } = await signUpOverHttp(email);
+    const cookie = verified.headers.getSetCookie()[0]!.split(";")[0]!;
     expect((await call(get("user.me", { cookie }))).status).toBe(200);
     const signOut = await call(post("auth.signOut", {}, { cookie }));
     expect(signOut.status).toBe(200);

@@ -3,11 +3,14 @@ import { organizationRouter } from "./router/organization.ts";
 import { passwordResetRouter } from "./router/password-reset.ts";
 import { passwordlessRouter } from "./router/passwordless.ts";
 import { projectRouter } from "./router/project.ts";
+import { emailVerificationRouter, signUpRouter } from "./router/sign-up.ts";
 import { userRouter } from "./router/user.ts";
 import { createCallerFactory, createTRPCRouter } from "./trpc.ts";
 
 export const appRouter = createTRPCRouter({
   auth: authRouter,
+  signUp: signUpRouter,
+  emailVerification: emailVerificationRouter,
   passwordReset: passwordResetRouter,
   passwordless: passwordlessRouter,
   user: userRouter,

@@ -14,6 +14,9 @@ export const passwordSchema = z.string().min(1, "Enter your password.").max(1024
 
 export const personNameSchema = z.string().trim().max(64, "At most 64 characters.");
 
+/** The languages the app and its emails are offered in. */
+export const localeSchema = z.enum(["en-US", "pl-PL"], "Choose a supported language.");
+
 export const organizationNameSchema = z
   .string()
   .trim()

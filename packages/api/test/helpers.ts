@@ -3,6 +3,7 @@ import { eq } from "drizzle-orm";
 import { membershipRoles, memberships, roles, type DbHandle } from "@latchkey/db";
 import { createCaller } from "../src/root.ts";
 import { createInnerContext, type InnerContextOptions } from "../src/context.ts";
+import { signUpConfirmed } from "../cli/confirmed-sign-up.ts";
 
 export const APP_URL = "http://localhost:3000";
 export const PASSWORD = "correct horse battery staple";
@@ -42,12 +43,11 @@ export function uniqueEmail(label = "user"): string {
   return `${label}-${counter}-${Math.random().toString(36).slice(2, 8)}@example.test`;
 }
 
+/** A user who signed up and confirmed the emailed code, signed in: `token` is their session. */
 export async function signUp(handle: DbHandle, email = uniqueEmail(), extra: { firstName?: string } = {}) {
-  const { caller, resHeaders } = callerFor(handle);
-  const result = await caller.auth.signUp({ email, password: PASSWORD, ...extra });
-  const token = tokenFrom(resHeaders);
-  if (!token) throw new Error("sign-up set no session cookie");
-  return { ...result, email, token };
+  const ip = `198.18.${Math.floor(Math.random() * 256)}.${Math.floor(Math.random() * 256)}`;
+  const result = await signUpConfirmed(handle.db, { email, password: PASSWORD, ...extra }, { appUrl: APP_URL, ip, userAgent: "vitest" });
+  return { ...result, email };
 }
 
 /** An org with an admin (its creator) and a plain member. */

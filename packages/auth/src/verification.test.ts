@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { useTestDb } from "@latchkey/db/testing";
-import { consumeToken, createVerification, generateCode, MAX_CODE_ATTEMPTS, verifyCode } from "./verification.ts";
+import { consumeToken, createVerification, generateCode, MAX_CODE_ATTEMPTS, pruneVerifications, verifyCode } from "./verification.ts";
 
 const db = useTestDb();
 const TEN_MINUTES = 10 * 60_000;
@@ -98,5 +98,17 @@ describe("link tokens", () => {
       expect((await consumeToken(db().db, { purpose: "magic_link", token: bad, now })).ok).toBe(false);
     }
     expect(await consumeToken(db().db, { purpose: "magic_link", token: token!, now: new Date(now.getTime() + 15 * 60_000) })).toEqual({ ok: false, reason: "expired" });
+  });
+});
+
+describe("pruning", () => {
+  it("deletes only the verifications that expired before the cut-off", async () => {
+    const now = new Date("2026-09-01T00:00:00Z");
+    const old = await createVerification(db().db, { purpose: "sign_in_code", target: target(), ttlMs: TEN_MINUTES, code: true, now: new Date(now.getTime() - 2 * 86_400_000) });
+    const live = await createVerification(db().db, { purpose: "sign_in_code", target: target(), ttlMs: TEN_MINUTES, code: true, now });
+    await pruneVerifications(db().db, new Date(now.getTime() - 86_400_000));
+    const ids = (await db().query<{ id: string }>("select id from verifications")).map((r) => r.id);
+    expect(ids).not.toContain(old.id);
+    expect(ids).toContain(live.id);
   });
 });

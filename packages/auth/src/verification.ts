@@ -9,7 +9,14 @@ import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from "@oslojs/enco
 import { and, eq, gt, isNull, lt, sql } from "drizzle-orm";
 import { createId, verifications, type Database, type Verification } from "@latchkey/db";
 
-export const verificationPurposes = ["email_verification", "password_reset", "sign_in_code", "magic_link", "add_email"] as const;
+export const verificationPurposes = [
+  "sign_up",
+  "email_verification",
+  "password_reset",
+  "sign_in_code",
+  "magic_link",
+  "add_email",
+] as const;
 export type VerificationPurpose = (typeof verificationPurposes)[number];
 
 export const MAX_CODE_ATTEMPTS = 5;
@@ -92,7 +99,14 @@ export async function createVerification(db: Database, input: CreateVerification
       createdAt: now,
     });
   });
+  // Now and then, drop rows that expired a day ago: they can only ever answer "invalid" now.
+  if (Math.random() < 0.005) void pruneVerifications(db, new Date(now.getTime() - 24 * 3600_000)).catch(() => undefined);
   return { id, code, token, expiresAt };
+}
+
+/** Deletes verifications that expired before `olderThan`. */
+export async function pruneVerifications(db: Database, olderThan: Date): Promise<void> {
+  await db.delete(verifications).where(lt(verifications.expiresAt, sql`${olderThan.toISOString()}::timestamptz`));
 }
 
 export type VerificationResult =

@@ -12,6 +12,7 @@ export const idPrefixes = {
   audit: "aud",
   project: "proj",
   verification: "ver",
+  signUp: "sua",
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -239,6 +239,43 @@ export const verifications = pgTable(
 );
 
 /**
+ * A sign-up waiting for its email address to be confirmed (Clerk's SignUp object). No user exists until the code or
+ * link is used, so an unconfirmed sign-up never holds an address that someone else owns. A sign-up with an address
+ * that already has an account gets a row too (`existingUserId`, no password), so the answer and the verify page look
+ * exactly as for a new address; its owner is emailed instead, and no code can ever complete it.
+ */
+export const signUpAttempts = pgTable(
+  "sign_up_attempts",
+  {
+    id: text("id").primaryKey().$defaultFn(() => createId("signUp")),
+    /** Lower-cased. */
+    email: text("email").notNull(),
+    passwordHash: text("password_hash"),
+    firstName: text("first_name"),
+    lastName: text("last_name"),
+    locale: text("locale"),
+    existingUserId: text("existing_user_id").references(() => users.id, { onDelete: "cascade" }),
+    /** When the last email went out; resending waits for a cooldown after it. */
+    lastSentAt: tstz("last_sent_at").notNull(),
+    completedAt: tstz("completed_at"),
+    expiresAt: tstz("expires_at").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("sign_up_attempts_expires_at_idx").on(t.expiresAt)],
+);
+
+/** The instance's settings, one row (`id = 'default'`); the defaults live in code, the row holds what was changed. */
+export const instanceSettings = pgTable(
+  "instance_settings",
+  {
+    id: text("id").primaryKey().default("default"),
+    settings: jsonb("settings").$type<JsonObject>().notNull().default({}),
+    updatedAt: updatedAt(),
+  },
+  (t) => [check("instance_settings_single_row", sql`${t.id} = 'default'`)],
+);
+
+/**
  * Fixed-window counters for rate limits, kept in Postgres so a restart or a second instance does not reset them.
  * `key` names the limit and the subject, e.g. `sign-in:ip:203.0.113.7`.
  */
@@ -276,3 +313,4 @@ export type Invitation = typeof invitations.$inferSelect;
 export type AuditEvent = typeof auditEvents.$inferSelect;
 export type Project = typeof projects.$inferSelect;
 export type Verification = typeof verifications.$inferSelect;
+export type SignUpAttempt = typeof signUpAttempts.$inferSelect;

@@ -7,9 +7,9 @@ const codeError = (reason: "INVALID_CODE" | "EXPIRED_CODE" | "TOO_MANY_ATTEMPTS"
 
 describe("toFormErrors", () => {
   test("each reason a sign-in code can be refused for gets its own message on the code field", () => {
-    expect(toFormErrors(codeError("INVALID_CODE")).fieldErrors.code).toEqual({ key: "passwordless.codeInvalid" });
-    expect(toFormErrors(codeError("EXPIRED_CODE")).fieldErrors.code).toEqual({ key: "passwordless.codeExpired" });
-    expect(toFormErrors(codeError("TOO_MANY_ATTEMPTS")).fieldErrors.code).toEqual({ key: "passwordless.codeTooManyAttempts" });
+    expect(toFormErrors(codeError("INVALID_CODE")).fieldErrors.code).toEqual({ key: "errors.codeInvalid" });
+    expect(toFormErrors(codeError("EXPIRED_CODE")).fieldErrors.code).toEqual({ key: "errors.codeExpired" });
+    expect(toFormErrors(codeError("TOO_MANY_ATTEMPTS")).fieldErrors.code).toEqual({ key: "errors.codeTooManyAttempts" });
   });
 
   test("a page can word a reason its own way, and other pages keep the shared wording", () => {

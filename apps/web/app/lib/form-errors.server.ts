@@ -7,15 +7,12 @@ import type { FormErrors, FormMessage } from "./form-message";
 
 export type { FormErrors, FormMessage };
 
-const reasonKeys: ReasonKeys = {
+const reasonKeys: Partial<Record<string, MessageKey>> = {
   INVALID_CREDENTIALS: "signIn.invalid",
   REVERIFICATION_REQUIRED: "reverify.lead",
   WRONG_PASSWORD: "errors.wrongPassword",
   INVALID_TOKEN: "errors.resetLinkInvalid",
   EXPIRED_TOKEN: "errors.resetLinkInvalid",
-  INVALID_CODE: "passwordless.codeInvalid",
-  EXPIRED_CODE: "passwordless.codeExpired",
-  TOO_MANY_ATTEMPTS: "passwordless.codeTooManyAttempts",
   PASSWORD_TOO_SHORT: "errors.passwordTooShort",
   PASSWORD_TOO_LONG: "errors.passwordTooLong",
   PASSWORD_TOO_COMMON: "errors.passwordTooCommon",
@@ -26,7 +23,16 @@ const reasonKeys: ReasonKeys = {
   SESSION_REQUIRED: "errors.sessionRequired",
   NOT_FOUND: "error.notFound",
   SERVICE_UNAVAILABLE: "errors.unavailable",
+  INVALID_CODE: "errors.codeInvalid",
+  EXPIRED_CODE: "errors.codeExpired",
+  TOO_MANY_ATTEMPTS: "errors.codeTooManyAttempts",
+  SIGN_UP_EXPIRED: "verifyEmail.expired",
+  ALREADY_VERIFIED: "verifyEmail.alreadyVerified",
+  ALREADY_REGISTERED: "errors.alreadyRegistered",
 };
+
+/** Reasons whose words depend on the page: a link token is a reset link on one page and a verify link on another. */
+export type ReasonOverrides = Partial<Record<string, MessageKey>>;
 
 const fieldKeys: Partial<Record<string, MessageKey>> = {
   email: "errors.emailInvalid",
@@ -35,19 +41,19 @@ const fieldKeys: Partial<Record<string, MessageKey>> = {
   slug: "errors.slugInvalid",
   firstName: "errors.nameInvalid",
   lastName: "errors.nameInvalid",
-  code: "passwordless.codeFormat",
+  code: "errors.codeRequired",
 };
 
-/** A page's own words for some reasons, e.g. the magic-link page saying "sign-in link" where INVALID_TOKEN means it. */
-export type ReasonKeys = Partial<Record<string, MessageKey>>;
-
-export function toFormErrors(error: unknown, pageReasonKeys: ReasonKeys = {}): FormErrors {
+export function toFormErrors(error: unknown, overrides: ReasonOverrides = {}): FormErrors {
   const reason = error instanceof ApiError ? error.reason : null;
+  if (error instanceof ApiError && error.reason === "RESEND_COOLDOWN") {
+    return { fieldErrors: {}, formError: { key: "errors.resendWait", vars: { seconds: error.retryAfterSeconds ?? 60 } } };
+  }
   if (error instanceof ApiError && error.retryAfterSeconds !== undefined) {
     const minutes = Math.max(1, Math.ceil(error.retryAfterSeconds / 60));
     return { fieldErrors: {}, formError: { key: "errors.rateLimited", vars: { minutes } } };
   }
-  const reasonKey = reason ? (pageReasonKeys[reason] ?? reasonKeys[reason]) : undefined;
+  const reasonKey = reason ? (overrides[reason] ?? reasonKeys[reason]) : undefined;
   const fields = getFieldErrors(error);
   if (fields) {
     const fieldErrors: Record<string, FormMessage> = {};
@@ -87,13 +93,13 @@ export function statusOf(error: unknown): number {
  * The response of a form action that failed: the messages, the status (400, 401, 409, 429 …), Set-Cookie and, when
  * limited, Retry-After. Errors that are not about the input (bugs, outages) are rethrown for the error boundary.
  */
-export async function formErrorResponse<T extends object>(args: AuthArgs, error: unknown, extra: T, pageReasonKeys: ReasonKeys = {}) {
+export async function formErrorResponse<T extends object>(args: AuthArgs, error: unknown, extra: T, overrides?: ReasonOverrides) {
   if (!isFormError(error)) throw error;
   const headers = new Headers(await getAuthHeaders(args));
   if (error instanceof ApiError && error.retryAfterSeconds !== undefined) {
     headers.set("Retry-After", String(error.retryAfterSeconds));
   }
-  return data({ ...toFormErrors(error, pageReasonKeys), ...extra }, { status: statusOf(error), headers });
+  return data({ ...toFormErrors(error, overrides), ...extra }, { status: statusOf(error), headers });
 }
 
 /** Errors that are not about the input (bugs, outages) are rethrown so the error boundary handles them. */

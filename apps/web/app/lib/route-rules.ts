@@ -12,6 +12,7 @@ export const publicRoutes = [
   "/sign-out",
   "/forgot-password",
   "/reset-password",
+  "/verify-email",
   "/api/webhooks(.*)",
   // tRPC decides per procedure (publicProcedure, authedProcedure, orgProcedure).
   "/api/trpc(.*)",

@@ -12,7 +12,7 @@ import { useFormMessage } from "~/components/form-message";
 import { metaT } from "~/i18n/meta";
 import { useT } from "~/i18n/react";
 import { getAuthHeaders, getCaller } from "~/lib/auth.server";
-import { formErrorResponse, type ReasonKeys } from "~/lib/form-errors.server";
+import { formErrorResponse, type ReasonOverrides } from "~/lib/form-errors.server";
 import { formRouteHeaders } from "~/lib/route-headers";
 
 export const headers = formRouteHeaders;
@@ -24,7 +24,7 @@ export const meta: MetaFunction = ({ matches }) => [
 ];
 
 /** Here a token problem is about a sign-in link, not a reset link. */
-const linkReasonKeys: ReasonKeys = {
+const linkReasonKeys: ReasonOverrides = {
   INVALID_TOKEN: "passwordless.linkInvalid",
   EXPIRED_TOKEN: "passwordless.linkExpired",
 };

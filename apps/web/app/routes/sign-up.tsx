@@ -7,6 +7,7 @@ import { FormError } from "~/components/form-error";
 import { useFormMessage } from "~/components/form-message";
 import { TextField } from "~/components/text-field";
 import { metaT } from "~/i18n/meta";
+import { resolveLocale } from "~/i18n/resolve-locale";
 import { useT } from "~/i18n/react";
 import { getAuthHeaders, getCaller, redirectIfSignedIn } from "~/lib/auth.server";
 import { formErrorResponse } from "~/lib/form-errors.server";
@@ -29,12 +30,22 @@ export async function action(args: ActionFunctionArgs) {
     lastName: String(form.get("lastName") ?? ""),
     email: String(form.get("email") ?? ""),
   };
+  let result;
   try {
-    await (await getCaller(args)).auth.signUp({ ...values, password: String(form.get("password") ?? "") });
+    result = await (await getCaller(args)).auth.signUp({
+      ...values,
+      password: String(form.get("password") ?? ""),
+      locale: resolveLocale(args.request),
+    });
   } catch (error) {
     return formErrorResponse(args, error, { values });
   }
-  throw redirect(redirectUrl, { headers: await getAuthHeaders(args) });
+  // Next, the emailed code: for a pending sign-up (the same for an address that has an account), or for a user the
+  // instance let in before confirming.
+  const query = new URLSearchParams(result.status === "needs_verification" ? { sign_up: result.signUpId } : {});
+  if (redirectUrl !== "/") query.set("redirect_url", redirectUrl);
+  const search = query.toString();
+  throw redirect(`/verify-email${search ? `?${search}` : ""}`, { headers: await getAuthHeaders(args) });
 }
 
 export default function SignUp() {

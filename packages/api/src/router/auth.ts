@@ -20,7 +20,9 @@ import { enforceRateLimit } from "../rate-limits.ts";
 import type { Context } from "../context.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { completeSignIn, signInFailures } from "../sign-in.ts";
-import { emailSchema, passwordSchema, personNameSchema } from "../validation.ts";
+import { emailSchema, localeSchema, passwordSchema, personNameSchema } from "../validation.ts";
+import { getInstanceSettings } from "../instance-settings.ts";
+import { sendAddressVerification, startSignUp, type PendingSignUp, type StartSignUpInput } from "./sign-up.ts";
 
 const invalidCredentials = () =>
   new ApiError({ code: "UNAUTHORIZED", reason: "INVALID_CREDENTIALS", message: "Email address or password is incorrect." });
@@ -31,6 +33,7 @@ const signInPerEmail = defineRateLimit("sign-in:email", 20, 15 * MINUTE);
 /** 10 failed passwords within an hour (`signInFailures`) lock the account's sign-in this long; the answer stays generic. */
 const LOCKOUT_MS = 15 * MINUTE;
 const signUpPerIp = defineRateLimit("sign-up:ip", 30, HOUR);
+const signUpPerEmail = defineRateLimit("sign-up:email", 5, HOUR);
 const reverifyPerUser = defineRateLimit("reverify:user", 10, 15 * MINUTE);
 
 
@@ -62,7 +65,45 @@ async function countFailure(ctx: Context, userId: string, now: Date): Promise<vo
   }
 }
 
+/**
+ * With `requireEmailVerification: false`: the user, an unverified primary address, a password and a session at once,
+ * and a code to confirm the address later. null when the address is taken (the caller then answers as for a pending
+ * sign-up and the owner is told).
+ */
+async function createUnverifiedUser(ctx: Context, input: StartSignUpInput) {
+  const now = ctx.now();
+  let created;
+  try {
+    created = await ctx.db.transaction(async (tx) => {
+      const [user] = await tx
+        .insert(users)
+        .values({ firstName: input.firstName, lastName: input.lastName, locale: input.locale, lastSignInAt: now, createdAt: now, updatedAt: now })
+        .returning({ id: users.id });
+      const userId = user!.id;
+      await tx.insert(emailAddresses).values({ userId, email: input.email, isPrimary: true, createdAt: now });
+      await tx.insert(passwordCredentials).values({ userId, hash: input.passwordHash, createdAt: now, updatedAt: now });
+      const { session, token } = await createSession(tx, { userId, ip: ctx.ip, userAgent: ctx.userAgent, now, policy: ctx.sessionPolicy });
+      await recordAuditEvent(
+        ctx,
+        { action: "user.signed_up", outcome: "success", actorUserId: userId, actorSessionId: session.id, targetType: "user", targetId: userId, details: { method: "password", emailVerified: false } },
+        tx,
+      );
+      return { userId, session, token };
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) return null;
+    throw error;
+  }
+  ctx.setSessionCookie(created.token, created.session.expiresAt);
+  await sendAddressVerification(ctx, created.userId, input.email);
+  return { status: "complete" as const, userId: created.userId, sessionId: created.session.id };
+}
+
 export const authRouter = {
+  /**
+   * Starts a sign-up. By default the answer is "check your email" whether or not the address has an account (see
+   * router/sign-up.ts); an instance that lets unverified users in signs a new user in at once (ADR 005).
+   */
   signUp: publicProcedure
     .meta(policy.public)
     .input(
@@ -71,49 +112,31 @@ export const authRouter = {
         password: passwordSchema,
         firstName: personNameSchema.optional(),
         lastName: personNameSchema.optional(),
+        /** The language the sign-up page was shown in; emails follow it. */
+        locale: localeSchema.optional(),
       }),
     )
-    .mutation(async ({ ctx, input }) => {
+    .mutation(async ({ ctx, input }): Promise<PendingSignUp | { status: "complete"; userId: string; sessionId: string }> => {
       if (ctx.ip) await enforceRateLimit(ctx, signUpPerIp, `ip:${ctx.ip}`);
       const policy = checkPasswordPolicy(input.password);
       if (!policy.ok) throw fieldError("password", policy.message, policy.code);
-      const hash = await hashPassword(input.password);
-      const now = ctx.now();
-      let created;
-      try {
-        created = await ctx.db.transaction(async (tx) => {
-          const [user] = await tx
-            .insert(users)
-            .values({
-              firstName: input.firstName || null,
-              lastName: input.lastName || null,
-              lastSignInAt: now,
-              createdAt: now,
-              updatedAt: now,
-            })
-            .returning({ id: users.id });
-          const userId = user!.id;
-          await tx.insert(emailAddresses).values({ userId, email: input.email, isPrimary: true, createdAt: now });
-          await tx.insert(passwordCredentials).values({ userId, hash, createdAt: now, updatedAt: now });
-          const { session, token } = await createSession(tx, {
-            userId,
-            ip: ctx.ip,
-            userAgent: ctx.userAgent,
-            now,
-            policy: ctx.sessionPolicy,
-          });
-          await recordAuditEvent(ctx, { action: "user.signed_up", outcome: "success", actorUserId: userId, actorSessionId: session.id, targetType: "user", targetId: userId }, tx);
-          return { userId, session, token };
-        });
-      } catch (error) {
-        // Until email verification lands, a taken address is reported on the field (see the Email identity issue).
-        if (isUniqueViolation(error)) {
-          throw new ApiError({ code: "CONFLICT", reason: "EMAIL_TAKEN", field: "email", message: "email: That email address can't be used. Try signing in." });
-        }
-        throw error;
+      // Counted for every address, new or not, so the limit does not tell which ones have accounts.
+      await enforceRateLimit(ctx, signUpPerEmail, `email:${input.email}`);
+      // Hashed for existing addresses too, so the time taken does not tell them apart.
+      const passwordHash = await hashPassword(input.password);
+      const fields = {
+        email: input.email,
+        passwordHash,
+        firstName: input.firstName || null,
+        lastName: input.lastName || null,
+        locale: input.locale ?? null,
+      };
+      const settings = await getInstanceSettings(ctx.db);
+      if (!settings.requireEmailVerification) {
+        const created = await createUnverifiedUser(ctx, fields);
+        if (created) return created;
       }
-      ctx.setSessionCookie(created.token, created.session.expiresAt);
-      return { userId: created.userId, sessionId: created.session.id };
+      return startSignUp(ctx, fields);
     }),
 
   signIn: publicProcedure

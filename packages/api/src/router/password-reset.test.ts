@@ -86,6 +86,29 @@ describe("password reset", () => {
     expect(await countRows(db(), "password_credentials")).toBe(before);
   });
 
+  it("records requests, resets and refused links in the audit log, without the addresses typed", async () => {
+    const { email, userId } = await signUp(db());
+    const { mailer, tokenOf } = capture();
+    const unknown = uniqueEmail("nobody");
+    await callerFor(db(), { mailer }).caller.passwordReset.request({ email });
+    await callerFor(db(), { mailer }).caller.passwordReset.request({ email: unknown });
+    await errorOf(callerFor(db()).caller.passwordReset.confirm({ token: "ver_aaaaaaaaaaaaaaaaaaaaaaaa.bbb", password: NEW_PASSWORD }));
+    await callerFor(db()).caller.passwordReset.confirm({ token: tokenOf(), password: NEW_PASSWORD });
+    const rows = await db().query<{ action: string; outcome: string; target_id: string | null; details: unknown }>(
+      "select action, outcome, target_id, details from audit_events where action like 'user.password_reset%' order by occurred_at, id",
+    );
+    const mine = rows.filter((r) => r.target_id === userId || r.target_id === null);
+    expect(mine.map((r) => [r.action, r.outcome])).toEqual(
+      expect.arrayContaining([
+        ["user.password_reset_requested", "success"],
+        ["user.password_reset_requested", "failure"],
+        ["user.password_reset", "failure"],
+        ["user.password_reset", "success"],
+      ]),
+    );
+    expect(JSON.stringify(rows)).not.toContain(unknown);
+  });
+
   it("limits requests for one address", async () => {
     const email = uniqueEmail("flood");
     for (let i = 0; i < 3; i++) await callerFor(db()).caller.passwordReset.request({ email });

@@ -59,6 +59,9 @@ export const passwordResetRouter = {
           .sendPasswordReset({ to: input.email, locale: account.locale, link })
           .catch((error: unknown) => console.error(`[mail] password reset not sent: ${describeErrorForLog(error)}`));
         await recordAuditEvent(ctx, { action: "user.password_reset_requested", outcome: "success", targetType: "user", targetId: account.userId });
+      } else {
+        // Recorded without the address: the log should show the attempt, not collect addresses people typed.
+        await recordAuditEvent(ctx, { action: "user.password_reset_requested", outcome: "failure", details: { reason: "no_account" } });
       }
       return { sent: true as const };
     }),
@@ -75,6 +78,7 @@ export const passwordResetRouter = {
       const hash = await hashPassword(input.password);
       const result = await consumeToken(ctx.db, { purpose: "password_reset", token: input.token, now: ctx.now() });
       if (!result.ok || !result.verification.userId) {
+        await recordAuditEvent(ctx, { action: "user.password_reset", outcome: "failure", details: { reason: result.ok ? "no_user" : result.reason } });
         throw new ApiError({
           code: "BAD_REQUEST",
           reason: result.ok ? "INVALID_TOKEN" : result.reason === "expired" ? "EXPIRED_TOKEN" : "INVALID_TOKEN",

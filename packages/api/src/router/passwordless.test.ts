@@ -35,6 +35,11 @@ async function sessionsOf(userId: string): Promise<number> {
   return (await db().db.select({ id: sessions.id }).from(sessions).where(eq(sessions.userId, userId))).length;
 }
 
+/** Sign-up now confirms the address; these tests need one that is not confirmed yet (as after the unverified-sign-up setting). */
+async function unverify(userId: string) {
+  await db().db.update(emailAddresses).set({ verifiedAt: null }).where(eq(emailAddresses.userId, userId));
+}
+
 async function eventsOf(userId: string) {
   return db().db.select().from(auditEvents).where(eq(auditEvents.actorUserId, userId));
 }
@@ -100,6 +105,7 @@ describe("passwordless.verifyCode", () => {
   it("marks the address verified, and keeps the first verification time when it already was", async () => {
     const { email, userId } = await signUp(db());
     const addressOf = async () => (await db().db.select().from(emailAddresses).where(eq(emailAddresses.userId, userId)))[0]!;
+    await unverify(userId);
     expect((await addressOf()).verifiedAt).toBeNull();
     const { mailer, codeOf } = capture();
     const t0 = Date.now();
@@ -265,6 +271,7 @@ describe("passwordless.requestLink and confirmLink", () => {
 
   it("signs in once with the link, marks the address verified and records the method", async () => {
     const { email, userId } = await signUp(db());
+    await unverify(userId);
     const { mailer, tokenOf } = capture();
     await callerFor(db(), { mailer }).caller.passwordless.requestLink({ email });
     const { caller, resHeaders } = callerFor(db());
@@ -321,6 +328,7 @@ describe("passwordless.requestLink and confirmLink", () => {
 
   it.each(["locked", "banned"] as const)("refuses a %s account's link without starting a session", async (state) => {
     const { email, userId } = await signUp(db());
+    await unverify(userId);
     const { mailer, tokenOf } = capture();
     await callerFor(db(), { mailer }).caller.passwordless.requestLink({ email });
     const change = state === "locked" ? { lockedUntil: new Date(Date.now() + 15 * MINUTE) } : { bannedAt: new Date() };

@@ -1,0 +1,46 @@
+/**
+ * A sign-up completed the way a person completes it: `auth.signUp`, then the code from the email it sent, through
+ * `signUp.verify`. For the seed script, the benchmark and tests, which need signed-in users but no inbox.
+ */
+import type { Database } from "@latchkey/db";
+import { sessionCookieName } from "@latchkey/auth";
+import { createCaller } from "../src/root.ts";
+import { createInnerContext, type InnerContextOptions } from "../src/context.ts";
+import { createMailer, type OutgoingMail } from "../src/mail/index.ts";
+
+export interface ConfirmedSignUpInput {
+  email: string;
+  password: string;
+  firstName?: string;
+  lastName?: string;
+}
+
+export interface ConfirmedSignUp {
+  userId: string;
+  sessionId: string;
+  /** The session token the verify step set as a cookie. */
+  token: string;
+}
+
+export async function signUpConfirmed(
+  db: Database,
+  input: ConfirmedSignUpInput,
+  options: Omit<InnerContextOptions, "db" | "mailer" | "resHeaders" | "sessionToken"> = {},
+): Promise<ConfirmedSignUp> {
+  const sent: OutgoingMail[] = [];
+  const mailer = createMailer({ transport: { send: async (mail) => void sent.push(mail) } });
+  const call = (resHeaders = new Headers()) => createCaller(createInnerContext({ ...options, db, mailer, resHeaders }));
+  const started = await call().auth.signUp(input);
+  if (started.status !== "needs_verification") throw new Error("sign-up did not ask for a code: is email verification turned off?");
+  const mail = sent.find((m) => m.kind === "verification-code" && m.to === input.email);
+  if (mail?.kind !== "verification-code") throw new Error(`sign-up sent no verification code to ${input.email} (does the address have an account?)`);
+  const resHeaders = new Headers();
+  const done = await call(resHeaders).signUp.verify({ signUpId: started.signUpId, code: mail.values.code });
+  const name = sessionCookieName(options.appUrl ?? "http://localhost:3000");
+  const token = resHeaders
+    .getSetCookie()
+    .map((cookie) => (cookie.startsWith(`${name}=`) ? decodeURIComponent(cookie.slice(name.length + 1).split(";", 1)[0]!) : ""))
+    .find(Boolean);
+  if (!token) throw new Error("verifying the sign-up set no session cookie");
+  return { userId: done.userId, sessionId: done.sessionId, token };
+}

@@ -1,0 +1,443 @@
+/**
+ * Sign-up with a confirmed email address (the Email identity issue; SECURITY.md "Reset and verification").
+ *
+ * `auth.signUp` starts a sign-up: it hashes the password, stores a `sign_up_attempts` row and emails a 6-digit code
+ * (10 minutes, 5 attempts) plus a one-shot link. No user exists until the code or the link is used, so an abandoned
+ * sign-up never blocks the address's real owner. An address that already has an account gets the same answer and the
+ * same verify page; its owner gets an "account exists" email instead of a code, and nothing can complete that attempt.
+ *
+ * When the instance lets unverified users in (`requireEmailVerification: false`), a sign-up with a new address
+ * creates the user and signs in at once, and `emailVerification.*` confirms the address later (ADR 005).
+ */
+import type { TRPCRouterRecord } from "@trpc/server";
+import { and, eq, gt, isNull, lt, lte, sql } from "drizzle-orm";
+import { z } from "zod";
+import {
+  describeErrorForLog,
+  emailAddresses,
+  isUniqueViolation,
+  passwordCredentials,
+  signUpAttempts,
+  users,
+  type Database,
+  type SignUpAttempt,
+} from "@latchkey/db";
+import {
+  consumeToken,
+  createSession,
+  createVerification,
+  defineRateLimit,
+  HOUR,
+  MINUTE,
+  verifyCode,
+  type VerificationResult,
+} from "@latchkey/auth";
+import { ApiError } from "../errors.ts";
+import { enforceRateLimit } from "../rate-limits.ts";
+import { recordAuditEvent } from "../audit.ts";
+import type { Context } from "../context.ts";
+import { authedProcedure, policy, publicProcedure } from "../trpc.ts";
+import { idSchema } from "../validation.ts";
+
+export const CODE_TTL_MS = 10 * MINUTE;
+/** How long a started sign-up can still be resent and completed (each code lives 10 minutes). */
+export const SIGN_UP_TTL_MS = 24 * HOUR;
+export const RESEND_COOLDOWN_MS = MINUTE;
+
+const verifyPerIp = defineRateLimit("sign-up-verify:ip", 30, 15 * MINUTE);
+const resendPerIp = defineRateLimit("sign-up-resend:ip", 20, HOUR);
+const resendPerSignUp = defineRateLimit("sign-up-resend:attempt", 5, HOUR);
+const linkPerIp = defineRateLimit("email-link:ip", 30, 15 * MINUTE);
+const emailVerificationPerUser = defineRateLimit("email-verification:user", 5, HOUR);
+const emailVerificationChecksPerUser = defineRateLimit("email-verification-check:user", 20, 15 * MINUTE);
+
+/** A typed code: spaces and dashes people copy along are dropped; 6–8 digits. */
+export const codeSchema = z
+  .string()
+  .max(32, "Enter the code from the email.")
+  .transform((value) => value.replace(/[\s-]+/g, ""))
+  .pipe(z.string().min(1, "Enter the code from the email.").regex(/^\d{6,8}$/, "The code is the 6 digits from the email."));
+
+const linkTokenSchema = z.string().trim().min(1, "The link is incomplete.").max(200, "The link is not valid.");
+const signUpIdSchema = idSchema("sua");
+
+export interface StartSignUpInput {
+  email: string;
+  passwordHash: string;
+  firstName: string | null;
+  lastName: string | null;
+  locale: string | null;
+}
+
+/** What `auth.signUp` answers while the address is unconfirmed: the same whether or not it had an account. */
+export interface PendingSignUp {
+  status: "needs_verification";
+  signUpId: string;
+  email: string;
+}
+
+function verifyLink(ctx: Context, token: string, kind?: "address"): string {
+  const query = new URLSearchParams({ token, ...(kind ? { for: kind } : {}) });
+  return `${ctx.appUrl}/verify-email?${query.toString()}`;
+}
+
+function logMailFailure(what: string) {
+  return (error: unknown) => console.error(`[mail] ${what} not sent: ${describeErrorForLog(error)}`);
+}
+
+/** A new code and link for this attempt (the older ones die), emailed; an existing account's owner is told instead. */
+async function sendSignUpEmail(ctx: Context, attempt: SignUpAttempt): Promise<void> {
+  const { code, token } = await createVerification(ctx.db, {
+    purpose: "sign_up",
+    target: attempt.id,
+    ttlMs: CODE_TTL_MS,
+    code: true,
+    link: true,
+    now: ctx.now(),
+  });
+  if (attempt.existingUserId) {
+    // The code above reaches nobody: it exists so that this attempt behaves exactly like a new one.
+    const [owner] = await ctx.db
+      .select({ locale: users.locale, deletedAt: users.deletedAt, bannedAt: users.bannedAt })
+      .from(users)
+      .where(eq(users.id, attempt.existingUserId));
+    if (!owner || owner.deletedAt || owner.bannedAt) return;
+    await ctx.mailer
+      .sendAccountExists({
+        to: attempt.email,
+        locale: owner.locale,
+        signInLink: `${ctx.appUrl}/sign-in`,
+        resetLink: `${ctx.appUrl}/forgot-password`,
+      })
+      .catch(logMailFailure("account-exists notice"));
+    return;
+  }
+  await ctx.mailer
+    .sendVerificationCode({ to: attempt.email, locale: attempt.locale, code: code!, link: verifyLink(ctx, token!) })
+    .catch(logMailFailure("sign-up verification"));
+}
+
+/** Records a sign-up waiting for its address and emails it; see the file comment for the existing-address case. */
+export async function startSignUp(ctx: Context, input: StartSignUpInput): Promise<PendingSignUp> {
+  const now = ctx.now();
+  const [existing] = await ctx.db
+    .select({ userId: emailAddresses.userId })
+    .from(emailAddresses)
+    .where(eq(emailAddresses.email, input.email))
+    .limit(1);
+  const [attempt] = await ctx.db
+    .insert(signUpAttempts)
+    .values({
+      email: input.email,
+      passwordHash: existing ? null : input.passwordHash,
+      firstName: existing ? null : input.firstName,
+      lastName: existing ? null : input.lastName,
+      locale: input.locale,
+      existingUserId: existing?.userId ?? null,
+      lastSentAt: now,
+      expiresAt: new Date(now.getTime() + SIGN_UP_TTL_MS),
+      createdAt: now,
+    })
+    .returning();
+  await sendSignUpEmail(ctx, attempt!);
+  // Now and then, forget sign-ups that ended a week ago (finished ones have become users; the rest were abandoned).
+  if (Math.random() < 0.005) void pruneSignUpAttempts(ctx.db, new Date(now.getTime() - 7 * 24 * HOUR)).catch(() => undefined);
+  await recordAuditEvent(ctx, {
+    action: "sign_up.started",
+    outcome: "success",
+    targetType: "sign_up",
+    targetId: attempt!.id,
+    // For operators only: the caller's answer never says this.
+    details: { accountExists: Boolean(existing) },
+  });
+  return { status: "needs_verification", signUpId: attempt!.id, email: input.email };
+}
+
+/** Deletes sign-ups that expired before `olderThan`. */
+export async function pruneSignUpAttempts(db: Database, olderThan: Date): Promise<void> {
+  await db.delete(signUpAttempts).where(lt(signUpAttempts.expiresAt, olderThan));
+}
+
+const signUpGone = () =>
+  new ApiError({ code: "BAD_REQUEST", reason: "SIGN_UP_EXPIRED", field: "code", message: "code: This sign-up has expired. Please sign up again." });
+const alreadyVerified = (field: string) =>
+  new ApiError({
+    code: "BAD_REQUEST",
+    reason: "ALREADY_VERIFIED",
+    field,
+    message: `${field}: This email address is already verified. You can sign in.`,
+  });
+
+/** The clear message for a failed code check. */
+export function codeError(reason: Exclude<VerificationResult, { ok: true }>["reason"]): ApiError {
+  switch (reason) {
+    case "expired":
+      return new ApiError({ code: "BAD_REQUEST", reason: "EXPIRED_CODE", field: "code", message: "code: That code has expired. Ask for a new one." });
+    case "too_many_attempts":
+      return new ApiError({
+        code: "BAD_REQUEST",
+        reason: "TOO_MANY_ATTEMPTS",
+        field: "code",
+        message: "code: Too many wrong codes. Ask for a new one.",
+      });
+    default:
+      return new ApiError({ code: "BAD_REQUEST", reason: "INVALID_CODE", field: "code", message: "code: That code is not right." });
+  }
+}
+
+async function findAttempt(db: Database, id: string): Promise<SignUpAttempt | undefined> {
+  const [attempt] = await db.select().from(signUpAttempts).where(eq(signUpAttempts.id, id));
+  return attempt;
+}
+
+/**
+ * Turns a confirmed attempt into a user with a verified primary address, a password and a session, in one
+ * transaction. Runs once: the attempt is marked complete by the same statement that checks it is not.
+ */
+async function completeSignUp(ctx: Context, attemptId: string, method: "email_code" | "email_link") {
+  const now = ctx.now();
+  try {
+    return await ctx.db.transaction(async (tx) => {
+      const [attempt] = await tx
+        .update(signUpAttempts)
+        .set({ completedAt: now })
+        .where(and(eq(signUpAttempts.id, attemptId), isNull(signUpAttempts.completedAt), isNull(signUpAttempts.existingUserId)))
+        .returning();
+      if (!attempt?.passwordHash) return null;
+      const [user] = await tx
+        .insert(users)
+        .values({
+          firstName: attempt.firstName,
+          lastName: attempt.lastName,
+          locale: attempt.locale,
+          lastSignInAt: now,
+          createdAt: now,
+          updatedAt: now,
+        })
+        .returning({ id: users.id });
+      const userId = user!.id;
+      await tx.insert(emailAddresses).values({ userId, email: attempt.email, isPrimary: true, verifiedAt: now, createdAt: now });
+      await tx.insert(passwordCredentials).values({ userId, hash: attempt.passwordHash, createdAt: now, updatedAt: now });
+      const { session, token } = await createSession(tx, { userId, ip: ctx.ip, userAgent: ctx.userAgent, now, policy: ctx.sessionPolicy });
+      await recordAuditEvent(
+        ctx,
+        { action: "user.signed_up", outcome: "success", actorUserId: userId, actorSessionId: session.id, targetType: "user", targetId: userId, details: { method, signUpId: attempt.id } },
+        tx,
+      );
+      return { userId, session, token };
+    });
+  } catch (error) {
+    // Another sign-up for the same address was confirmed first; whoever holds this code controls that mailbox.
+    if (isUniqueViolation(error)) {
+      throw new ApiError({
+        code: "CONFLICT",
+        reason: "ALREADY_REGISTERED",
+        field: "code",
+        message: "code: This email address already has an account. Sign in instead.",
+      });
+    }
+    throw error;
+  }
+}
+
+async function finishSignUp(ctx: Context, attemptId: string, method: "email_code" | "email_link", field: string) {
+  const created = await completeSignUp(ctx, attemptId, method);
+  if (!created) {
+    const attempt = await findAttempt(ctx.db, attemptId);
+    if (attempt?.completedAt) throw alreadyVerified(field);
+    // Only an existing-address attempt gets here, with a code nobody was sent: answer as for a wrong code.
+    throw field === "code" ? codeError("invalid") : invalidLink();
+  }
+  // A session cookie for the browser that confirmed; any earlier session on this request is left alone.
+  ctx.setSessionCookie(created.token, created.session.expiresAt);
+  return { status: "complete" as const, userId: created.userId, sessionId: created.session.id };
+}
+
+const invalidLink = () =>
+  new ApiError({
+    code: "BAD_REQUEST",
+    reason: "INVALID_TOKEN",
+    field: "token",
+    message: "token: This link is not valid any more. If you already verified your address, sign in.",
+  });
+const expiredLink = () =>
+  new ApiError({ code: "BAD_REQUEST", reason: "EXPIRED_TOKEN", field: "token", message: "token: This link has expired. Ask for a new code." });
+
+export const signUpRouter = {
+  /** The verify page's view of a started sign-up: the address and when a new code may be sent. */
+  get: publicProcedure
+    .meta(policy.public)
+    .input(z.object({ signUpId: signUpIdSchema }))
+    .query(async ({ ctx, input }) => {
+      const attempt = await findAttempt(ctx.db, input.signUpId);
+      if (!attempt) throw new ApiError({ code: "NOT_FOUND", reason: "NOT_FOUND", message: "This sign-up was not found." });
+      const now = ctx.now().getTime();
+      const status = attempt.completedAt ? "complete" : attempt.expiresAt.getTime() <= now ? "expired" : "pending";
+      const resendInSeconds = Math.max(0, Math.ceil((attempt.lastSentAt.getTime() + RESEND_COOLDOWN_MS - now) / 1000));
+      return { signUpId: attempt.id, email: attempt.email, status, resendInSeconds: status === "pending" ? resendInSeconds : 0 };
+    }),
+
+  /** Checks the emailed code; the right one creates the account and signs in. */
+  verify: publicProcedure
+    .meta(policy.public)
+    .input(z.object({ signUpId: signUpIdSchema, code: codeSchema }))
+    .mutation(async ({ ctx, input }) => {
+      if (ctx.ip) await enforceRateLimit(ctx, verifyPerIp, `ip:${ctx.ip}`);
+      const attempt = await findAttempt(ctx.db, input.signUpId);
+      if (!attempt) throw signUpGone();
+      if (attempt.completedAt) throw alreadyVerified("code");
+      if (attempt.expiresAt.getTime() <= ctx.now().getTime()) throw signUpGone();
+      const result = await verifyCode(ctx.db, { purpose: "sign_up", target: attempt.id, code: input.code, now: ctx.now() });
+      if (!result.ok) {
+        await recordAuditEvent(ctx, { action: "sign_up.verify", outcome: "failure", targetType: "sign_up", targetId: attempt.id, details: { method: "email_code", reason: result.reason } });
+        // Two tabs sending the same right code: the one that lost the race is told it is done, not that it was wrong.
+        if ((await findAttempt(ctx.db, attempt.id))?.completedAt) throw alreadyVerified("code");
+        throw codeError(result.reason);
+      }
+      return finishSignUp(ctx, attempt.id, "email_code", "code");
+    }),
+
+  /** Uses the emailed link once (the page asks for a click first, so mail scanners that open links don't spend it). */
+  confirmLink: publicProcedure
+    .meta(policy.public)
+    .input(z.object({ token: linkTokenSchema }))
+    .mutation(async ({ ctx, input }) => {
+      if (ctx.ip) await enforceRateLimit(ctx, linkPerIp, `ip:${ctx.ip}`);
+      const result = await consumeToken(ctx.db, { purpose: "sign_up", token: input.token, now: ctx.now() });
+      if (!result.ok) {
+        await recordAuditEvent(ctx, { action: "sign_up.verify", outcome: "failure", details: { method: "email_link", reason: result.reason } });
+        throw result.reason === "expired" ? expiredLink() : invalidLink();
+      }
+      const attempt = await findAttempt(ctx.db, result.verification.target);
+      if (!attempt || attempt.expiresAt.getTime() <= ctx.now().getTime()) throw expiredLink();
+      return finishSignUp(ctx, attempt.id, "email_link", "token");
+    }),
+
+  /** A new code and link (the old ones die), at most once a minute and 5 times an hour per sign-up. */
+  resend: publicProcedure
+    .meta(policy.public)
+    .input(z.object({ signUpId: signUpIdSchema }))
+    .mutation(async ({ ctx, input }) => {
+      if (ctx.ip) await enforceRateLimit(ctx, resendPerIp, `ip:${ctx.ip}`);
+      const now = ctx.now();
+      // One statement claims the resend, so two clicks at once send one email.
+      const [attempt] = await ctx.db
+        .update(signUpAttempts)
+        .set({ lastSentAt: now })
+        .where(
+          and(
+            eq(signUpAttempts.id, input.signUpId),
+            isNull(signUpAttempts.completedAt),
+            gt(signUpAttempts.expiresAt, now),
+            lte(signUpAttempts.lastSentAt, new Date(now.getTime() - RESEND_COOLDOWN_MS)),
+          ),
+        )
+        .returning();
+      if (!attempt) {
+        const current = await findAttempt(ctx.db, input.signUpId);
+        if (!current || current.expiresAt.getTime() <= now.getTime()) throw signUpGone();
+        if (current.completedAt) throw alreadyVerified("code");
+        const wait = Math.max(1, Math.ceil((current.lastSentAt.getTime() + RESEND_COOLDOWN_MS - now.getTime()) / 1000));
+        throw new ApiError({
+          code: "TOO_MANY_REQUESTS",
+          reason: "RESEND_COOLDOWN",
+          message: `A code was just sent. You can ask for a new one in ${wait} seconds.`,
+          retryAfterSeconds: wait,
+        });
+      }
+      await enforceRateLimit(ctx, resendPerSignUp, `attempt:${attempt.id}`);
+      await sendSignUpEmail(ctx, attempt);
+      await recordAuditEvent(ctx, { action: "sign_up.code_resent", outcome: "success", targetType: "sign_up", targetId: attempt.id });
+      return { sent: true as const, resendInSeconds: RESEND_COOLDOWN_MS / 1000 };
+    }),
+} satisfies TRPCRouterRecord;
+
+/** The caller's primary address, if it still needs confirming. */
+async function unverifiedPrimary(db: Database, userId: string) {
+  const [address] = await db
+    .select({ id: emailAddresses.id, email: emailAddresses.email, verifiedAt: emailAddresses.verifiedAt })
+    .from(emailAddresses)
+    .where(and(eq(emailAddresses.userId, userId), eq(emailAddresses.isPrimary, true)));
+  return address;
+}
+
+/** Marks the address verified if it still belongs to the user the code or link was made for. */
+async function markVerified(ctx: Context, userId: string, email: string, method: string): Promise<boolean> {
+  const now = ctx.now();
+  const updated = await ctx.db
+    .update(emailAddresses)
+    .set({ verifiedAt: sql`coalesce(${emailAddresses.verifiedAt}, ${now.toISOString()}::timestamptz)` })
+    .where(and(eq(emailAddresses.userId, userId), eq(emailAddresses.email, email)))
+    .returning({ id: emailAddresses.id });
+  await recordAuditEvent(ctx, {
+    action: "user.email_verified",
+    outcome: updated.length > 0 ? "success" : "failure",
+    actorUserId: userId,
+    targetType: "user",
+    targetId: userId,
+    details: { method },
+  });
+  return updated.length > 0;
+}
+
+/** Confirming the primary address of a user who was let in before confirming it (`requireEmailVerification: false`). */
+export const emailVerificationRouter = {
+  /** Emails a code and a link to the caller's unverified primary address. */
+  send: authedProcedure.meta(policy.authed).mutation(async ({ ctx }) => {
+    const address = await unverifiedPrimary(ctx.db, ctx.user.id);
+    if (!address) throw new ApiError({ code: "NOT_FOUND", reason: "NOT_FOUND", message: "You have no primary email address." });
+    if (address.verifiedAt) throw alreadyVerified("email");
+    await enforceRateLimit(ctx, emailVerificationPerUser, `user:${ctx.user.id}`);
+    await sendAddressVerification(ctx, ctx.user.id, address.email);
+    return { sent: true as const, email: address.email };
+  }),
+
+  /** Checks the code for the caller's primary address. */
+  verify: authedProcedure
+    .meta(policy.authed)
+    .input(z.object({ code: codeSchema }))
+    .mutation(async ({ ctx, input }) => {
+      await enforceRateLimit(ctx, emailVerificationChecksPerUser, `user:${ctx.user.id}`);
+      const address = await unverifiedPrimary(ctx.db, ctx.user.id);
+      if (!address) throw codeError("invalid");
+      if (address.verifiedAt) throw alreadyVerified("code");
+      const result = await verifyCode(ctx.db, { purpose: "email_verification", target: address.email, code: input.code, now: ctx.now() });
+      if (!result.ok || result.verification.userId !== ctx.user.id) {
+        await recordAuditEvent(ctx, { action: "user.email_verified", outcome: "failure", actorUserId: ctx.user.id, details: { method: "email_code" } });
+        throw codeError(result.ok ? "invalid" : result.reason);
+      }
+      await markVerified(ctx, ctx.user.id, address.email, "email_code");
+      return { verified: true as const };
+    }),
+
+  /** Uses the emailed link once; it confirms the address, it does not sign in. */
+  confirmLink: publicProcedure
+    .meta(policy.public)
+    .input(z.object({ token: linkTokenSchema }))
+    .mutation(async ({ ctx, input }) => {
+      if (ctx.ip) await enforceRateLimit(ctx, linkPerIp, `ip:${ctx.ip}`);
+      const result = await consumeToken(ctx.db, { purpose: "email_verification", token: input.token, now: ctx.now() });
+      if (!result.ok) throw result.reason === "expired" ? expiredLink() : invalidLink();
+      const { userId, target } = result.verification;
+      if (!userId || !(await markVerified(ctx, userId, target, "email_link"))) throw invalidLink();
+      return { verified: true as const };
+    }),
+} satisfies TRPCRouterRecord;
+
+/** Emails a code and link confirming `email` for `userId` (purpose `email_verification`). */
+export async function sendAddressVerification(ctx: Context, userId: string, email: string): Promise<void> {
+  const { code, token } = await createVerification(ctx.db, {
+    purpose: "email_verification",
+    target: email,
+    userId,
+    ttlMs: CODE_TTL_MS,
+    code: true,
+    link: true,
+    now: ctx.now(),
+  });
+  const [owner] = await ctx.db.select({ locale: users.locale }).from(users).where(eq(users.id, userId));
+  await ctx.mailer
+    .sendVerificationCode({ to: email, locale: owner?.locale ?? null, code: code!, link: verifyLink(ctx, token!, "address") })
+    .catch(logMailFailure("email verification"));
+  await recordAuditEvent(ctx, { action: "user.email_verification_sent", outcome: "success", actorUserId: userId, targetType: "user", targetId: userId });
+}
