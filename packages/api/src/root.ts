@@ -2,6 +2,7 @@ import { authRouter } from "./router/auth.ts";
 import { emailAddressRouter } from "./router/email-address.ts";
 import { organizationRouter } from "./router/organization.ts";
 import { passwordResetRouter } from "./router/password-reset.ts";
+import { passwordlessRouter } from "./router/passwordless.ts";
 import { projectRouter } from "./router/project.ts";
 import { emailVerificationRouter, signUpRouter } from "./router/sign-up.ts";
 import { userRouter } from "./router/user.ts";
@@ -12,6 +13,7 @@ export const appRouter = createTRPCRouter({
   signUp: signUpRouter,
   emailVerification: emailVerificationRouter,
   passwordReset: passwordResetRouter,
+  passwordless: passwordlessRouter,
   user: userRouter,
   emailAddress: emailAddressRouter,
   organization: organizationRouter,

@@ -1,5 +1,5 @@
 import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
-import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { Form, Link, useActionData, useLoaderData, useNavigation, useOutlet } from "@remix-run/react";
 import { getSafeRedirect } from "@latchkey/auth";
 import { Button } from "~/components/button";
 import { FormPage } from "~/components/form-page";
@@ -9,7 +9,7 @@ import { TextField } from "~/components/text-field";
 import { metaT } from "~/i18n/meta";
 import { useT } from "~/i18n/react";
 import { getAuthHeaders, getCaller, redirectIfSignedIn } from "~/lib/auth.server";
-import { formErrorResponse } from "~/lib/form-errors.server";
+import { formErrorResponse, type FormMessage } from "~/lib/form-errors.server";
 import { formRouteHeaders } from "~/lib/route-headers";
 
 export const headers = formRouteHeaders;
@@ -21,24 +21,63 @@ export async function loader(args: LoaderFunctionArgs) {
   return { redirectUrl, afterReset: new URL(args.request.url).searchParams.get("reset") === "1" };
 }
 
+/**
+ * One form, three buttons: the `intent` says which. "code" and "link" email the address (the password is then not
+ * needed) and answer the same whether or not it has an account.
+ */
 export async function action(args: ActionFunctionArgs) {
   const form = await args.request.formData();
   const redirectUrl = getSafeRedirect(String(form.get("redirect_url") ?? ""), "/");
   const email = String(form.get("email") ?? "");
+  const intent = String(form.get("intent") ?? "password");
+  const caller = await getCaller(args);
   try {
-    await (await getCaller(args)).auth.signIn({ email, password: String(form.get("password") ?? "") });
+    if (intent === "code") {
+      await caller.passwordless.requestCode({ email });
+      const back = redirectUrl === "/" ? "" : `&redirect_url=${encodeURIComponent(redirectUrl)}`;
+      throw redirect(`/sign-in/code?email=${encodeURIComponent(email.trim())}${back}`, { headers: await getAuthHeaders(args) });
+    }
+    if (intent === "link") {
+      await caller.passwordless.requestLink({ email, redirectUrl });
+      return { fieldErrors: {} as Record<string, FormMessage>, formError: null, email: email.trim(), linkSent: true };
+    }
+    await caller.auth.signIn({ email, password: String(form.get("password") ?? "") });
   } catch (error) {
-    return formErrorResponse(args, error, { email });
+    if (error instanceof Response) throw error;
+    return formErrorResponse(args, error, { email, linkSent: false });
   }
   throw redirect(redirectUrl, { headers: await getAuthHeaders(args) });
 }
 
-export default function SignIn() {
+/**
+ * /sign-in/code and /sign-in/link are child routes of this one (sign-in.code.tsx, sign-in.link.tsx): they share its
+ * signed-in check and show instead of the form.
+ */
+export default function SignInRoute() {
+  return useOutlet() ?? <SignIn />;
+}
+
+function SignIn() {
   const t = useT();
   const message = useFormMessage();
   const { redirectUrl, afterReset } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
-  const pending = useNavigation().state === "submitting";
+  const navigation = useNavigation();
+  const pendingIntent = navigation.state === "submitting" ? String(navigation.formData?.get("intent") ?? "password") : null;
+  if (result?.linkSent) {
+    return (
+      <FormPage title={t("passwordless.checkEmailTitle")}>
+        <p role="status" className="rounded-lk border border-border p-3">
+          {t("passwordless.linkSent", { email: result.email })}
+        </p>
+        <p className="text-sm">
+          <Link to={redirectUrl === "/" ? "/sign-in" : `/sign-in?redirect_url=${encodeURIComponent(redirectUrl)}`} className="text-primary underline">
+            {t("passwordless.back")}
+          </Link>
+        </p>
+      </FormPage>
+    );
+  }
   return (
     <FormPage title={t("signIn.title")}>
       {afterReset ? (
@@ -63,13 +102,24 @@ export default function SignIn() {
           name="password"
           type="password"
           autoComplete="current-password"
-          required
           error={message(result?.fieldErrors.password)}
         />
         <Link to="/forgot-password" className="self-start text-sm text-primary underline">
           {t("forgotPassword.link")}
         </Link>
-        <Button pending={pending}>{t("signIn.submit")}</Button>
+        {/* First in the form, so pressing Enter signs in with the password. */}
+        <Button name="intent" value="password" pending={pendingIntent === "password"}>
+          {t("signIn.submit")}
+        </Button>
+        <p className="text-sm text-muted">{t("passwordless.lead")}</p>
+        <div className="flex flex-col gap-2 sm:flex-row">
+          <Button name="intent" value="code" variant="secondary" className="flex-1" pending={pendingIntent === "code"}>
+            {t("passwordless.emailCode")}
+          </Button>
+          <Button name="intent" value="link" variant="secondary" className="flex-1" pending={pendingIntent === "link"}>
+            {t("passwordless.emailLink")}
+          </Button>
+        </div>
       </Form>
       <p className="text-sm text-muted">
         {t("signIn.noAccount")}{" "}

@@ -9,7 +9,6 @@ import {
   defineRateLimit,
   HOUR,
   MINUTE,
-  resetRateLimit,
   hashPassword,
   invalidateSession,
   needsRehash,
@@ -20,6 +19,7 @@ import { ApiError, fieldError } from "../errors.ts";
 import { enforceRateLimit } from "../rate-limits.ts";
 import type { Context } from "../context.ts";
 import { recordAuditEvent } from "../audit.ts";
+import { completeSignIn, signInFailures } from "../sign-in.ts";
 import { emailSchema, localeSchema, passwordSchema, personNameSchema } from "../validation.ts";
 import { getInstanceSettings } from "../instance-settings.ts";
 import { sendAddressVerification, startSignUp, type PendingSignUp, type StartSignUpInput } from "./sign-up.ts";
@@ -30,8 +30,7 @@ const invalidCredentials = () =>
 // The limits guarding these flows (SECURITY.md: per-IP and per-account limits, lockout after repeated failures).
 const signInPerIp = defineRateLimit("sign-in:ip", 50, 15 * MINUTE);
 const signInPerEmail = defineRateLimit("sign-in:email", 20, 15 * MINUTE);
-/** 10 failed passwords within an hour lock the account's sign-in for 15 minutes; the answer stays generic. */
-const signInFailures = defineRateLimit("sign-in:failures", 10, HOUR);
+/** 10 failed passwords within an hour (`signInFailures`) lock the account's sign-in this long; the answer stays generic. */
 const LOCKOUT_MS = 15 * MINUTE;
 const signUpPerIp = defineRateLimit("sign-up:ip", 30, HOUR);
 const signUpPerEmail = defineRateLimit("sign-up:email", 5, HOUR);
@@ -174,34 +173,13 @@ export const authRouter = {
         if (account && !passwordOk && !locked) await countFailure(ctx, account.userId, now);
         throw invalidCredentials();
       }
-      await resetRateLimit(ctx.db, signInFailures, `user:${account.userId}`);
-      const previous = await ctx.getAuth();
-      if (previous) await invalidateSession(ctx.db, previous.session.id);
       if (needsRehash(account.hash)) {
         await ctx.db
           .update(passwordCredentials)
           .set({ hash: await hashPassword(input.password), updatedAt: now })
           .where(eq(passwordCredentials.userId, account.userId));
       }
-      const { session, token } = await createSession(ctx.db, {
-        userId: account.userId,
-        ip: ctx.ip,
-        userAgent: ctx.userAgent,
-        now,
-        policy: ctx.sessionPolicy,
-      });
-      await ctx.db.update(users).set({ lastSignInAt: now }).where(eq(users.id, account.userId));
-      await recordAuditEvent(ctx, {
-        action: "session.sign_in",
-        outcome: "success",
-        actorUserId: account.userId,
-        actorSessionId: session.id,
-        targetType: "session",
-        targetId: session.id,
-        details: { method: "password" },
-      });
-      ctx.setSessionCookie(token, session.expiresAt);
-      return { userId: account.userId, sessionId: session.id };
+      return completeSignIn(ctx, { userId: account.userId, method: "password" });
     }),
 
   signOut: authedProcedure.meta(policy.authed).mutation(async ({ ctx }) => {
