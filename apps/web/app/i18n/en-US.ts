@@ -27,6 +27,7 @@ export const enUS = {
   "signIn.submit": "Sign in",
   "signIn.noAccount": "No account?",
   "signIn.invalid": "Email address or password is incorrect.",
+  "signIn.emailNotVerified": "Confirm your email address first: we emailed you a code and a link to do it.",
 
   "passwordless.lead": "Or sign in without a password:",
   "passwordless.emailCode": "Email me a code",

@@ -28,6 +28,7 @@ export const plPL = {
   "signIn.submit": "Zaloguj się",
   "signIn.noAccount": "Nie masz konta?",
   "signIn.invalid": "Adres e-mail lub hasło jest nieprawidłowe.",
+  "signIn.emailNotVerified": "Najpierw potwierdź adres e-mail: wysłaliśmy Ci kod i link, aby to zrobić.",
 
   "passwordless.lead": "Albo zaloguj się bez hasła:",
   "passwordless.emailCode": "Wyślij mi kod",

@@ -44,7 +44,7 @@ export async function action(args: ActionFunctionArgs) {
     await caller.auth.signIn({ email, password: String(form.get("password") ?? "") });
   } catch (error) {
     if (error instanceof Response) throw error;
-    return formErrorResponse(args, error, { email, linkSent: false });
+    return formErrorResponse(args, error, { email, linkSent: false }, { EMAIL_NOT_VERIFIED: "signIn.emailNotVerified" });
   }
   throw redirect(redirectUrl, { headers: await getAuthHeaders(args) });
 }

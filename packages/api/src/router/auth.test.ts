@@ -72,6 +72,28 @@ describe("abuse protection", () => {
   });
 });
 
+describe("auth.signIn with an address nobody has confirmed", () => {
+  it("gives no session while verification is required, emails a link instead, and lets in once the link is used", async () => {
+    const { email, userId } = await signUp(db());
+    await db().query(`update email_addresses set verified_at = null where user_id = '${userId}'`);
+    const sent: OutgoingMail[] = [];
+    const mailer = createMailer({ transport: { send: async (mail) => void sent.push(mail) } });
+    // A wrong password still gets the generic answer: the unverified state is told only to who knows the password.
+    const wrong = await errorOf(callerFor(db(), { mailer }).caller.auth.signIn({ email, password: "not the password at all" }));
+    expect(wrong.reason).toBe("INVALID_CREDENTIALS");
+    const { caller, resHeaders } = callerFor(db(), { mailer });
+    const refused = await errorOf(caller.auth.signIn({ email, password: PASSWORD }));
+    expect([refused.code, refused.reason]).toEqual(["FORBIDDEN", "EMAIL_NOT_VERIFIED"]);
+    expect(tokenFrom(resHeaders)).toBeNull();
+    const mail = sent.find((m) => m.kind === "verification-code");
+    if (mail?.kind !== "verification-code") throw new Error("no verification email");
+    const token = new URL(mail.values.link!).searchParams.get("token")!;
+    await callerFor(db()).caller.emailVerification.confirmLink({ token });
+    const signedIn = await callerFor(db()).caller.auth.signIn({ email, password: PASSWORD });
+    expect(signedIn.userId).toBe(userId);
+  });
+});
+
 describe("auth.signOut", () => {
   it("ends the session so replaying the old cookie gets UNAUTHORIZED", async () => {
     const { token } = await signUp(db());

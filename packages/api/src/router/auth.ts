@@ -34,6 +34,8 @@ const signInPerEmail = defineRateLimit("sign-in:email", 20, 15 * MINUTE);
 const LOCKOUT_MS = 15 * MINUTE;
 const signUpPerIp = defineRateLimit("sign-up:ip", 30, HOUR);
 const signUpPerEmail = defineRateLimit("sign-up:email", 5, HOUR);
+/** Verification emails sent when an unverified account signs in with its password. */
+const unverifiedSignInMails = defineRateLimit("sign-in:unverified-mail", 3, HOUR);
 const reverifyPerUser = defineRateLimit("reverify:user", 10, 15 * MINUTE);
 
 
@@ -154,6 +156,7 @@ export const authRouter = {
           bannedAt: users.bannedAt,
           deletedAt: users.deletedAt,
           lockedUntil: users.lockedUntil,
+          emailVerifiedAt: emailAddresses.verifiedAt,
         })
         .from(emailAddresses)
         .innerJoin(users, eq(users.id, emailAddresses.userId))
@@ -172,6 +175,18 @@ export const authRouter = {
         });
         if (account && !passwordOk && !locked) await countFailure(ctx, account.userId, now);
         throw invalidCredentials();
+      }
+      // An address nobody has proven (a user let in while verification was off) can't be used to sign in while it is
+      // on: the right password earns a fresh link to confirm it, not a session.
+      if (!account.emailVerifiedAt && (await getInstanceSettings(ctx.db)).requireEmailVerification) {
+        await recordAuditEvent(ctx, { action: "session.sign_in", outcome: "failure", actorUserId: account.userId, details: { method: "password", reason: "email_not_verified" } });
+        const budget = await consumeRateLimit(ctx.db, unverifiedSignInMails, `user:${account.userId}`, now);
+        if (budget.ok) await sendAddressVerification(ctx, account.userId, input.email);
+        throw new ApiError({
+          code: "FORBIDDEN",
+          reason: "EMAIL_NOT_VERIFIED",
+          message: "Confirm your email address first: we emailed you a code and a link.",
+        });
       }
       if (needsRehash(account.hash)) {
         await ctx.db

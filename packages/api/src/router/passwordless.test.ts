@@ -118,6 +118,29 @@ describe("passwordless.verifyCode", () => {
     expect((await addressOf()).verifiedAt?.getTime()).toBe(t0 + MINUTE);
   });
 
+  it("ends the password and every session set before the first proof of an unverified account's address", async () => {
+    // As after a sign-up while verification was off: someone set a password for an address they may not own.
+    const { email, userId, token: squatter } = await signUp(db());
+    await unverify(userId);
+    const { mailer, codeOf } = capture();
+    await callerFor(db(), { mailer }).caller.passwordless.requestCode({ email });
+    const { caller, resHeaders } = callerFor(db());
+    await caller.passwordless.verifyCode({ email, code: codeOf() });
+    expect((await errorOf(callerFor(db(), { token: squatter }).caller.user.me())).code).toBe("UNAUTHORIZED");
+    expect((await errorOf(callerFor(db()).caller.auth.signIn({ email, password: PASSWORD }))).reason).toBe("INVALID_CREDENTIALS");
+    expect((await callerFor(db(), { token: tokenFrom(resHeaders) }).caller.user.me()).id).toBe(userId);
+    expect((await eventsOf(userId)).find((e) => e.action === "user.first_address_proven")?.details).toEqual({ passwordRemoved: true, sessionsEnded: true });
+  });
+
+  it("keeps the password and the other sessions of an account whose address was already proven", async () => {
+    const { email, token: other } = await signUp(db());
+    const { mailer, codeOf } = capture();
+    await callerFor(db(), { mailer }).caller.passwordless.requestCode({ email });
+    await callerFor(db()).caller.passwordless.verifyCode({ email, code: codeOf() });
+    await callerFor(db(), { token: other }).caller.user.me();
+    await callerFor(db()).caller.auth.signIn({ email, password: PASSWORD });
+  });
+
   it("clears the count of failed passwords, as any successful sign-in does, and updates the last sign-in time", async () => {
     const { email, userId } = await signUp(db());
     const { mailer, codeOf } = capture();

@@ -14,10 +14,19 @@
  *   confirmLink                30 per IP per 15 min (a link holds 192 random bits: guessing is hopeless, flooding is not)
  */
 import type { TRPCRouterRecord } from "@trpc/server";
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, isNotNull, isNull, ne } from "drizzle-orm";
 import { z } from "zod";
-import { describeErrorForLog, emailAddresses, users, type Verification } from "@latchkey/db";
-import { consumeToken, createVerification, defineRateLimit, getSafeRedirect, HOUR, MINUTE, verifyCode } from "@latchkey/auth";
+import { describeErrorForLog, emailAddresses, passwordCredentials, users, type Verification } from "@latchkey/db";
+import {
+  consumeToken,
+  createVerification,
+  defineRateLimit,
+  getSafeRedirect,
+  HOUR,
+  invalidateUserSessions,
+  MINUTE,
+  verifyCode,
+} from "@latchkey/auth";
 import type { Context } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { enforceRateLimit } from "../rate-limits.ts";
@@ -141,12 +150,33 @@ async function recordFailure(ctx: Context, method: SignInMethod, userId: string 
   await recordAuditEvent(ctx, { action: "session.sign_in", outcome: "failure", actorUserId: userId, details: { method, reason } });
 }
 
-/** Receiving the code or link at this address proves control of it. */
+/**
+ * Receiving the code or link at this address proves control of it. When it is the first address of the account ever
+ * proven (possible only for users let in unverified, ADR 005), whoever set the password and holds sessions may not
+ * be this person — the pre-account-hijacking pattern — so the password and every session end here.
+ */
 async function markAddressVerified(ctx: Context, userId: string, email: string): Promise<void> {
-  await ctx.db
-    .update(emailAddresses)
-    .set({ verifiedAt: ctx.now() })
-    .where(and(eq(emailAddresses.userId, userId), eq(emailAddresses.email, email), isNull(emailAddresses.verifiedAt)));
+  await ctx.db.transaction(async (tx) => {
+    const proven = await tx
+      .update(emailAddresses)
+      .set({ verifiedAt: ctx.now() })
+      .where(and(eq(emailAddresses.userId, userId), eq(emailAddresses.email, email), isNull(emailAddresses.verifiedAt)))
+      .returning({ id: emailAddresses.id });
+    if (proven.length === 0) return;
+    const [earlier] = await tx
+      .select({ id: emailAddresses.id })
+      .from(emailAddresses)
+      .where(and(eq(emailAddresses.userId, userId), isNotNull(emailAddresses.verifiedAt), ne(emailAddresses.id, proven[0]!.id)))
+      .limit(1);
+    if (earlier) return;
+    const removed = await tx.delete(passwordCredentials).where(eq(passwordCredentials.userId, userId)).returning({ userId: passwordCredentials.userId });
+    await invalidateUserSessions(tx, userId);
+    await recordAuditEvent(
+      ctx,
+      { action: "user.first_address_proven", outcome: "success", actorUserId: userId, targetType: "user", targetId: userId, details: { passwordRemoved: removed.length > 0, sessionsEnded: true } },
+      tx,
+    );
+  });
 }
 
 export const passwordlessRouter = {
