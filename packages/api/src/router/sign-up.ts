@@ -190,20 +190,34 @@ async function findAttempt(db: Database, id: string): Promise<SignUpAttempt | un
   return attempt;
 }
 
+type Method = "email_code" | "email_link";
+type Proof = (tx: Database) => Promise<VerificationResult>;
+type Created = { userId: string; sessionId: string; token: string; expiresAt: Date };
+
 /**
- * Turns a confirmed attempt into a user with a verified primary address, a password and a session, in one
- * transaction. Runs once: the attempt is marked complete by the same statement that checks it is not.
+ * Checks the code or link (`prove`) and turns the attempt it names into a user with a verified primary address, a
+ * password and a session — all in one transaction, so a second submission of the same code waits for the first to
+ * commit and then sees a finished sign-up. A wrong code's spent attempt commits too (nothing is thrown inside).
  */
-async function completeSignUp(ctx: Context, attemptId: string, method: "email_code" | "email_link") {
+async function completeSignUp(ctx: Context, method: Method, prove: Proof): Promise<{ proof: VerificationResult; created: Created | null }> {
   const now = ctx.now();
   try {
     return await ctx.db.transaction(async (tx) => {
+      const proof = await prove(tx);
+      if (!proof.ok) return { proof, created: null };
       const [attempt] = await tx
         .update(signUpAttempts)
         .set({ completedAt: now })
-        .where(and(eq(signUpAttempts.id, attemptId), isNull(signUpAttempts.completedAt), isNull(signUpAttempts.existingUserId)))
+        .where(
+          and(
+            eq(signUpAttempts.id, proof.verification.target),
+            isNull(signUpAttempts.completedAt),
+            isNull(signUpAttempts.existingUserId),
+            gt(signUpAttempts.expiresAt, now),
+          ),
+        )
         .returning();
-      if (!attempt?.passwordHash) return null;
+      if (!attempt?.passwordHash) return { proof, created: null };
       const [user] = await tx
         .insert(users)
         .values({
@@ -224,7 +238,7 @@ async function completeSignUp(ctx: Context, attemptId: string, method: "email_co
         { action: "user.signed_up", outcome: "success", actorUserId: userId, actorSessionId: session.id, targetType: "user", targetId: userId, details: { method, signUpId: attempt.id } },
         tx,
       );
-      return { userId, session, token };
+      return { proof, created: { userId, sessionId: session.id, token, expiresAt: session.expiresAt } };
     });
   } catch (error) {
     // Another sign-up for the same address was confirmed first; whoever holds this code controls that mailbox.
@@ -232,25 +246,26 @@ async function completeSignUp(ctx: Context, attemptId: string, method: "email_co
       throw new ApiError({
         code: "CONFLICT",
         reason: "ALREADY_REGISTERED",
-        field: "code",
-        message: "code: This email address already has an account. Sign in instead.",
+        field: method === "email_code" ? "code" : "token",
+        message: `${method === "email_code" ? "code" : "token"}: This email address already has an account. Sign in instead.`,
       });
     }
     throw error;
   }
 }
 
-async function finishSignUp(ctx: Context, attemptId: string, method: "email_code" | "email_link", field: string) {
-  const created = await completeSignUp(ctx, attemptId, method);
+/** The answer to a proven code or link: the new session, or why there is none. */
+async function finishSignUp(ctx: Context, attemptId: string, created: Created | null, field: "code" | "token") {
   if (!created) {
     const attempt = await findAttempt(ctx.db, attemptId);
     if (attempt?.completedAt) throw alreadyVerified(field);
+    if (!attempt || attempt.expiresAt.getTime() <= ctx.now().getTime()) throw field === "code" ? signUpGone() : expiredLink();
     // Only an existing-address attempt gets here, with a code nobody was sent: answer as for a wrong code.
     throw field === "code" ? codeError("invalid") : invalidLink();
   }
   // A session cookie for the browser that confirmed; any earlier session on this request is left alone.
-  ctx.setSessionCookie(created.token, created.session.expiresAt);
-  return { status: "complete" as const, userId: created.userId, sessionId: created.session.id };
+  ctx.setSessionCookie(created.token, created.expiresAt);
+  return { status: "complete" as const, userId: created.userId, sessionId: created.sessionId };
 }
 
 const invalidLink = () =>
@@ -287,14 +302,16 @@ export const signUpRouter = {
       if (!attempt) throw signUpGone();
       if (attempt.completedAt) throw alreadyVerified("code");
       if (attempt.expiresAt.getTime() <= ctx.now().getTime()) throw signUpGone();
-      const result = await verifyCode(ctx.db, { purpose: "sign_up", target: attempt.id, code: input.code, now: ctx.now() });
-      if (!result.ok) {
-        await recordAuditEvent(ctx, { action: "sign_up.verify", outcome: "failure", targetType: "sign_up", targetId: attempt.id, details: { method: "email_code", reason: result.reason } });
+      const { proof, created } = await completeSignUp(ctx, "email_code", (tx) =>
+        verifyCode(tx, { purpose: "sign_up", target: attempt.id, code: input.code, now: ctx.now() }),
+      );
+      if (!proof.ok) {
+        await recordAuditEvent(ctx, { action: "sign_up.verify", outcome: "failure", targetType: "sign_up", targetId: attempt.id, details: { method: "email_code", reason: proof.reason } });
         // Two tabs sending the same right code: the one that lost the race is told it is done, not that it was wrong.
         if ((await findAttempt(ctx.db, attempt.id))?.completedAt) throw alreadyVerified("code");
-        throw codeError(result.reason);
+        throw codeError(proof.reason);
       }
-      return finishSignUp(ctx, attempt.id, "email_code", "code");
+      return finishSignUp(ctx, attempt.id, created, "code");
     }),
 
   /** Uses the emailed link once (the page asks for a click first, so mail scanners that open links don't spend it). */
@@ -303,14 +320,14 @@ export const signUpRouter = {
     .input(z.object({ token: linkTokenSchema }))
     .mutation(async ({ ctx, input }) => {
       if (ctx.ip) await enforceRateLimit(ctx, linkPerIp, `ip:${ctx.ip}`);
-      const result = await consumeToken(ctx.db, { purpose: "sign_up", token: input.token, now: ctx.now() });
-      if (!result.ok) {
-        await recordAuditEvent(ctx, { action: "sign_up.verify", outcome: "failure", details: { method: "email_link", reason: result.reason } });
-        throw result.reason === "expired" ? expiredLink() : invalidLink();
+      const { proof, created } = await completeSignUp(ctx, "email_link", (tx) =>
+        consumeToken(tx, { purpose: "sign_up", token: input.token, now: ctx.now() }),
+      );
+      if (!proof.ok) {
+        await recordAuditEvent(ctx, { action: "sign_up.verify", outcome: "failure", details: { method: "email_link", reason: proof.reason } });
+        throw proof.reason === "expired" ? expiredLink() : invalidLink();
       }
-      const attempt = await findAttempt(ctx.db, result.verification.target);
-      if (!attempt || attempt.expiresAt.getTime() <= ctx.now().getTime()) throw expiredLink();
-      return finishSignUp(ctx, attempt.id, "email_link", "token");
+      return finishSignUp(ctx, proof.verification.target, created, "token");
     }),
 
   /** A new code and link (the old ones die), at most once a minute and 5 times an hour per sign-up. */
