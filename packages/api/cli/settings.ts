@@ -1,0 +1,28 @@
+/**
+ * `npm run settings` prints the instance settings; `npm run settings -- requireEmailVerification=false` changes one.
+ * The admin console will do this from a page; until then, this. On PGlite, stop `npm run dev` first.
+ */
+import { z } from "zod";
+import { createDb, migrate } from "@latchkey/db";
+import { getInstanceSettings, updateInstanceSettings, type InstanceSettings } from "../src/instance-settings.ts";
+
+function parseAssignment(arg: string): Partial<InstanceSettings> {
+  const match = /^([A-Za-z]+)=(.*)$/.exec(arg);
+  if (!match) throw new Error(`"${arg}" is not key=value`);
+  const raw = match[2]!;
+  const value: unknown = raw === "true" ? true : raw === "false" ? false : raw;
+  return { [match[1]!]: value } as Partial<InstanceSettings>;
+}
+
+const handle = await createDb({ url: process.env.DATABASE_URL });
+try {
+  await migrate(handle);
+  const changes = process.argv.slice(2).map(parseAssignment);
+  for (const change of changes) await updateInstanceSettings(handle.db, change);
+  console.info(JSON.stringify(await getInstanceSettings(handle.db), null, 2));
+} catch (error) {
+  console.error(error instanceof z.ZodError ? z.prettifyError(error) : error instanceof Error ? error.message : String(error));
+  process.exitCode = 1;
+} finally {
+  await handle.close();
+}
