@@ -1,4 +1,6 @@
 import { authRouter } from "./router/auth.ts";
+import { invitationRouter } from "./router/invitation.ts";
+import { memberRouter } from "./router/member.ts";
 import { organizationRouter } from "./router/organization.ts";
 import { passwordResetRouter } from "./router/password-reset.ts";
 import { projectRouter } from "./router/project.ts";
@@ -14,6 +16,8 @@ export const appRouter = createTRPCRouter({
   user: userRouter,
   organization: organizationRouter,
   project: projectRouter,
+  member: memberRouter,
+  invitation: invitationRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -23,6 +23,7 @@ describe("createMailer", () => {
     await mailer.sendMagicLink({ to, locale: "pl-PL", link: "https://acme.test/m" });
     await mailer.sendAccountExists({ to, locale: "pl-PL", signInLink: "https://acme.test/s", resetLink: "https://acme.test/r" });
     await mailer.sendLockoutNotice({ to, locale: "pl-PL", minutes: 15 });
+    await mailer.sendInvitation({ to, locale: "pl-PL", organizationName: "Globex", inviterName: "Ada", roleName: "Member", link: "https://acme.test/i" });
     expect(sent.map((mail) => [mail.kind, mail.values])).toEqual([
       ["verification-code", { code: "123456", link: "https://acme.test/v" }],
       ["password-reset", { link: "https://acme.test/r" }],
@@ -30,9 +31,11 @@ describe("createMailer", () => {
       ["magic-link", { link: "https://acme.test/m" }],
       ["account-exists", { signInLink: "https://acme.test/s", resetLink: "https://acme.test/r" }],
       ["lockout-notice", { minutes: 15 }],
+      ["invitation", { organizationName: "Globex", inviterName: "Ada", roleName: "Member", link: "https://acme.test/i" }],
     ]);
     expect(sent.every((mail) => mail.to === to && mail.locale === "pl-PL")).toBe(true);
-    expect(sent.at(-1)!.text).toContain("wstrzymane na 15 min");
+    expect(sent.at(-2)!.text).toContain("wstrzymane na 15 min");
+    expect(sent.at(-1)!.text).toContain("Ada zaprasza Cię do organizacji Globex");
   });
 
   it.each([

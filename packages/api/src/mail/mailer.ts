@@ -34,6 +34,8 @@ export interface Mailer {
   sendAccountExists(input: SendMailInput<"account-exists">): Promise<void>;
   /** Sign-in was locked after repeated failures. */
   sendLockoutNotice(input: SendMailInput<"lockout-notice">): Promise<void>;
+  /** An invitation to join an organization, with its accept link. */
+  sendInvitation(input: SendMailInput<"invitation">): Promise<void>;
 }
 
 /** A header-safe single line: control characters (a line break could forge headers) become spaces. */
@@ -72,5 +74,6 @@ export function createMailer(options: MailerOptions): Mailer {
     sendMagicLink: (input) => send("magic-link", input),
     sendAccountExists: (input) => send("account-exists", input),
     sendLockoutNotice: (input) => send("lockout-notice", input),
+    sendInvitation: (input) => send("invitation", input),
   };
 }

@@ -45,6 +45,12 @@ const enUS = {
   "lockoutNotice.heading": "Too many failed sign-in attempts",
   "lockoutNotice.intro": "After several wrong passwords, signing in to your {appName} account is paused for {minutes} min.",
   "lockoutNotice.advice": "If it wasn't you, someone may know your email address: once you can sign in again, consider choosing a new, unique password.",
+  "invitation.subject": "You have been invited to join an organization on {appName}",
+  "invitation.heading": "Join {organizationName}",
+  "invitation.intro": "{inviterName} invited you to join {organizationName} on {appName} as {roleName}.",
+  "invitation.action": "View the invitation",
+  "invitation.expiry": "The invitation works for 7 days.",
+  "invitation.ignore": "If you don't know the sender, you can ignore this email: nothing happens unless you accept.",
 } as const;
 
 export type MailMessageKey = keyof typeof enUS;
@@ -93,6 +99,12 @@ const plPL = {
   "lockoutNotice.heading": "Zbyt wiele nieudanych prób logowania",
   "lockoutNotice.intro": "Po kilku błędnych hasłach logowanie do Twojego konta w {appName} jest wstrzymane na {minutes} min.",
   "lockoutNotice.advice": "Jeśli to nie Ty, ktoś może znać Twój adres e-mail: gdy znów będzie można się zalogować, rozważ ustawienie nowego, niepowtarzalnego hasła.",
+  "invitation.subject": "Zaproszenie do organizacji w {appName}",
+  "invitation.heading": "Dołącz do {organizationName}",
+  "invitation.intro": "{inviterName} zaprasza Cię do organizacji {organizationName} w {appName} z rolą {roleName}.",
+  "invitation.action": "Zobacz zaproszenie",
+  "invitation.expiry": "Zaproszenie jest ważne przez 7 dni.",
+  "invitation.ignore": "Jeśli nie znasz nadawcy, możesz zignorować tę wiadomość: nic się nie stanie, dopóki nie przyjmiesz zaproszenia.",
 } as const satisfies MailDictionary;
 
 export const mailDictionaries = { "en-US": enUS, "pl-PL": plPL } as const satisfies Record<string, MailDictionary>;

@@ -9,6 +9,7 @@ export interface MailValues {
   "magic-link": { link: string };
   "account-exists": { signInLink: string; resetLink: string };
   "lockout-notice": { minutes: number };
+  invitation: { organizationName: string; inviterName: string; roleName: string; link: string };
 }
 
 export type MailKind = keyof MailValues;
@@ -20,6 +21,7 @@ const kindSet: Record<MailKind, true> = {
   "magic-link": true,
   "account-exists": true,
   "lockout-notice": true,
+  invitation: true,
 };
 /** Every kind, checked complete by the type of `kindSet`. */
 export const mailKinds = Object.keys(kindSet) as readonly MailKind[];

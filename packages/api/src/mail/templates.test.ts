@@ -11,6 +11,7 @@ const sample: { [K in MailKind]: MailValues[K] } = {
   "magic-link": { link: "https://app.test/magic?token=abc" },
   "account-exists": { signInLink: "https://app.test/sign-in", resetLink: "https://app.test/reset" },
   "lockout-notice": { minutes: 15 },
+  invitation: { organizationName: "Globex", inviterName: "Ada Lovelace", roleName: "Member", link: "https://app.test/invitations/accept?token=abc" },
 };
 
 const hostile = `<script>alert("x")</script>`;
