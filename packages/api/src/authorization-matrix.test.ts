@@ -20,7 +20,16 @@ const callerKinds: CallerKind[] = ["anonymous", "signedInWithoutOrg", "memberOfA
 
 interface World {
   target: { id: string; slug: string; name: string; projectId: string; projectName: string };
-  other: { id: string; slug: string; name: string; projectId: string; projectName: string; emailAddressId: string };
+  other: {
+    id: string;
+    slug: string;
+    name: string;
+    projectId: string;
+    projectName: string;
+    emailAddressId: string;
+    membershipId: string;
+    invitationId: string;
+  };
   tokens: Record<Exclude<CallerKind, "anonymous">, string>;
   /** Every user of the world, whose email addresses no denied or foreign call may change. */
   userIds: string[];
@@ -38,11 +47,21 @@ async function buildWorld(handle: DbHandle): Promise<World> {
   const targetProject = await callerFor(handle, { token: admin.token, orgSlug: target.slug }).caller.project.create({ name: `Target secret ${suffix}` });
   await addMember(handle, target.id, member.userId, "org:member");
   const other = await callerFor(handle, { token: otherAdmin.token }).caller.organization.create({ name: `Other ${suffix}`, slug: `other-${suffix}` });
-  const otherProject = await callerFor(handle, { token: otherAdmin.token, orgSlug: other.slug }).caller.project.create({ name: `Other secret ${suffix}` });
+  const asOther = callerFor(handle, { token: otherAdmin.token, orgSlug: other.slug }).caller;
+  const otherProject = await asOther.project.create({ name: `Other secret ${suffix}` });
+  const otherMembers = await asOther.member.list();
+  const otherInvitation = await asOther.invitation.create({ emails: [uniqueEmail("matrix-invitee")], roleKey: "org:member" });
   const [otherEmail] = await handle.db.select({ id: emailAddresses.id }).from(emailAddresses).where(eq(emailAddresses.userId, otherAdmin.userId));
   return {
     target: { ...target, projectId: targetProject.id, projectName: targetProject.name },
-    other: { ...other, projectId: otherProject.id, projectName: otherProject.name, emailAddressId: otherEmail!.id },
+    other: {
+      ...other,
+      projectId: otherProject.id,
+      projectName: otherProject.name,
+      emailAddressId: otherEmail!.id,
+      membershipId: otherMembers.members[0]!.id,
+      invitationId: otherInvitation.invited[0]!.id,
+    },
     tokens: { signedInWithoutOrg: loner.token, memberOfAnotherOrg: otherAdmin.token, memberWithoutPermission: member.token, admin: admin.token },
     userIds: [admin.userId, member.userId, otherAdmin.userId, loner.userId],
   };
@@ -89,6 +108,18 @@ const examples: Record<string, Example> = {
   "project.list": { input: () => undefined },
   "project.create": { input: () => ({ name: "Created by matrix" }) },
   "project.delete": { input: (w) => ({ projectId: w.other.projectId }), foreign: true },
+  "member.list": { input: () => ({ query: "matrix" }) },
+  "member.roles": { input: () => undefined },
+  "member.setRole": { input: (w) => ({ membershipId: w.other.membershipId, roleKey: "org:member" }), foreign: true },
+  "member.remove": { input: (w) => ({ membershipId: w.other.membershipId }), foreign: true },
+  "member.leave": { input: () => undefined },
+  "invitation.create": { input: () => ({ emails: [uniqueEmail("matrix-invite")], roleKey: "org:member" }) },
+  "invitation.list": { input: () => undefined },
+  "invitation.revoke": { input: (w) => ({ invitationId: w.other.invitationId }), foreign: true },
+  "invitation.resend": { input: (w) => ({ invitationId: w.other.invitationId }), foreign: true },
+  "invitation.get": { input: () => ({ token: `inv_${"a".repeat(24)}.${"a".repeat(39)}` }) },
+  "invitation.accept": { input: () => ({ token: `inv_${"a".repeat(24)}.${"a".repeat(39)}` }) },
+  "invitation.decline": { input: () => ({ token: `inv_${"a".repeat(24)}.${"a".repeat(39)}` }) },
 };
 
 function isAllowed(policy: AuthzPolicy, caller: CallerKind): boolean {
@@ -97,6 +128,8 @@ function isAllowed(policy: AuthzPolicy, caller: CallerKind): boolean {
       return true;
     case "authed":
       return caller !== "anonymous";
+    case "member":
+      return caller === "admin" || caller === "memberWithoutPermission";
     case "permission":
       if (caller === "admin") return defaultRolePermissions["org:admin"].includes(policy.permission as never);
       if (caller === "memberWithoutPermission") return defaultRolePermissions["org:member"].includes(policy.permission as never);
@@ -114,7 +147,10 @@ async function snapshot(handle: DbHandle, w: World): Promise<string> {
   const projects = await handle.query(`select id, organization_id, name from projects where organization_id in (${ids}) order by id`);
   const users = w.userIds.map((id) => `'${id}'`).join(", ");
   const emails = await handle.query(`select id, user_id, email, is_primary, verified_at from email_addresses where user_id in (${users}) order by id`);
-  return JSON.stringify({ orgs, members, projects, emails });
+  const invitations = await handle.query(
+    `select id, organization_id, email, role_id, token_hash, status, expires_at from invitations where organization_id in (${ids}) order by id`,
+  );
+  return JSON.stringify({ orgs, members, projects, emails, invitations });
 }
 
 async function call(handle: DbHandle, w: World, path: string, caller: CallerKind, input: unknown) {

@@ -1,5 +1,7 @@
 import { authRouter } from "./router/auth.ts";
 import { emailAddressRouter } from "./router/email-address.ts";
+import { invitationRouter } from "./router/invitation.ts";
+import { memberRouter } from "./router/member.ts";
 import { organizationRouter } from "./router/organization.ts";
 import { passwordResetRouter } from "./router/password-reset.ts";
 import { passwordlessRouter } from "./router/passwordless.ts";
@@ -18,6 +20,8 @@ export const appRouter = createTRPCRouter({
   emailAddress: emailAddressRouter,
   organization: organizationRouter,
   project: projectRouter,
+  member: memberRouter,
+  invitation: invitationRouter,
 });
 
 export type AppRouter = typeof appRouter;

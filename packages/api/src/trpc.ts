@@ -36,6 +36,8 @@ const defaultReasons: Partial<Record<TRPCError["code"], ErrorReason>> = {
 export type AuthzPolicy =
   | { kind: "public" }
   | { kind: "authed" }
+  /** Any member of the organization in scope, whatever their permissions (e.g. leaving it). */
+  | { kind: "member" }
   | { kind: "permission"; permission: Permission }
   | { kind: "role"; role: RoleKey };
 
@@ -46,6 +48,7 @@ export interface Meta {
 export const policy = {
   public: { authz: { kind: "public" } },
   authed: { authz: { kind: "authed" } },
+  member: { authz: { kind: "member" } },
   permission: (permission: Permission): Meta => ({ authz: { kind: "permission", permission } }),
   role: (role: RoleKey): Meta => ({ authz: { kind: "role", role } }),
 } satisfies Record<string, Meta | ((arg: never) => Meta)>;

@@ -8,3 +8,4 @@ export * from "./permissions.ts";
 export * from "./rate-limit.ts";
 export * from "./verification.ts";
 export * from "./reverification.ts";
+export * from "./invitation-token.ts";

@@ -146,6 +146,8 @@ export const memberships = pgTable(
   (t) => [
     uniqueIndex("memberships_org_user_key").on(t.organizationId, t.userId),
     index("memberships_user_id_idx").on(t.userId),
+    /** The member list pages by (created_at, id) within an organization (keyset pagination). */
+    index("memberships_org_created_idx").on(t.organizationId, t.createdAt, t.id),
   ],
 );
 
@@ -189,6 +191,10 @@ export const invitations = pgTable(
     uniqueIndex("invitations_token_hash_key").on(t.tokenHash),
     index("invitations_org_status_idx").on(t.organizationId, t.status),
     index("invitations_email_idx").on(t.email),
+    /** One live invitation per address and organization: inviting again replaces it, concurrent invites conflict. */
+    uniqueIndex("invitations_one_pending_per_email")
+      .on(t.organizationId, t.email)
+      .where(sql`${t.status} = 'pending'`),
   ],
 );
 

@@ -34,6 +34,15 @@ const reasonKeys: Partial<Record<string, MessageKey>> = {
   EMAIL_NOT_VERIFIED: "user.errors.notVerified",
   CANNOT_REMOVE_PRIMARY_EMAIL: "user.errors.cannotRemovePrimary",
   CANNOT_REMOVE_LAST_VERIFIED_EMAIL: "user.errors.cannotRemoveLast",
+  LAST_ADMIN: "errors.lastAdmin",
+  ROLE_ESCALATION: "errors.roleEscalation",
+  UNKNOWN_ROLE: "errors.roleInvalid",
+  INVITATION_INVALID: "invitation.invalid",
+  INVITATION_EXPIRED: "invitation.expired",
+  INVITATION_REVOKED: "invitation.revoked",
+  INVITATION_ALREADY_USED: "invitation.used",
+  INVITATION_NOT_PENDING: "errors.invitationNotPending",
+  INVITATION_EMAIL_MISMATCH: "errors.invitationEmailMismatch",
 };
 
 /** Reasons whose words depend on the page: a link token is a reset link on one page and a verify link on another. */
@@ -48,6 +57,8 @@ const fieldKeys: Partial<Record<string, MessageKey>> = {
   lastName: "errors.nameInvalid",
   code: "errors.codeRequired",
   emailAddressId: "user.errors.notFound",
+  emails: "errors.invitationEmails",
+  roleKey: "errors.roleInvalid",
 };
 
 export function toFormErrors(error: unknown, overrides: ReasonOverrides = {}): FormErrors {
@@ -64,7 +75,8 @@ export function toFormErrors(error: unknown, overrides: ReasonOverrides = {}): F
   if (fields) {
     const fieldErrors: Record<string, FormMessage> = {};
     for (const [field, messages] of Object.entries(fields)) {
-      const key = reasonKey ?? fieldKeys[field];
+      // Items of a list field (`emails.3`) take the list's message.
+      const key = reasonKey ?? fieldKeys[field] ?? fieldKeys[field.split(".")[0]!];
       fieldErrors[field] = key ? { key } : { text: messages[0] ?? "" };
     }
     return { fieldErrors, formError: null };

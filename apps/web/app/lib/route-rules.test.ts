@@ -20,10 +20,10 @@ describe("route patterns", () => {
 
   it("leave everything but the declared public pages protected", () => {
     const isPublic = createRouteMatcher(publicRoutes);
-    for (const path of ["/", "/sign-in", "/sign-up", "/health", "/api/trpc/auth.signIn", "/__manifest"]) {
+    for (const path of ["/", "/sign-in", "/sign-up", "/health", "/api/trpc/auth.signIn", "/__manifest", "/invitations/accept"]) {
       expect(isPublic(path), path).toBe(true);
     }
-    for (const path of ["/orgs/new", "/org/acme", "/user", "/admin", "/sign-inx", "/sign-up-now", "/healthcheck", "/anything"]) {
+    for (const path of ["/orgs/new", "/org/acme", "/user", "/admin", "/sign-inx", "/sign-up-now", "/healthcheck", "/anything", "/invitations", "/invitations/accept/x", "/org/acme/members"]) {
       expect(isPublic(path), path).toBe(false);
     }
   });

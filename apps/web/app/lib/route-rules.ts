@@ -13,6 +13,8 @@ export const publicRoutes = [
   "/forgot-password",
   "/reset-password",
   "/verify-email",
+  // The invitation link: anyone may see whom it invites and decline; joining needs a session (the procedure checks).
+  "/invitations/accept",
   "/api/webhooks(.*)",
   // tRPC decides per procedure (publicProcedure, authedProcedure, orgProcedure).
   "/api/trpc(.*)",

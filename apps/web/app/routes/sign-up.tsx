@@ -19,7 +19,9 @@ export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("sig
 
 export async function loader(args: LoaderFunctionArgs) {
   const redirectUrl = await redirectIfSignedIn(args);
-  return { redirectUrl, passwordMin: passwordLimits.min, passwordMax: passwordLimits.max };
+  // An invitation's Sign up link names the invited address: it is filled in and locked (the invitation needs it).
+  const lockedEmail = (new URL(args.request.url).searchParams.get("email") ?? "").trim().slice(0, 254) || null;
+  return { redirectUrl, lockedEmail, passwordMin: passwordLimits.min, passwordMax: passwordLimits.max };
 }
 
 export async function action(args: ActionFunctionArgs) {
@@ -51,7 +53,7 @@ export async function action(args: ActionFunctionArgs) {
 export default function SignUp() {
   const t = useT();
   const message = useFormMessage();
-  const { redirectUrl, passwordMin, passwordMax } = useLoaderData<typeof loader>();
+  const { redirectUrl, lockedEmail, passwordMin, passwordMax } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const pending = useNavigation().state === "submitting";
   return (
@@ -81,7 +83,8 @@ export default function SignUp() {
           type="email"
           autoComplete="email"
           required
-          defaultValue={result?.values.email}
+          defaultValue={lockedEmail ?? result?.values.email}
+          readOnly={lockedEmail !== null}
           error={message(result?.fieldErrors.email)}
         />
         <TextField

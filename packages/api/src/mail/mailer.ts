@@ -36,6 +36,8 @@ export interface Mailer {
   sendLockoutNotice(input: SendMailInput<"lockout-notice">): Promise<void>;
   /** Sent to the old primary address when another one became primary, so a hijack does not go unnoticed. */
   sendPrimaryEmailChanged(input: SendMailInput<"primary-email-changed">): Promise<void>;
+  /** An invitation to join an organization, with its accept link. */
+  sendInvitation(input: SendMailInput<"invitation">): Promise<void>;
 }
 
 /** A header-safe single line: control characters (a line break could forge headers) become spaces. */
@@ -75,5 +77,6 @@ export function createMailer(options: MailerOptions): Mailer {
     sendAccountExists: (input) => send("account-exists", input),
     sendLockoutNotice: (input) => send("lockout-notice", input),
     sendPrimaryEmailChanged: (input) => send("primary-email-changed", input),
+    sendInvitation: (input) => send("invitation", input),
   };
 }

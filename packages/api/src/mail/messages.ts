@@ -50,6 +50,12 @@ const enUS = {
   "primaryEmailChanged.heading": "Your primary email address was changed",
   "primaryEmailChanged.intro": "The primary email address of your {appName} account is now {email}. Account emails go there from now on; this address stays on the account as a secondary one.",
   "primaryEmailChanged.advice": "If you didn't make this change, reset your password right away: someone else may have access to your account.",
+  "invitation.subject": "You have been invited to join an organization on {appName}",
+  "invitation.heading": "Join {organizationName}",
+  "invitation.intro": "{inviterName} invited you to join {organizationName} on {appName} as {roleName}.",
+  "invitation.action": "View the invitation",
+  "invitation.expiry": "The invitation works for 7 days.",
+  "invitation.ignore": "If you don't know the sender, you can ignore this email: nothing happens unless you accept.",
 } as const;
 
 export type MailMessageKey = keyof typeof enUS;
@@ -103,6 +109,12 @@ const plPL = {
   "primaryEmailChanged.heading": "Zmieniono główny adres e-mail",
   "primaryEmailChanged.intro": "Główny adres e-mail Twojego konta w {appName} to teraz {email}. Od teraz tam trafiają wiadomości dotyczące konta; ten adres pozostaje na koncie jako dodatkowy.",
   "primaryEmailChanged.advice": "Jeśli to nie była Twoja zmiana, od razu zresetuj hasło: ktoś inny może mieć dostęp do Twojego konta.",
+  "invitation.subject": "Zaproszenie do organizacji w {appName}",
+  "invitation.heading": "Dołącz do {organizationName}",
+  "invitation.intro": "{inviterName} zaprasza Cię do organizacji {organizationName} w {appName} z rolą {roleName}.",
+  "invitation.action": "Zobacz zaproszenie",
+  "invitation.expiry": "Zaproszenie jest ważne przez 7 dni.",
+  "invitation.ignore": "Jeśli nie znasz nadawcy, możesz zignorować tę wiadomość: nic się nie stanie, dopóki nie przyjmiesz zaproszenia.",
 } as const satisfies MailDictionary;
 
 export const mailDictionaries = { "en-US": enUS, "pl-PL": plPL } as const satisfies Record<string, MailDictionary>;

@@ -11,6 +11,7 @@ export interface MailValues {
   "account-exists": { signInLink: string; resetLink: string };
   "lockout-notice": { minutes: number };
   "primary-email-changed": { newEmail: string };
+  invitation: { organizationName: string; inviterName: string; roleName: string; link: string };
 }
 
 export type MailKind = keyof MailValues;
@@ -23,6 +24,7 @@ const kindSet: Record<MailKind, true> = {
   "account-exists": true,
   "lockout-notice": true,
   "primary-email-changed": true,
+  invitation: true,
 };
 /** Every kind, checked complete by the type of `kindSet`. */
 export const mailKinds = Object.keys(kindSet) as readonly MailKind[];

@@ -12,6 +12,7 @@ const sample: { [K in MailKind]: MailValues[K] } = {
   "account-exists": { signInLink: "https://app.test/sign-in", resetLink: "https://app.test/reset" },
   "lockout-notice": { minutes: 15 },
   "primary-email-changed": { newEmail: "new-primary@app.test" },
+  invitation: { organizationName: "Globex", inviterName: "Ada Lovelace", roleName: "Member", link: "https://app.test/invitations/accept?token=abc" },
 };
 
 const hostile = `<script>alert("x")</script>`;

@@ -70,6 +70,17 @@ const templates: { [K in MailKind]: Template<K> } = {
     heading: t("primaryEmailChanged.heading"),
     blocks: [paragraph(t("primaryEmailChanged.intro", { email: newEmail })), note(t("primaryEmailChanged.advice"))],
   }),
+  // The organization and inviter names are typed by people, so they stay out of the subject (and are escaped in the body).
+  invitation: (t, { organizationName, inviterName, roleName, link }) => ({
+    subject: t("invitation.subject"),
+    heading: t("invitation.heading", { organizationName }),
+    blocks: [
+      paragraph(t("invitation.intro", { inviterName, organizationName, roleName })),
+      action(t, t("invitation.action"), link),
+      note(t("invitation.expiry")),
+      note(t("invitation.ignore")),
+    ],
+  }),
 };
 
 export interface RenderedMail {

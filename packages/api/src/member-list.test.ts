@@ -1,0 +1,56 @@
+/**
+ * The member list stays fast at 10,000 members: rather than a timed test, the query plan must walk the
+ * (organization_id, created_at, id) index, so each page reads about `limit` rows however deep the cursor is.
+ */
+import { sql } from "drizzle-orm";
+import { beforeAll, describe, expect, it } from "vitest";
+import { useTestDb } from "@latchkey/db/testing";
+import { createOrgWithMember } from "../test/helpers.ts";
+import { memberListQuery, type MemberListParams } from "./member-list.ts";
+
+const db = useTestDb();
+const MEMBERS = 10_000;
+let organizationId = "";
+
+async function plan(params: MemberListParams): Promise<string> {
+  const result = (await db().db.execute(sql`explain ${memberListQuery(db().db, params)}`)) as unknown;
+  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<Record<string, string>>;
+  return rows.map((row) => Object.values(row)[0]).join("\n");
+}
+
+beforeAll(async () => {
+  const { org } = await createOrgWithMember(db(), "Big");
+  organizationId = org.id;
+  const series = `generate_series(1, ${MEMBERS}) as g`;
+  await db().query(`insert into users (id, first_name, last_name) select 'user_big' || g, 'Person', 'No ' || g from ${series}`);
+  await db().query(
+    `insert into email_addresses (id, user_id, email, is_primary, verified_at) select 'idn_big' || g, 'user_big' || g, 'person' || g || '@big.example', true, now() from ${series}`,
+  );
+  await db().query(
+    `insert into memberships (id, organization_id, user_id, created_at) select 'orgmem_big' || g, '${organizationId}', 'user_big' || g, now() - (g || ' seconds')::interval from ${series}`,
+  );
+  await db().query("analyze");
+}, 120_000);
+
+describe("the member list query at 10,000 members", () => {
+  it("reads the first page through the organization's (created_at, id) index", async () => {
+    const text = await plan({ organizationId, limit: 20 });
+    expect(text).toContain("memberships_org_created_idx");
+    expect(text).not.toMatch(/Seq Scan on memberships/);
+  });
+
+  it("reads a page deep in the list through the same index, starting at the cursor", async () => {
+    const text = await plan({ organizationId, limit: 20, after: { createdAt: "2000-01-01T00:00:00.000000Z", id: "orgmem_big5000" } });
+    expect(text).toContain("memberships_org_created_idx");
+    expect(text).not.toMatch(/Seq Scan on memberships/);
+  });
+
+  it("returns the requested page size and a cursor from a real query", async () => {
+    const { listMembers } = await import("./member-list.ts");
+    const first = await listMembers(db().db, { organizationId, limit: 100 });
+    expect(first.members).toHaveLength(100);
+    expect(first.nextCursor).not.toBeNull();
+    const found = await listMembers(db().db, { organizationId, limit: 20, query: "PERSON9999@" });
+    expect(found.members.map((m) => m.email)).toEqual(["person9999@big.example"]);
+  });
+});

@@ -1,0 +1,2 @@
+CREATE UNIQUE INDEX "invitations_one_pending_per_email" ON "invitations" USING btree ("organization_id","email") WHERE "invitations"."status" = 'pending';--> statement-breakpoint
+CREATE INDEX "memberships_org_created_idx" ON "memberships" USING btree ("organization_id","created_at","id");
