@@ -13,6 +13,8 @@ export const idPrefixes = {
   project: "proj",
   verification: "ver",
   signUp: "sua",
+  domain: "dom",
+  image: "img",
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

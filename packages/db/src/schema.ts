@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import {
   boolean,
+  customType,
   check,
   index,
   integer,
@@ -281,6 +282,95 @@ export const instanceSettings = pgTable(
   (t) => [check("instance_settings_single_row", sql`${t.id} = 'default'`)],
 );
 
+/** Raw bytes (`bytea`), as a Node Buffer. */
+const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
+  dataType: () => "bytea",
+  fromDriver: (value) => (Buffer.isBuffer(value) ? value : Buffer.from(value)),
+});
+
+/**
+ * Uploaded images (organization logos, later avatars), kept in the database so every app instance serves the same
+ * bytes without shared disks. Type and size are checked before a row is written.
+ */
+export const images = pgTable(
+  "images",
+  {
+    id: text("id").primaryKey().$defaultFn(() => createId("image")),
+    /** What it belongs to, e.g. `organization` + its id; deleting the owner deletes the image in the same change. */
+    ownerType: text("owner_type").notNull(),
+    ownerId: text("owner_id").notNull(),
+    contentType: text("content_type").notNull(),
+    bytes: bytea("bytes").notNull(),
+    size: integer("size").notNull(),
+    createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+  },
+  (t) => [index("images_owner_idx").on(t.ownerType, t.ownerId)],
+);
+
+/**
+ * A domain an organization claims (`example.com`), verified by a code sent to an address at it. A verified domain
+ * belongs to one organization only; its enrollment mode says what users with a verified address there get.
+ */
+export const organizationDomains = pgTable(
+  "organization_domains",
+  {
+    id: text("id").primaryKey().$defaultFn(() => createId("domain")),
+    organizationId: text("organization_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    /** Lower-cased, no trailing dot. */
+    domain: text("domain").notNull(),
+    enrollmentMode: text("enrollment_mode", { enum: ["manual_invitation", "automatic_invitation", "automatic_suggestion"] })
+      .notNull()
+      .default("manual_invitation"),
+    /** The address at the domain the verification code went to. */
+    verificationEmail: text("verification_email"),
+    verifiedAt: tstz("verified_at"),
+    createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("organization_domains_org_domain_key").on(t.organizationId, t.domain),
+    uniqueIndex("organization_domains_verified_domain_key")
+      .on(t.domain)
+      .where(sql`${t.verifiedAt} is not null`),
+    check("organization_domains_domain_lowercase", sql`${t.domain} = lower(${t.domain})`),
+  ],
+);
+
+/** A user's answer to a domain suggestion ("join Acme?"), so a dismissed one stays dismissed. */
+export const organizationSuggestions = pgTable(
+  "organization_suggestions",
+  {
+    organizationId: text("organization_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    status: text("status", { enum: ["accepted", "dismissed"] }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.organizationId, t.userId] })],
+);
+
+/**
+ * Custom permissions defined for the instance (`org:<feature>:<action>`), beyond the system and app ones in code, so
+ * custom roles can grant them and screens can list them with a name.
+ */
+export const customPermissions = pgTable(
+  "custom_permissions",
+  {
+    key: text("key").primaryKey(),
+    name: text("name").notNull(),
+    description: text("description"),
+    createdAt: createdAt(),
+  },
+  (t) => [check("custom_permissions_key_format", sql`${t.key} ~ '^org:[a-z0-9_]+:[a-z0-9_]+$' and ${t.key} !~ '^org:sys_'`)],
+);
+
 /**
  * Fixed-window counters for rate limits, kept in Postgres so a restart or a second instance does not reset them.
  * `key` names the limit and the subject, e.g. `sign-in:ip:203.0.113.7`.
@@ -320,3 +410,6 @@ export type AuditEvent = typeof auditEvents.$inferSelect;
 export type Project = typeof projects.$inferSelect;
 export type Verification = typeof verifications.$inferSelect;
 export type SignUpAttempt = typeof signUpAttempts.$inferSelect;
+export type Image = typeof images.$inferSelect;
+export type OrganizationDomain = typeof organizationDomains.$inferSelect;
+export type CustomPermission = typeof customPermissions.$inferSelect;
