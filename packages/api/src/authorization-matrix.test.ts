@@ -29,6 +29,7 @@ interface World {
     emailAddressId: string;
     membershipId: string;
     invitationId: string;
+    domainId: string;
   };
   tokens: Record<Exclude<CallerKind, "anonymous">, string>;
   /** Every user of the world, whose email addresses no denied or foreign call may change. */
@@ -51,6 +52,7 @@ async function buildWorld(handle: DbHandle): Promise<World> {
   const otherProject = await asOther.project.create({ name: `Other secret ${suffix}` });
   const otherMembers = await asOther.member.list();
   const otherInvitation = await asOther.invitation.create({ emails: [uniqueEmail("matrix-invitee")], roleKey: "org:member" });
+  const otherDomain = await asOther.domain.add({ domain: `other-${suffix}.test` });
   const [otherEmail] = await handle.db.select({ id: emailAddresses.id }).from(emailAddresses).where(eq(emailAddresses.userId, otherAdmin.userId));
   return {
     target: { ...target, projectId: targetProject.id, projectName: targetProject.name },
@@ -61,6 +63,7 @@ async function buildWorld(handle: DbHandle): Promise<World> {
       emailAddressId: otherEmail!.id,
       membershipId: otherMembers.members[0]!.id,
       invitationId: otherInvitation.invited[0]!.id,
+      domainId: otherDomain.id,
     },
     tokens: { signedInWithoutOrg: loner.token, memberOfAnotherOrg: otherAdmin.token, memberWithoutPermission: member.token, admin: admin.token },
     userIds: [admin.userId, member.userId, otherAdmin.userId, loner.userId],
@@ -120,6 +123,18 @@ const examples: Record<string, Example> = {
   "invitation.get": { input: () => ({ token: `inv_${"a".repeat(24)}.${"a".repeat(39)}` }) },
   "invitation.accept": { input: () => ({ token: `inv_${"a".repeat(24)}.${"a".repeat(39)}` }) },
   "invitation.decline": { input: () => ({ token: `inv_${"a".repeat(24)}.${"a".repeat(39)}` }) },
+  "invitation.acceptById": { input: (w) => ({ invitationId: w.other.invitationId }), foreign: true },
+  "invitation.declineById": { input: (w) => ({ invitationId: w.other.invitationId }), foreign: true },
+  "organization.suggestions": { input: () => undefined },
+  "organization.acceptSuggestion": { input: (w) => ({ organizationId: w.other.id }), foreign: true },
+  "organization.dismissSuggestion": { input: (w) => ({ organizationId: w.other.id }), foreign: true },
+  "organization.pendingInvitations": { input: () => undefined },
+  "domain.list": { input: () => undefined },
+  "domain.add": { input: () => ({ domain: `matrix-${Math.random().toString(36).slice(2, 8)}.test` }) },
+  "domain.sendVerification": { input: (w) => ({ domainId: w.other.domainId, email: "someone@example.test" }), foreign: true },
+  "domain.verify": { input: (w) => ({ domainId: w.other.domainId, code: "123456" }), foreign: true },
+  "domain.setEnrollmentMode": { input: (w) => ({ domainId: w.other.domainId, mode: "automatic_suggestion" }), foreign: true },
+  "domain.remove": { input: (w) => ({ domainId: w.other.domainId }), foreign: true },
 };
 
 function isAllowed(policy: AuthzPolicy, caller: CallerKind): boolean {
@@ -150,7 +165,11 @@ async function snapshot(handle: DbHandle, w: World): Promise<string> {
   const invitations = await handle.query(
     `select id, organization_id, email, role_id, token_hash, status, expires_at from invitations where organization_id in (${ids}) order by id`,
   );
-  return JSON.stringify({ orgs, members, projects, emails, invitations });
+  const domains = await handle.query(
+    `select id, organization_id, domain, enrollment_mode, verification_email, verified_at from organization_domains where organization_id in (${ids}) order by id`,
+  );
+  const suggestions = await handle.query(`select organization_id, user_id, status from organization_suggestions where organization_id in (${ids}) order by user_id`);
+  return JSON.stringify({ orgs, members, projects, emails, invitations, domains, suggestions });
 }
 
 async function call(handle: DbHandle, w: World, path: string, caller: CallerKind, input: unknown) {

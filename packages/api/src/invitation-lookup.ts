@@ -42,6 +42,27 @@ export async function findInvitationByToken(db: Database, token: string): Promis
   return invitation;
 }
 
+/** The invitation with this id, whatever its state; callers must check the caller may see it. */
+export async function findInvitationById(db: Database, id: string): Promise<InvitationByToken | null> {
+  const [row] = await db
+    .select({
+      id: invitations.id,
+      organizationId: invitations.organizationId,
+      organizationName: organizations.name,
+      email: invitations.email,
+      roleId: invitations.roleId,
+      roleName: roles.name,
+      status: invitations.status,
+      expiresAt: invitations.expiresAt,
+    })
+    .from(invitations)
+    .innerJoin(organizations, eq(organizations.id, invitations.organizationId))
+    .innerJoin(roles, eq(roles.id, invitations.roleId))
+    .where(eq(invitations.id, id))
+    .limit(1);
+  return row ?? null;
+}
+
 /** A pending invitation past its expiry reads "expired"; the others are what the row says. */
 export function invitationStatus(invitation: Pick<InvitationByToken, "status" | "expiresAt">, now: Date): InvitationStatus {
   if (invitation.status === "pending" && invitation.expiresAt.getTime() <= now.getTime()) return "expired";

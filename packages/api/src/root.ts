@@ -1,4 +1,5 @@
 import { authRouter } from "./router/auth.ts";
+import { domainRouter } from "./router/domain.ts";
 import { emailAddressRouter } from "./router/email-address.ts";
 import { invitationRouter } from "./router/invitation.ts";
 import { memberRouter } from "./router/member.ts";
@@ -22,6 +23,7 @@ export const appRouter = createTRPCRouter({
   project: projectRouter,
   member: memberRouter,
   invitation: invitationRouter,
+  domain: domainRouter,
 });
 
 export type AppRouter = typeof appRouter;

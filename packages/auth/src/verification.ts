@@ -16,6 +16,7 @@ export const verificationPurposes = [
   "sign_in_code",
   "magic_link",
   "add_email",
+  "domain_verification",
 ] as const;
 export type VerificationPurpose = (typeof verificationPurposes)[number];
 

@@ -21,7 +21,7 @@ import type { Context } from "../context.ts";
 import { emailSchema, idSchema } from "../validation.ts";
 import { audited, requireGrantable, requireRole } from "../memberships.ts";
 import { roleKeySchema } from "./member.ts";
-import { findInvitationByToken, invitationStatus, type InvitationByToken } from "../invitation-lookup.ts";
+import { findInvitationById, findInvitationByToken, invitationStatus, type InvitationByToken } from "../invitation-lookup.ts";
 
 export const INVITATION_TTL_MS = 7 * 24 * HOUR;
 export const MAX_INVITATIONS_PER_REQUEST = 100;
@@ -247,41 +247,21 @@ export const invitationRouter = {
     .mutation(async ({ ctx, input }) => {
       await enforceRateLimit(ctx, acceptsPerUser, `user:${ctx.user.id}`);
       const invitation = await requireInvitation(ctx, input.token);
-      const actor = { ...ctx, organization: { id: invitation.organizationId } };
-      const event = { action: "invitation.accepted", targetType: "invitation", targetId: invitation.id };
-      return audited(actor, event, async () => {
-        requirePending(invitation, ctx.now());
-        if (!(await hasVerifiedAddress(ctx.db, ctx.user.id, invitation.email))) {
-          throw new ApiError({
-            code: "FORBIDDEN",
-            reason: "INVITATION_EMAIL_MISMATCH",
-            message: "This invitation is for another email address. Sign in with that address (verified) to accept it.",
-          });
-        }
-        return ctx.db.transaction(async (tx) => {
-          const now = ctx.now();
-          // The one atomic step: of concurrent accepts, exactly one flips the row from pending.
-          const [claimed] = await tx
-            .update(invitations)
-            .set({ status: "accepted", acceptedAt: now, updatedAt: now })
-            .where(and(eq(invitations.id, invitation.id), eq(invitations.status, "pending"), sql`${invitations.expiresAt} > ${now.toISOString()}::timestamptz`))
-            .returning({ id: invitations.id });
-          if (!claimed) throw new ApiError({ code: "CONFLICT", reason: "INVITATION_ALREADY_USED", message: "This invitation was already used." });
-          const [membership] = await tx
-            .insert(memberships)
-            .values({ organizationId: invitation.organizationId, userId: ctx.user.id, createdAt: now, updatedAt: now })
-            .onConflictDoNothing({ target: [memberships.organizationId, memberships.userId] })
-            .returning({ id: memberships.id });
-          if (membership) await tx.insert(membershipRoles).values({ membershipId: membership.id, roleId: invitation.roleId });
-          await setActiveOrganization(tx, ctx.session.id, invitation.organizationId);
-          await recordAuditEvent(ctx, { ...event, outcome: "success", actorUserId: ctx.user.id, actorSessionId: ctx.session.id, organizationId: invitation.organizationId, details: { alreadyMember: !membership } }, tx);
-          const [org] = await tx
-            .select({ id: organizations.id, slug: organizations.slug, name: organizations.name })
-            .from(organizations)
-            .where(eq(organizations.id, invitation.organizationId));
-          return { organization: org!, alreadyMember: !membership };
-        });
-      });
+      return acceptInvitation(ctx, invitation);
+    }),
+
+  /**
+   * `accept` for the signed-in invitee picking an invitation from their list (`organization.pendingInvitations`),
+   * with no link at hand. The id alone is no proof: an invitation not addressed to one of the caller's verified
+   * addresses is NOT_FOUND, whoever it belongs to.
+   */
+  acceptById: authedProcedure
+    .meta(policy.authed)
+    .input(z.object({ invitationId: invitationIdSchema }))
+    .mutation(async ({ ctx, input }) => {
+      await enforceRateLimit(ctx, acceptsPerUser, `user:${ctx.user.id}`);
+      const invitation = await requireOwnInvitation(ctx, input.invitationId, "invitation.accepted");
+      return acceptInvitation(ctx, invitation);
     }),
 
   /** Says no to a pending invitation; anyone holding the link may (it was sent to the invitee only). */
@@ -290,23 +270,17 @@ export const invitationRouter = {
     .input(z.object({ token: tokenSchema }))
     .mutation(async ({ ctx, input }) => {
       const invitation = await requireInvitation(ctx, input.token);
-      const auth = await ctx.getAuth();
-      const base = { action: "invitation.declined", actorUserId: auth?.user.id ?? null, actorSessionId: auth?.session.id ?? null, organizationId: invitation.organizationId, targetType: "invitation", targetId: invitation.id };
-      try {
-        requirePending(invitation, ctx.now());
-        const now = ctx.now();
-        const [declined] = await ctx.db
-          .update(invitations)
-          .set({ status: "declined", updatedAt: now })
-          .where(and(eq(invitations.id, invitation.id), eq(invitations.status, "pending")))
-          .returning({ id: invitations.id });
-        if (!declined) throw new ApiError({ code: "CONFLICT", reason: "INVITATION_ALREADY_USED", message: "This invitation was already used." });
-      } catch (error) {
-        if (error instanceof ApiError) await recordAuditEvent(ctx, { ...base, outcome: "failure", details: { reason: error.reason } });
-        throw error;
-      }
-      await recordAuditEvent(ctx, { ...base, outcome: "success" });
-      return { declined: true as const };
+      return declineInvitation(ctx, invitation);
+    }),
+
+  /** `decline` for the signed-in invitee, by id, with the same proof as `acceptById`. */
+  declineById: authedProcedure
+    .meta(policy.authed)
+    .input(z.object({ invitationId: invitationIdSchema }))
+    .mutation(async ({ ctx, input }) => {
+      await enforceRateLimit(ctx, acceptsPerUser, `user:${ctx.user.id}`);
+      const invitation = await requireOwnInvitation(ctx, input.invitationId, "invitation.declined");
+      return declineInvitation(ctx, invitation);
     }),
 } satisfies TRPCRouterRecord;
 
@@ -322,4 +296,77 @@ async function requirePendingInOrg(tx: Context["db"], organizationId: string, in
   if (!row) throw new ApiError({ code: "NOT_FOUND", reason: "NOT_FOUND", message: "No such invitation in this organization." });
   if (row.status !== "pending") throw new ApiError({ code: "CONFLICT", reason: "INVITATION_NOT_PENDING", message: "This invitation is no longer pending." });
   return row;
+}
+
+type AcceptingCtx = Context & { user: { id: string }; session: { id: string } };
+
+/** Joins the invitation's organization with its role, once (the pending → accepted flip is the atomic step). */
+async function acceptInvitation(ctx: AcceptingCtx, invitation: InvitationByToken) {
+  const actor = { ...ctx, organization: { id: invitation.organizationId } };
+  const event = { action: "invitation.accepted", targetType: "invitation", targetId: invitation.id };
+  return audited(actor, event, async () => {
+    requirePending(invitation, ctx.now());
+    if (!(await hasVerifiedAddress(ctx.db, ctx.user.id, invitation.email))) {
+      throw new ApiError({
+        code: "FORBIDDEN",
+        reason: "INVITATION_EMAIL_MISMATCH",
+        message: "This invitation is for another email address. Sign in with that address (verified) to accept it.",
+      });
+    }
+    return ctx.db.transaction(async (tx) => {
+      const now = ctx.now();
+      // The one atomic step: of concurrent accepts, exactly one flips the row from pending.
+      const [claimed] = await tx
+        .update(invitations)
+        .set({ status: "accepted", acceptedAt: now, updatedAt: now })
+        .where(and(eq(invitations.id, invitation.id), eq(invitations.status, "pending"), sql`${invitations.expiresAt} > ${now.toISOString()}::timestamptz`))
+        .returning({ id: invitations.id });
+      if (!claimed) throw new ApiError({ code: "CONFLICT", reason: "INVITATION_ALREADY_USED", message: "This invitation was already used." });
+      const [membership] = await tx
+        .insert(memberships)
+        .values({ organizationId: invitation.organizationId, userId: ctx.user.id, createdAt: now, updatedAt: now })
+        .onConflictDoNothing({ target: [memberships.organizationId, memberships.userId] })
+        .returning({ id: memberships.id });
+      if (membership) await tx.insert(membershipRoles).values({ membershipId: membership.id, roleId: invitation.roleId });
+      await setActiveOrganization(tx, ctx.session.id, invitation.organizationId);
+      await recordAuditEvent(ctx, { ...event, outcome: "success", actorUserId: ctx.user.id, actorSessionId: ctx.session.id, organizationId: invitation.organizationId, details: { alreadyMember: !membership } }, tx);
+      const [org] = await tx
+        .select({ id: organizations.id, slug: organizations.slug, name: organizations.name })
+        .from(organizations)
+        .where(eq(organizations.id, invitation.organizationId));
+      return { organization: org!, alreadyMember: !membership };
+    });
+  });
+}
+
+/** Marks a pending invitation declined, once; audited either way. */
+async function declineInvitation(ctx: Context, invitation: InvitationByToken) {
+  const auth = await ctx.getAuth();
+  const base = { action: "invitation.declined", actorUserId: auth?.user.id ?? null, actorSessionId: auth?.session.id ?? null, organizationId: invitation.organizationId, targetType: "invitation", targetId: invitation.id };
+  try {
+    requirePending(invitation, ctx.now());
+    const now = ctx.now();
+    const [declined] = await ctx.db
+      .update(invitations)
+      .set({ status: "declined", updatedAt: now })
+      .where(and(eq(invitations.id, invitation.id), eq(invitations.status, "pending")))
+      .returning({ id: invitations.id });
+    if (!declined) throw new ApiError({ code: "CONFLICT", reason: "INVITATION_ALREADY_USED", message: "This invitation was already used." });
+  } catch (error) {
+    if (error instanceof ApiError) await recordAuditEvent(ctx, { ...base, outcome: "failure", details: { reason: error.reason } });
+    throw error;
+  }
+  await recordAuditEvent(ctx, { ...base, outcome: "success" });
+  return { declined: true as const };
+}
+
+/**
+ * The invitation with this id when it is addressed to one of the caller's verified addresses; anything else (no such
+ * id, someone else's invitation) is the same NOT_FOUND, audited.
+ */
+async function requireOwnInvitation(ctx: AcceptingCtx, invitationId: string, action: string): Promise<InvitationByToken> {
+  const invitation = await findInvitationById(ctx.db, invitationId);
+  if (invitation && (await hasVerifiedAddress(ctx.db, ctx.user.id, invitation.email))) return invitation;
+  await recordAuditEvent(ctx, { action, outcome: "failure", actorUserId: ctx.user.id, actorSessionId: ctx.session.id, targetType: "invitation", targetId: invitationId, details: { reason: "INVITATION_INVALID" } });
+  throw new ApiError({ code: "NOT_FOUND", reason: "INVITATION_INVALID", message: "No such invitation." });
 }

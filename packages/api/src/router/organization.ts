@@ -7,9 +7,12 @@ import { authedProcedure, policy } from "../trpc.ts";
 import { ApiError } from "../errors.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { idSchema, organizationNameSchema, slugify, slugSchema } from "../validation.ts";
+import { enrollmentProcedures } from "./organization-enrollment.ts";
 
 
 export const organizationRouter = {
+  /** suggestions, acceptSuggestion, dismissSuggestion, pendingInvitations: joining through domains and invitations. */
+  ...enrollmentProcedures,
   /** Creates an organization, makes the caller its admin and its active organization. */
   create: authedProcedure
     .meta(policy.authed)
