@@ -36,7 +36,10 @@ export function OrganizationSwitcher({ session }: { session: HeaderSession }) {
             </button>
           </Form>
         ))}
-        <Link to="/orgs/new" className="mt-1 rounded-lk border-t border-border px-2 py-1.5 text-sm text-primary hover:bg-subtle">
+        <Link to="/orgs" className="mt-1 rounded-lk border-t border-border px-2 py-1.5 text-sm text-primary hover:bg-subtle">
+          {t("orgs.list.link")}
+        </Link>
+        <Link to="/orgs/new" className="rounded-lk px-2 py-1.5 text-sm text-primary hover:bg-subtle">
           {t("nav.createOrganization")}
         </Link>
       </div>

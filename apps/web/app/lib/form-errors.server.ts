@@ -43,6 +43,12 @@ const reasonKeys: Partial<Record<string, MessageKey>> = {
   INVITATION_ALREADY_USED: "invitation.used",
   INVITATION_NOT_PENDING: "errors.invitationNotPending",
   INVITATION_EMAIL_MISMATCH: "errors.invitationEmailMismatch",
+  DOMAIN_PUBLIC_PROVIDER: "domains.errors.publicProvider",
+  DOMAIN_TAKEN: "domains.errors.taken",
+  DOMAIN_NOT_VERIFIED: "domains.errors.notVerified",
+  DOMAIN_ALREADY_VERIFIED: "domains.errors.alreadyVerified",
+  DOMAIN_LIMIT_REACHED: "domains.errors.limitReached",
+  EMAIL_NOT_AT_DOMAIN: "domains.errors.emailNotAtDomain",
 };
 
 /** Reasons whose words depend on the page: a link token is a reset link on one page and a verify link on another. */
@@ -59,6 +65,8 @@ const fieldKeys: Partial<Record<string, MessageKey>> = {
   emailAddressId: "user.errors.notFound",
   emails: "errors.invitationEmails",
   roleKey: "errors.roleInvalid",
+  domain: "domains.errors.domainInvalid",
+  mode: "domains.errors.modeInvalid",
 };
 
 export function toFormErrors(error: unknown, overrides: ReasonOverrides = {}): FormErrors {

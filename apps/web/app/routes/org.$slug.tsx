@@ -28,6 +28,7 @@ export default function OrganizationLayout() {
             <Link to={`/org/${organization.slug}/members`} className="text-primary underline">
               {t("org.members.link")}
             </Link>
+            {permissions.includes("org:sys_domains:read") ? <Link to={`/org/${organization.slug}/domains`} className="ml-4 text-primary underline">{t("domains.link")}</Link> : null}
           </nav>
         ) : null}
         <Outlet />
