@@ -191,6 +191,8 @@ describe("domain.sendVerification and domain.verify", () => {
     const code = mail.codeFor(`a@${domain}`);
     const results = await Promise.allSettled([1, 2, 3].map(() => admin().domain.verify({ domainId: added.id, code })));
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    // The losers are told it is verified (or, when they lost before the winner's write landed, that the code is spent).
+    for (const r of results) if (r.status === "rejected") expect(["DOMAIN_ALREADY_VERIFIED", "INVALID_CODE"]).toContain((r.reason as { reason: string }).reason);
     const audit = await db().query<{ n: number }>(`select count(*)::int as n from audit_events where organization_id = '${org.id}' and action = 'domain.verified' and outcome = 'success'`);
     expect(Number(audit[0]!.n)).toBe(1);
   });
@@ -271,6 +273,28 @@ describe("domain.setEnrollmentMode and domain.remove", () => {
     expect(JSON.stringify(await b.admin().domain.list())).not.toContain(domain);
     expect(JSON.stringify(await domainRows(a.org.id))).toBe(before);
     expect(b.mail.sent).toEqual([]);
+  });
+
+  it("bad ids and modes name the field and change nothing", async () => {
+    const { admin, mail, org } = await setup();
+    const verified = await addVerified(admin, mail, randomDomain());
+    const before = JSON.stringify(await domainRows(org.id));
+    const calls = {
+      domainId: [
+        admin().domain.remove({ domainId: "org_not_a_domain" }),
+        admin().domain.verify({ domainId: "", code: "123456" }),
+        admin().domain.setEnrollmentMode({ domainId: "x".repeat(100), mode: "automatic_suggestion" }),
+      ],
+      mode: [admin().domain.setEnrollmentMode({ domainId: verified.id, mode: "" as never })],
+    };
+    for (const [field, list] of Object.entries(calls)) {
+      for (const call of list) {
+        const error = await errorOf(call);
+        expect(error.code).toBe("BAD_REQUEST");
+        expect(error.message).toMatch(new RegExp(`^${field}: `));
+      }
+    }
+    expect(JSON.stringify(await domainRows(org.id))).toBe(before);
   });
 
   it("members without the manage permission can't change domains", async () => {

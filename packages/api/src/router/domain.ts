@@ -204,6 +204,9 @@ export const domainRouter = {
         if (!result.ok) {
           if (result.reason === "expired") throw fieldError("code", "This code has expired. Send a new one.", "EXPIRED_CODE");
           if (result.reason === "too_many_attempts") throw fieldError("code", "Too many wrong codes. Send a new one.", "TOO_MANY_ATTEMPTS");
+          // A concurrent check with the same code won: say so rather than "wrong code".
+          const current = await requireDomain(ctx.db, ctx.organization.id, domain.id);
+          if (current.verifiedAt) throw new ApiError({ code: "CONFLICT", reason: "DOMAIN_ALREADY_VERIFIED", message: "This domain is already verified." });
           throw fieldError("code", "That code is not right.", "INVALID_CODE");
         }
         try {
