@@ -200,17 +200,13 @@ export const domainRouter = {
         if (await verifiedElsewhere(ctx.db, ctx.organization.id, domain.domain)) throw taken();
         if (!domain.verificationEmail) throw fieldError("code", "Send a code to an address at the domain first.", "INVALID_CODE");
         const now = ctx.now();
-        const result = await verifyCode(ctx.db, { purpose: "domain_verification", target: `${domain.id}:${domain.verificationEmail}`, code: input.code, now });
-        if (!result.ok) {
-          if (result.reason === "expired") throw fieldError("code", "This code has expired. Send a new one.", "EXPIRED_CODE");
-          if (result.reason === "too_many_attempts") throw fieldError("code", "Too many wrong codes. Send a new one.", "TOO_MANY_ATTEMPTS");
-          // A concurrent check with the same code won: say so rather than "wrong code".
-          const current = await requireDomain(ctx.db, ctx.organization.id, domain.id);
-          if (current.verifiedAt) throw new ApiError({ code: "CONFLICT", reason: "DOMAIN_ALREADY_VERIFIED", message: "This domain is already verified." });
-          throw fieldError("code", "That code is not right.", "INVALID_CODE");
-        }
+        // The code check and the update share one transaction: a second check of the same code waits for the first to
+        // commit and then finds the domain verified, instead of being told the code is wrong.
+        let outcome: { failed: "invalid" | "expired" | "too_many_attempts" } | { verified: ReturnType<typeof view> };
         try {
-          return await ctx.db.transaction(async (tx) => {
+          outcome = await ctx.db.transaction(async (tx) => {
+            const result = await verifyCode(tx, { purpose: "domain_verification", target: `${domain.id}:${domain.verificationEmail}`, code: input.code, now });
+            if (!result.ok) return { failed: result.reason };
             const [row] = await tx
               .update(organizationDomains)
               .set({ verifiedAt: now, updatedAt: now })
@@ -219,13 +215,20 @@ export const domainRouter = {
             // Removed, or verified by a concurrent call, since we read it.
             if (!row) throw new ApiError({ code: "CONFLICT", reason: "DOMAIN_ALREADY_VERIFIED", message: "This domain is already verified." });
             await recordAuditEvent(ctx, { ...event, ...actorOf(ctx), outcome: "success", details: { domain: row.domain, email: domain.verificationEmail } }, tx);
-            return view(row);
+            return { verified: view(row) };
           });
         } catch (error) {
           // Another organization verified the same domain in the meantime: the partial unique index said no.
           if (isUniqueViolation(error)) throw taken();
           throw error;
         }
+        if ("verified" in outcome) return outcome.verified;
+        if (outcome.failed === "expired") throw fieldError("code", "This code has expired. Send a new one.", "EXPIRED_CODE");
+        if (outcome.failed === "too_many_attempts") throw fieldError("code", "Too many wrong codes. Send a new one.", "TOO_MANY_ATTEMPTS");
+        // A concurrent check with the same code won: say so rather than "wrong code".
+        const current = await requireDomain(ctx.db, ctx.organization.id, domain.id);
+        if (current.verifiedAt) throw new ApiError({ code: "CONFLICT", reason: "DOMAIN_ALREADY_VERIFIED", message: "This domain is already verified." });
+        throw fieldError("code", "That code is not right.", "INVALID_CODE");
       });
     }),
 
