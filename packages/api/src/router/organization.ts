@@ -7,7 +7,7 @@ import { authedProcedure, policy } from "../trpc.ts";
 import { ApiError } from "../errors.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { idSchema, organizationNameSchema, slugify, slugSchema } from "../validation.ts";
-
+import { organizationProfileProcedures } from "./organization-profile.ts";
 
 export const organizationRouter = {
   /** Creates an organization, makes the caller its admin and its active organization. */
@@ -98,4 +98,6 @@ export const organizationRouter = {
     if (!row) throw new ApiError({ code: "FORBIDDEN", reason: "NOT_A_MEMBER", message: "You are not a member of this organization." });
     return row;
   }),
+
+  ...organizationProfileProcedures,
 } satisfies TRPCRouterRecord;
