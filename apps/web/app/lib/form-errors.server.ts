@@ -43,6 +43,10 @@ const reasonKeys: Partial<Record<string, MessageKey>> = {
   INVITATION_ALREADY_USED: "invitation.used",
   INVITATION_NOT_PENDING: "errors.invitationNotPending",
   INVITATION_EMAIL_MISMATCH: "errors.invitationEmailMismatch",
+  MEMBERSHIP_LIMIT_REACHED: "orgSettings.errors.membershipLimit",
+  IMAGE_UNSUPPORTED: "orgSettings.errors.imageUnsupported",
+  IMAGE_TOO_LARGE: "orgSettings.errors.imageTooLarge",
+  CONFIRMATION_MISMATCH: "orgSettings.errors.confirmation",
 };
 
 /** Reasons whose words depend on the page: a link token is a reset link on one page and a verify link on another. */
@@ -59,6 +63,8 @@ const fieldKeys: Partial<Record<string, MessageKey>> = {
   emailAddressId: "user.errors.notFound",
   emails: "errors.invitationEmails",
   roleKey: "errors.roleInvalid",
+  image: "orgSettings.errors.imageUnsupported",
+  confirmation: "orgSettings.errors.confirmation",
 };
 
 export function toFormErrors(error: unknown, overrides: ReasonOverrides = {}): FormErrors {
