@@ -76,3 +76,23 @@ describe("organization settings (without JavaScript)", () => {
     expect((await admin.request.get(`${baseURL}${src}`)).status()).toBe(404);
   });
 });
+
+describe("organization settings (with JavaScript)", () => {
+  test("an admin renames the organization and uploads a logo that shows in the header", async () => {
+    const suffix = Math.random().toString(36).slice(2, 6);
+    const admin = await browser.newPage({ javaScriptEnabled: true });
+    await signUp(admin, uniqueEmail("settings-js"));
+    const orgPath = await createOrganization(admin, `Scripted ${suffix}`);
+    await admin.goto(`${orgPath}/settings`);
+    await admin.getByLabel("Organization name").fill(`Scripted renamed ${suffix}`);
+    await admin.getByRole("button", { name: "Save" }).click();
+    await admin.getByText("Saved.").waitFor();
+    await admin.getByRole("heading", { level: 1, name: `Scripted renamed ${suffix}` }).waitFor();
+    await admin.getByRole("region", { name: "Logo" }).getByLabel("Logo", { exact: true }).setInputFiles({ name: "logo.png", mimeType: "image/png", buffer: PNG });
+    await admin.getByRole("button", { name: "Upload logo" }).click();
+    await admin.getByRole("button", { name: "Remove logo" }).waitFor();
+    await expect(admin.locator("h1").getByRole("img", { name: `Scripted renamed ${suffix}` }).getAttribute("src")).resolves.toMatch(/^\/images\/img_/);
+    // The browser really decoded it as an image.
+    await expect(admin.locator("h1 img").evaluate((img: HTMLImageElement) => img.decode().then(() => img.naturalWidth))).resolves.toBe(1);
+  });
+});
