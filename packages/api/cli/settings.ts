@@ -1,5 +1,6 @@
 /**
- * `npm run settings` prints the instance settings; `npm run settings -- requireEmailVerification=false` changes one.
+ * `npm run settings` prints the instance settings; `npm run settings -- requireEmailVerification=false` changes one
+ * (`maxMembershipsPerOrganization=50`, or `=null` for no limit).
  * The admin console will do this from a page; until then, this. On PGlite, stop `npm run dev` first.
  */
 import { z } from "zod";
@@ -10,7 +11,7 @@ function parseAssignment(arg: string): Partial<InstanceSettings> {
   const match = /^([A-Za-z]+)=(.*)$/.exec(arg);
   if (!match) throw new Error(`"${arg}" is not key=value`);
   const raw = match[2]!;
-  const value: unknown = raw === "true" ? true : raw === "false" ? false : raw;
+  const value: unknown = raw === "true" ? true : raw === "false" ? false : raw === "null" ? null : /^\d+$/.test(raw) ? Number(raw) : raw;
   return { [match[1]!]: value } as Partial<InstanceSettings>;
 }
 

@@ -12,6 +12,7 @@ import { useTestDb } from "@latchkey/db/testing";
 import { appRouter } from "./root.ts";
 import type { AuthzPolicy } from "./trpc.ts";
 import { addMember, callerFor, signUp, uniqueEmail } from "../test/helpers.ts";
+import { PNG_1X1 } from "../test/images.ts";
 
 const db = useTestDb();
 
@@ -108,6 +109,11 @@ const examples: Record<string, Example> = {
   "organization.listMine": { input: () => undefined },
   "organization.setActive": { input: (w) => ({ organizationId: w.other.id }), foreign: true },
   "organization.getBySlug": { input: (w) => ({ slug: w.other.slug }), foreign: true },
+  // The organization in scope is the target named by the URL; the other tenant's name can't reach it.
+  "organization.update": { input: () => ({ name: "Renamed by matrix" }) },
+  "organization.delete": { input: (w) => ({ confirmation: w.target.name }) },
+  "organization.setImage": { input: () => ({ image: PNG_1X1 }) },
+  "organization.removeImage": { input: () => undefined },
   "project.list": { input: () => undefined },
   "project.create": { input: () => ({ name: "Created by matrix" }) },
   "project.delete": { input: (w) => ({ projectId: w.other.projectId }), foreign: true },
@@ -135,6 +141,13 @@ const examples: Record<string, Example> = {
   "domain.verify": { input: (w) => ({ domainId: w.other.domainId, code: "123456" }), foreign: true },
   "domain.setEnrollmentMode": { input: (w) => ({ domainId: w.other.domainId, mode: "automatic_suggestion" }), foreign: true },
   "domain.remove": { input: (w) => ({ domainId: w.other.domainId }), foreign: true },
+  // Nobody in the matrix world is an instance admin: every caller is refused (role.test.ts covers the admin).
+  "role.create": { input: () => ({ key: "org:matrix_role", name: "Matrix", permissions: ["org:projects:read"] }) },
+  "role.update": { input: () => ({ key: "org:matrix_role", permissions: [] }) },
+  "role.delete": { input: () => ({ key: "org:matrix_role" }) },
+  "role.permissions": { input: () => undefined },
+  "role.createPermission": { input: () => ({ key: "org:matrix:read", name: "Matrix" }) },
+  "role.deletePermission": { input: () => ({ key: "org:matrix:read" }) },
 };
 
 function isAllowed(policy: AuthzPolicy, caller: CallerKind): boolean {
@@ -151,6 +164,8 @@ function isAllowed(policy: AuthzPolicy, caller: CallerKind): boolean {
       return false;
     case "role":
       return (caller === "admin" && policy.role === "org:admin") || (caller === "memberWithoutPermission" && policy.role === "org:member");
+    case "instanceAdmin":
+      return false;
   }
 }
 
@@ -169,7 +184,11 @@ async function snapshot(handle: DbHandle, w: World): Promise<string> {
     `select id, organization_id, domain, enrollment_mode, verification_email, verified_at from organization_domains where organization_id in (${ids}) order by id`,
   );
   const suggestions = await handle.query(`select organization_id, user_id, status from organization_suggestions where organization_id in (${ids}) order by user_id`);
-  return JSON.stringify({ orgs, members, projects, emails, invitations, domains, suggestions });
+  const images = await handle.query(`select id, owner_type, owner_id, size from images where owner_id in (${ids}) order by id`);
+  // Instance-wide definitions: only an instance admin may change them.
+  const roles = await handle.query(`select key, name, permissions from roles order by key`);
+  const customPermissions = await handle.query(`select key, name from custom_permissions order by key`);
+  return JSON.stringify({ orgs, members, projects, emails, invitations, domains, suggestions, images, roles, customPermissions });
 }
 
 async function call(handle: DbHandle, w: World, path: string, caller: CallerKind, input: unknown) {
@@ -187,7 +206,7 @@ async function call(handle: DbHandle, w: World, path: string, caller: CallerKind
 }
 
 /** The reasons the middleware chain gives when it refuses a caller (as opposed to a handler refusing the input). */
-const chainRefusals = ["SESSION_REQUIRED", "ORGANIZATION_REQUIRED", "NOT_A_MEMBER", "PERMISSION_DENIED", "ROLE_REQUIRED"];
+const chainRefusals = ["SESSION_REQUIRED", "ORGANIZATION_REQUIRED", "NOT_A_MEMBER", "PERMISSION_DENIED", "ROLE_REQUIRED", "INSTANCE_ADMIN_REQUIRED"];
 
 const procedures = Object.entries(appRouter._def.procedures as unknown as Record<string, { _def: { meta?: { authz?: AuthzPolicy } } }>);
 
@@ -197,6 +216,17 @@ describe("the authorization matrix", () => {
     const missingExample = procedures.filter(([path]) => !examples[path]).map(([path]) => path);
     expect(missingPolicy, "procedures without .meta(policy.…)").toEqual([]);
     expect(missingExample, "procedures without an example in authorization-matrix.test.ts").toEqual([]);
+  });
+
+  it("lets an instance administrator past the instanceAdmin policy, with or without an organization", async () => {
+    const handle = db();
+    const root = await signUp(handle, uniqueEmail("matrix-root"));
+    await handle.query(`update users set is_instance_admin = true where id = '${root.userId}'`);
+    const instanceProcedures = procedures.filter(([, p]) => p._def.meta?.authz?.kind === "instanceAdmin");
+    expect(instanceProcedures.length).toBeGreaterThan(0);
+    const api = callerFor(handle, { token: root.token }).caller;
+    const listed = await api.role.permissions();
+    expect(listed.system).toContain("org:sys_profile:manage");
   });
 
   for (const [path, procedure] of procedures) {

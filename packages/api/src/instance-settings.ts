@@ -14,10 +14,18 @@ const settingsSchema = z.object({
    * and asked to verify later (a sign-up then reveals whether its address already had an account — ADR 005).
    */
   requireEmailVerification: z.boolean().catch(true),
+  /**
+   * How many members an organization may have, unless the organization sets its own `max_memberships`. null (the
+   * default): no limit. Checked when inviting (members + pending invitations) and when an invitation is accepted.
+   */
+  maxMembershipsPerOrganization: z.number().int().positive().nullable().catch(null),
 });
 
 /** What may be changed, exactly typed: unknown keys and wrong types are refused. */
-const patchSchema = z.strictObject({ requireEmailVerification: z.boolean().optional() });
+const patchSchema = z.strictObject({
+  requireEmailVerification: z.boolean().optional(),
+  maxMembershipsPerOrganization: z.number().int().positive().nullable().optional(),
+});
 
 export type InstanceSettings = z.infer<typeof settingsSchema>;
 

@@ -7,6 +7,7 @@ import { organizationRouter } from "./router/organization.ts";
 import { passwordResetRouter } from "./router/password-reset.ts";
 import { passwordlessRouter } from "./router/passwordless.ts";
 import { projectRouter } from "./router/project.ts";
+import { roleRouter } from "./router/role.ts";
 import { emailVerificationRouter, signUpRouter } from "./router/sign-up.ts";
 import { userRouter } from "./router/user.ts";
 import { createCallerFactory, createTRPCRouter } from "./trpc.ts";
@@ -24,6 +25,7 @@ export const appRouter = createTRPCRouter({
   member: memberRouter,
   invitation: invitationRouter,
   domain: domainRouter,
+  role: roleRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -39,7 +39,9 @@ export type AuthzPolicy =
   /** Any member of the organization in scope, whatever their permissions (e.g. leaving it). */
   | { kind: "member" }
   | { kind: "permission"; permission: Permission }
-  | { kind: "role"; role: RoleKey };
+  | { kind: "role"; role: RoleKey }
+  /** Instance administrators only (`users.is_instance_admin`): instance-wide definitions such as roles. */
+  | { kind: "instanceAdmin" };
 
 export interface Meta {
   authz?: AuthzPolicy;
@@ -51,6 +53,7 @@ export const policy = {
   member: { authz: { kind: "member" } },
   permission: (permission: Permission): Meta => ({ authz: { kind: "permission", permission } }),
   role: (role: RoleKey): Meta => ({ authz: { kind: "role", role } }),
+  instanceAdmin: { authz: { kind: "instanceAdmin" } },
 } satisfies Record<string, Meta | ((arg: never) => Meta)>;
 
 const t = initTRPC.context<Context>().meta<Meta>().create({
@@ -148,6 +151,16 @@ const orgMember = t.middleware(async function orgMember({ ctx, next }) {
   });
 });
 
+/** Requires an instance administrator; the flag comes from the same one-query auth lookup as everything else. */
+const instanceAdmin = t.middleware(async function instanceAdmin({ ctx, next }) {
+  const auth = await ctx.getAuth();
+  if (!auth) throw new ApiError({ code: "UNAUTHORIZED", reason: "SESSION_REQUIRED", message: "Sign in to continue." });
+  if (!auth.user.isInstanceAdmin) {
+    return deny(ctx, "INSTANCE_ADMIN_REQUIRED", "Only an instance administrator can do that.", {});
+  }
+  return next();
+});
+
 /** Requires every listed permission in the organization in scope. Safe on any procedure: it checks the session and membership itself. */
 export function hasPermission(...required: [Permission, ...Permission[]]) {
   return t.middleware(async function hasPermission({ ctx, next }) {
@@ -195,5 +208,7 @@ export const publicProcedure = t.procedure.use(mapErrors);
 export const authedProcedure = publicProcedure.use(authed);
 /** Needs a valid session and membership of the organization in scope; add `.use(hasPermission(…))`. */
 export const orgProcedure = authedProcedure.use(orgMember);
+/** Needs a valid session of an instance administrator; not tied to any organization. */
+export const instanceAdminProcedure = authedProcedure.use(instanceAdmin);
 
 export { TRPCError };

@@ -15,6 +15,7 @@ export function OrganizationSwitcher({ session }: { session: HeaderSession }) {
         aria-label={t("orgSwitcher.label")}
         className="flex cursor-pointer list-none items-center gap-2 rounded-lk border border-border px-3 py-1.5 text-sm hover:bg-subtle"
       >
+        {current?.imageUrl ? <img src={current.imageUrl} alt={current.name} className="h-5 w-5 rounded object-cover" /> : null}
         <span>{current ? current.name : t("nav.personalAccount")}</span>
         <span aria-hidden="true">▾</span>
       </summary>
@@ -31,8 +32,10 @@ export function OrganizationSwitcher({ session }: { session: HeaderSession }) {
         {session.organizations.map((org) => (
           <Form key={org.id} method="post" action="/orgs/switch">
             <input type="hidden" name="organizationId" value={org.id} />
-            <button type="submit" aria-current={current?.id === org.id ? "true" : undefined} className="w-full rounded-lk px-2 py-1.5 text-left text-sm hover:bg-subtle aria-[current=true]:font-semibold">
-              {org.name}
+            <button type="submit" aria-current={current?.id === org.id ? "true" : undefined} className="flex w-full items-center gap-2 rounded-lk px-2 py-1.5 text-left text-sm hover:bg-subtle aria-[current=true]:font-semibold">
+              {/* The name follows as text, so the logo's alt stays empty here: the button reads the name once. */}
+              {org.imageUrl ? <img src={org.imageUrl} alt="" className="h-5 w-5 rounded object-cover" /> : null}
+              <span>{org.name}</span>
             </button>
           </Form>
         ))}

@@ -8,10 +8,10 @@ const { Protect, SignedIn, SignedOut } = await import("./auth-client");
 
 const member: HeaderSession = {
   user: { id: "user_1", name: "Max", email: "max@example.test", imageUrl: null, initials: "MA" },
-  organization: { id: "org_1", slug: "acme", name: "Acme" },
+  organization: { id: "org_1", slug: "acme", name: "Acme", imageUrl: null },
   orgRoles: ["org:member"],
   orgPermissions: ["org:projects:read", "org:sys_memberships:read"],
-  organizations: [{ id: "org_1", slug: "acme", name: "Acme" }],
+  organizations: [{ id: "org_1", slug: "acme", name: "Acme", imageUrl: null }],
 };
 
 const render = (node: React.ReactNode) => renderToStaticMarkup(<>{node}</>);

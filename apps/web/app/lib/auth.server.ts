@@ -31,6 +31,8 @@ export interface SignedInAuth extends AuthBase {
   orgId: string | null;
   orgSlug: string | null;
   orgName: string | null;
+  /** The organization's logo (`/images/:id`), if it has one. */
+  orgImageUrl: string | null;
   /** The member's first role, for code written against Clerk's single `orgRole`. */
   orgRole: string | null;
   orgRoles: string[];
@@ -48,6 +50,7 @@ export interface SignedOutAuth extends AuthBase {
   orgId: null;
   orgSlug: null;
   orgName: null;
+  orgImageUrl: null;
   orgRole: null;
   orgRoles: [];
   orgPermissions: [];
@@ -111,6 +114,7 @@ const signedOut = (orgFromUrl: boolean): SignedOutAuth => ({
   orgId: null,
   orgSlug: null,
   orgName: null,
+  orgImageUrl: null,
   orgRole: null,
   orgRoles: [],
   orgPermissions: [],
@@ -144,6 +148,7 @@ export async function getAuth(args: AuthArgs): Promise<Auth> {
     orgId: resolved.organization?.id ?? null,
     orgSlug: resolved.organization?.slug ?? null,
     orgName: resolved.organization?.name ?? null,
+    orgImageUrl: resolved.organization?.imageUrl ?? null,
     orgRole: roles[0] ?? null,
     orgRoles: roles,
     orgPermissions: permissions,

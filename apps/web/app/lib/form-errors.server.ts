@@ -49,6 +49,10 @@ const reasonKeys: Partial<Record<string, MessageKey>> = {
   DOMAIN_ALREADY_VERIFIED: "domains.errors.alreadyVerified",
   DOMAIN_LIMIT_REACHED: "domains.errors.limitReached",
   EMAIL_NOT_AT_DOMAIN: "domains.errors.emailNotAtDomain",
+  MEMBERSHIP_LIMIT_REACHED: "orgSettings.errors.membershipLimit",
+  IMAGE_UNSUPPORTED: "orgSettings.errors.imageUnsupported",
+  IMAGE_TOO_LARGE: "orgSettings.errors.imageTooLarge",
+  CONFIRMATION_MISMATCH: "orgSettings.errors.confirmation",
 };
 
 /** Reasons whose words depend on the page: a link token is a reset link on one page and a verify link on another. */
@@ -67,6 +71,8 @@ const fieldKeys: Partial<Record<string, MessageKey>> = {
   roleKey: "errors.roleInvalid",
   domain: "domains.errors.domainInvalid",
   mode: "domains.errors.modeInvalid",
+  image: "orgSettings.errors.imageUnsupported",
+  confirmation: "orgSettings.errors.confirmation",
 };
 
 export function toFormErrors(error: unknown, overrides: ReasonOverrides = {}): FormErrors {

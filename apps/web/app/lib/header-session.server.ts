@@ -20,9 +20,9 @@ export async function getHeaderSession(args: AuthArgs, auth: SignedInAuth): Prom
       imageUrl: auth.user.imageUrl,
       initials: initialsOf(name, auth.user.primaryEmail),
     },
-    organization: auth.orgId ? { id: auth.orgId, slug: auth.orgSlug!, name: auth.orgName! } : null,
+    organization: auth.orgId ? { id: auth.orgId, slug: auth.orgSlug!, name: auth.orgName!, imageUrl: auth.orgImageUrl } : null,
     orgRoles: auth.orgRoles,
     orgPermissions: auth.orgPermissions,
-    organizations: organizations.map((o) => ({ id: o.id, slug: o.slug, name: o.name })),
+    organizations: organizations.map((o) => ({ id: o.id, slug: o.slug, name: o.name, imageUrl: o.imageUrl })),
   };
 }

@@ -2,9 +2,9 @@
 export interface HeaderSession {
   user: { id: string; name: string | null; email: string | null; imageUrl: string | null; initials: string };
   /** The organization in scope for this page, or null in the personal context. */
-  organization: { id: string; slug: string; name: string } | null;
+  organization: { id: string; slug: string; name: string; imageUrl: string | null } | null;
   /** The member's roles and permissions there (for showing or hiding UI; the server checks on every request). */
   orgRoles: string[];
   orgPermissions: string[];
-  organizations: { id: string; slug: string; name: string }[];
+  organizations: { id: string; slug: string; name: string; imageUrl: string | null }[];
 }

@@ -19,6 +19,8 @@ export const publicRoutes = [
   // tRPC decides per procedure (publicProcedure, authedProcedure, orgProcedure).
   "/api/trpc(.*)",
   "/health",
+  // Uploaded logos: public like any logo, under random ids that change on every upload.
+  "/images/:id",
   // The development outbox; its loader and action answer 404 in production.
   "/dev/outbox",
   // Remix's route discovery (lazy route manifest); it reveals only which routes exist, which the client bundle does too.

@@ -8,7 +8,7 @@ import { TRPCProvider } from "~/lib/trpc";
 export async function loader(args: LoaderFunctionArgs) {
   const auth = await requireAuth(args, { organization: true });
   return {
-    organization: { id: auth.orgId!, slug: auth.orgSlug!, name: auth.orgName! },
+    organization: { id: auth.orgId!, slug: auth.orgSlug!, name: auth.orgName!, imageUrl: auth.orgImageUrl },
     roles: auth.orgRoles,
     permissions: auth.orgPermissions,
   };
@@ -17,18 +17,31 @@ export async function loader(args: LoaderFunctionArgs) {
 export default function OrganizationLayout() {
   const { organization, permissions } = useLoaderData<typeof loader>();
   const t = useT();
+  const showSettings = permissions.includes("org:sys_profile:manage") || permissions.includes("org:sys_profile:delete");
   return (
     <TRPCProvider key={organization.slug} orgSlug={organization.slug}>
       <div className="flex flex-col gap-6 py-6">
-        <h1 className="text-2xl font-semibold">
+        <h1 className="flex items-center gap-3 text-2xl font-semibold">
+          {organization.imageUrl ? <img src={organization.imageUrl} alt={organization.name} className="h-10 w-10 rounded-lk object-cover" /> : null}
           <Link to={`/org/${organization.slug}`}>{organization.name}</Link>
         </h1>
-        {permissions.includes("org:sys_memberships:read") ? (
-          <nav aria-label={organization.name}>
-            <Link to={`/org/${organization.slug}/members`} className="text-primary underline">
-              {t("org.members.link")}
-            </Link>
-            {permissions.includes("org:sys_domains:read") ? <Link to={`/org/${organization.slug}/domains`} className="ml-4 text-primary underline">{t("domains.link")}</Link> : null}
+        {permissions.includes("org:sys_memberships:read") || permissions.includes("org:sys_domains:read") || showSettings ? (
+          <nav aria-label={organization.name} className="flex gap-4">
+            {permissions.includes("org:sys_memberships:read") ? (
+              <Link to={`/org/${organization.slug}/members`} className="text-primary underline">
+                {t("org.members.link")}
+              </Link>
+            ) : null}
+            {showSettings ? (
+              <Link to={`/org/${organization.slug}/settings`} className="text-primary underline">
+                {t("orgSettings.link")}
+              </Link>
+            ) : null}
+            {permissions.includes("org:sys_domains:read") ? (
+              <Link to={`/org/${organization.slug}/domains`} className="text-primary underline">
+                {t("domains.link")}
+              </Link>
+            ) : null}
           </nav>
         ) : null}
         <Outlet />

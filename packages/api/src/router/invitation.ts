@@ -19,7 +19,8 @@ import { recordAuditEvent } from "../audit.ts";
 import { enforceRateLimit } from "../rate-limits.ts";
 import type { Context } from "../context.ts";
 import { emailSchema, idSchema } from "../validation.ts";
-import { audited, requireGrantable, requireRole } from "../memberships.ts";
+import { audited, lockOrganization, requireGrantable, requireRole } from "../memberships.ts";
+import { requireRoomForInvitations, requireRoomForMember } from "../membership-limit.ts";
 import { roleKeySchema } from "./member.ts";
 import { findInvitationById, findInvitationByToken, invitationStatus, type InvitationByToken } from "../invitation-lookup.ts";
 
@@ -119,12 +120,14 @@ export const invitationRouter = {
         return { id, email, ...generateInvitationToken(id) };
       });
       if (issued.length > 0) {
-        await ctx.db.transaction(async (tx) => {
+        await audited(ctx, event, () => ctx.db.transaction(async (tx) => {
+          await lockOrganization(tx, ctx.organization.id);
           // A pending invitation to the same address dies with its token; the new one replaces it.
           await tx
             .update(invitations)
             .set({ status: "revoked", revokedAt: now, updatedAt: now })
             .where(and(eq(invitations.organizationId, ctx.organization.id), inArray(invitations.email, toInvite), eq(invitations.status, "pending")));
+          await requireRoomForInvitations(tx, ctx.organization.id, issued.length, now);
           await tx.insert(invitations).values(
             issued.map(({ id, email, tokenHash }) => ({
               id,
@@ -141,7 +144,7 @@ export const invitationRouter = {
           for (const { id, email } of issued) {
             await recordAuditEvent(ctx, { action: "invitation.created", outcome: "success", actorUserId: ctx.user.id, actorSessionId: ctx.session.id, organizationId: ctx.organization.id, targetType: "invitation", targetId: id, details: { email, roleKey: role.key } }, tx);
           }
-        });
+        }));
       }
       for (const { email, token } of issued) await sendInvitationMail(ctx, email, token, role.name);
       return {
@@ -315,6 +318,8 @@ async function acceptInvitation(ctx: AcceptingCtx, invitation: InvitationByToken
     }
     return ctx.db.transaction(async (tx) => {
       const now = ctx.now();
+      // Accepts into one organization queue here, so the membership limit holds under concurrent accepts.
+      await lockOrganization(tx, invitation.organizationId);
       // The one atomic step: of concurrent accepts, exactly one flips the row from pending.
       const [claimed] = await tx
         .update(invitations)
@@ -322,6 +327,12 @@ async function acceptInvitation(ctx: AcceptingCtx, invitation: InvitationByToken
         .where(and(eq(invitations.id, invitation.id), eq(invitations.status, "pending"), sql`${invitations.expiresAt} > ${now.toISOString()}::timestamptz`))
         .returning({ id: invitations.id });
       if (!claimed) throw new ApiError({ code: "CONFLICT", reason: "INVITATION_ALREADY_USED", message: "This invitation was already used." });
+      const [existing] = await tx
+        .select({ id: memberships.id })
+        .from(memberships)
+        .where(and(eq(memberships.organizationId, invitation.organizationId), eq(memberships.userId, ctx.user.id)));
+      // Refused, the transaction rolls back and the invitation stays pending (for when a seat frees up).
+      if (!existing) await requireRoomForMember(tx, invitation.organizationId);
       const [membership] = await tx
         .insert(memberships)
         .values({ organizationId: invitation.organizationId, userId: ctx.user.id, createdAt: now, updatedAt: now })

@@ -50,13 +50,13 @@ export const memberRouter = {
       });
     }),
 
-  /** The roles a member can be given or invited with (instance-wide), for role pickers. */
+  /** The roles a member can be given or invited with (instance-wide, system and custom) with their permissions, for role pickers. */
   roles: orgProcedure
     .meta(policy.permission("org:sys_memberships:read"))
     .use(hasPermission("org:sys_memberships:read"))
     .query(async ({ ctx }) => {
       return ctx.db
-        .select({ key: roles.key, name: roles.name, description: roles.description })
+        .select({ key: roles.key, name: roles.name, description: roles.description, permissions: roles.permissions, isSystem: roles.isSystem })
         .from(roles)
         .orderBy(asc(roles.isSystem), asc(roles.key));
     }),

@@ -223,3 +223,18 @@ describe("organization.pendingInvitations and invitation.acceptById / declineByI
     expect((await errorOf(as(invitee.token).invitation.acceptById({ invitationId: "bad" }))).message).toMatch(/^invitationId: /);
   });
 });
+
+describe("the membership limit", () => {
+  it("refuses joining by domain suggestion when the organization is full, and lets the user join once a seat frees up", async () => {
+    const { org, domain } = await orgWithDomain("automatic_suggestion", { name: "Full house" });
+    // The admin and the member fill both seats.
+    await db().query(`update organizations set max_memberships = 2 where id = '${org.id}'`);
+    const user = await signUp(db(), `late@${domain}`);
+    const refused = await errorOf(as(user.token).organization.acceptSuggestion({ organizationId: org.id }));
+    expect(refused.reason).toBe("MEMBERSHIP_LIMIT_REACHED");
+    expect(await membershipsOf(org.id, user.userId)).toEqual([]);
+    await db().query(`update organizations set max_memberships = 3 where id = '${org.id}'`);
+    await as(user.token).organization.acceptSuggestion({ organizationId: org.id });
+    expect(await membershipsOf(org.id, user.userId)).toHaveLength(1);
+  });
+});

@@ -39,6 +39,7 @@ import { enforceRateLimit } from "../rate-limits.ts";
 import { authedProcedure, policy } from "../trpc.ts";
 import { idSchema } from "../validation.ts";
 import { lockOrganization, requireRole } from "../memberships.ts";
+import { requireRoomForMember } from "../membership-limit.ts";
 
 const answersPerUser = defineRateLimit("organization-suggestion:user", 30, 15 * MINUTE);
 
@@ -152,6 +153,8 @@ export const enrollmentProcedures = {
         await lockOrganization(tx, input.organizationId);
         const suggestion = await requireSuggestion(ctx, tx, input.organizationId, null);
         const role = await requireRole(tx, SUGGESTION_ROLE);
+        // Joining by domain counts against the membership limit like an accepted invitation.
+        await requireRoomForMember(tx, input.organizationId);
         const now = ctx.now();
         const [membership] = await tx
           .insert(memberships)

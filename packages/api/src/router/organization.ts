@@ -9,6 +9,7 @@ import { recordAuditEvent } from "../audit.ts";
 import { idSchema, organizationNameSchema, slugify, slugSchema } from "../validation.ts";
 import { enrollmentProcedures } from "./organization-enrollment.ts";
 
+import { organizationProfileProcedures } from "./organization-profile.ts";
 
 export const organizationRouter = {
   /** suggestions, acceptSuggestion, dismissSuggestion, pendingInvitations: joining through domains and invitations. */
@@ -101,4 +102,6 @@ export const organizationRouter = {
     if (!row) throw new ApiError({ code: "FORBIDDEN", reason: "NOT_A_MEMBER", message: "You are not a member of this organization." });
     return row;
   }),
+
+  ...organizationProfileProcedures,
 } satisfies TRPCRouterRecord;

@@ -1,0 +1,189 @@
+/**
+ * Custom roles and custom permissions, defined for the whole instance by instance administrators (the admin console
+ * will call these; org admins only hand out roles, through `member.setRole` and invitations). Reading the roles for a
+ * picker is `member.roles`, open to members with `org:sys_memberships:read`.
+ *
+ * A role's permissions must each be a system permission, an app permission (packages/auth/src/permissions.ts) or a
+ * `custom_permissions` row. Changing a role's permissions changes its holders' rights in the same transaction (the
+ * membership triggers, ADR 004), so they bite on the members' very next request. System roles can't be changed or
+ * deleted, a role still held or named by an invitation can't be deleted, and a permission still granted by a role
+ * can't be deleted.
+ */
+import type { TRPCRouterRecord } from "@trpc/server";
+import { eq, inArray, sql } from "drizzle-orm";
+import { z } from "zod";
+import { customPermissions, invitations, isUniqueViolation, membershipRoles, roles } from "@latchkey/db";
+import { allAppPermissions, allSystemPermissions, systemRoleKeys } from "@latchkey/auth";
+import { instanceAdminProcedure, policy } from "../trpc.ts";
+import { ApiError, fieldError } from "../errors.ts";
+import { recordAuditEvent } from "../audit.ts";
+import type { Context } from "../context.ts";
+import { roleKeySchema } from "./member.ts";
+
+const customRoleKeySchema = roleKeySchema.refine((key) => !(systemRoleKeys as readonly string[]).includes(key), "That key belongs to a system role.");
+const roleNameSchema = z.string().trim().min(1, "Enter a name.").max(64, "At most 64 characters.");
+const descriptionSchema = z.string().trim().max(500, "At most 500 characters.").optional();
+const permissionKeySchema = z
+  .string()
+  .trim()
+  .max(130, "Not a valid permission.")
+  .regex(/^org:[a-z][a-z0-9_]{0,63}:[a-z][a-z0-9_]{0,63}$/, "Use org:<feature>:<action> in lowercase letters, digits and underscores.");
+const permissionsSchema = z.array(permissionKeySchema, "List the permissions.").max(200, "At most 200 permissions.");
+
+const knownPermissions: ReadonlySet<string> = new Set([...allSystemPermissions, ...allAppPermissions]);
+
+type AdminCtx = Context & { user: { id: string }; session: { id: string } };
+
+/**
+ * Refuses a permission that is neither in code nor a custom permission row. The rows found are share-locked until
+ * the transaction ends, so a concurrent `deletePermission` can't remove one from under the role being written.
+ */
+async function requireKnownPermissions(tx: Context["db"], permissions: string[]): Promise<string[]> {
+  const unique = [...new Set(permissions)];
+  const custom = unique.filter((p) => !knownPermissions.has(p));
+  if (custom.length > 0) {
+    const rows = await tx.select({ key: customPermissions.key }).from(customPermissions).where(inArray(customPermissions.key, custom)).for("share");
+    const found = new Set(rows.map((row) => row.key));
+    const unknown = custom.filter((p) => !found.has(p));
+    if (unknown.length > 0) throw fieldError("permissions", `Unknown permission: ${unknown.join(", ")}.`, "UNKNOWN_PERMISSION");
+  }
+  return unique;
+}
+
+/** A custom role, locked for the change; system roles and unknown keys are refused. */
+async function requireCustomRole(tx: Context["db"], key: string) {
+  const [role] = await tx.select({ id: roles.id, key: roles.key, isSystem: roles.isSystem }).from(roles).where(eq(roles.key, key)).for("update");
+  if (!role) throw new ApiError({ code: "NOT_FOUND", reason: "NOT_FOUND", message: "No such role." });
+  if (role.isSystem) throw new ApiError({ code: "CONFLICT", reason: "SYSTEM_ROLE", message: "System roles can't be changed or deleted." });
+  return role;
+}
+
+async function audit(ctx: AdminCtx, tx: Context["db"], action: string, targetType: string, targetId: string, details: Record<string, unknown> = {}) {
+  await recordAuditEvent(ctx, { action, outcome: "success", actorUserId: ctx.user.id, actorSessionId: ctx.session.id, targetType, targetId, details }, tx);
+}
+
+function roleResult(row: { key: string; name: string; description: string | null; permissions: string[]; isSystem: boolean }) {
+  return { key: row.key, name: row.name, description: row.description, permissions: row.permissions, isSystem: row.isSystem };
+}
+
+const roleColumns = { key: roles.key, name: roles.name, description: roles.description, permissions: roles.permissions, isSystem: roles.isSystem };
+
+export const roleRouter = {
+  create: instanceAdminProcedure
+    .meta(policy.instanceAdmin)
+    .input(z.object({ key: customRoleKeySchema, name: roleNameSchema, description: descriptionSchema, permissions: permissionsSchema }))
+    .mutation(async ({ ctx, input }) => {
+      try {
+        return await ctx.db.transaction(async (tx) => {
+          const permissions = await requireKnownPermissions(tx, input.permissions);
+          const now = ctx.now();
+          const [role] = await tx
+            .insert(roles)
+            .values({ key: input.key, name: input.name, description: input.description || null, permissions, isSystem: false, createdAt: now, updatedAt: now })
+            .returning(roleColumns);
+          await audit(ctx, tx, "role.created", "role", input.key, { permissions });
+          return roleResult(role!);
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new ApiError({ code: "CONFLICT", reason: "ALREADY_EXISTS", field: "key", message: "key: A role with that key exists." });
+        throw error;
+      }
+    }),
+
+  /** Changes a custom role; its holders' rights follow in the same transaction. */
+  update: instanceAdminProcedure
+    .meta(policy.instanceAdmin)
+    .input(z.object({ key: roleKeySchema, name: roleNameSchema.optional(), description: descriptionSchema, permissions: permissionsSchema.optional() }))
+    .mutation(async ({ ctx, input }) => {
+      return ctx.db.transaction(async (tx) => {
+        const role = await requireCustomRole(tx, input.key);
+        const permissions = input.permissions ? await requireKnownPermissions(tx, input.permissions) : undefined;
+        const [updated] = await tx
+          .update(roles)
+          .set({
+            ...(input.name !== undefined ? { name: input.name } : {}),
+            ...(input.description !== undefined ? { description: input.description || null } : {}),
+            ...(permissions ? { permissions } : {}),
+            updatedAt: ctx.now(),
+          })
+          .where(eq(roles.id, role.id))
+          .returning(roleColumns);
+        await audit(ctx, tx, "role.updated", "role", input.key, { ...(permissions ? { permissions } : {}) });
+        return roleResult(updated!);
+      });
+    }),
+
+  /** Deletes a custom role nobody holds and no invitation names. */
+  delete: instanceAdminProcedure
+    .meta(policy.instanceAdmin)
+    .input(z.object({ key: roleKeySchema }))
+    .mutation(async ({ ctx, input }) => {
+      return ctx.db.transaction(async (tx) => {
+        const role = await requireCustomRole(tx, input.key);
+        const [held] = await tx.select({ n: sql<number>`count(*)::int` }).from(membershipRoles).where(eq(membershipRoles.roleId, role.id));
+        const [invited] = await tx.select({ n: sql<number>`count(*)::int` }).from(invitations).where(eq(invitations.roleId, role.id));
+        if (Number(held?.n ?? 0) > 0 || Number(invited?.n ?? 0) > 0) {
+          throw new ApiError({ code: "CONFLICT", reason: "ROLE_IN_USE", message: "Members hold this role or invitations name it; give them another role first." });
+        }
+        await tx.delete(roles).where(eq(roles.id, role.id));
+        await audit(ctx, tx, "role.deleted", "role", input.key);
+        return { key: input.key };
+      });
+    }),
+
+  /** Every permission a role can hold: system, app and custom, with names where known. */
+  permissions: instanceAdminProcedure.meta(policy.instanceAdmin).query(async ({ ctx }) => {
+    const custom = await ctx.db
+      .select({ key: customPermissions.key, name: customPermissions.name, description: customPermissions.description })
+      .from(customPermissions)
+      .orderBy(customPermissions.key);
+    return {
+      system: [...allSystemPermissions],
+      app: [...allAppPermissions],
+      custom,
+    };
+  }),
+
+  createPermission: instanceAdminProcedure
+    .meta(policy.instanceAdmin)
+    .input(
+      z.object({
+        key: permissionKeySchema.refine((key) => !key.startsWith("org:sys_"), "org:sys_… permissions belong to Latchkey.").refine((key) => !knownPermissions.has(key), "That permission already exists."),
+        name: roleNameSchema,
+        description: descriptionSchema,
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      try {
+        return await ctx.db.transaction(async (tx) => {
+          const [row] = await tx
+            .insert(customPermissions)
+            .values({ key: input.key, name: input.name, description: input.description || null, createdAt: ctx.now() })
+            .returning({ key: customPermissions.key, name: customPermissions.name, description: customPermissions.description });
+          await audit(ctx, tx, "permission.created", "permission", input.key);
+          return row!;
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new ApiError({ code: "CONFLICT", reason: "ALREADY_EXISTS", field: "key", message: "key: That permission already exists." });
+        throw error;
+      }
+    }),
+
+  /** Deletes a custom permission no role grants. */
+  deletePermission: instanceAdminProcedure
+    .meta(policy.instanceAdmin)
+    .input(z.object({ key: permissionKeySchema }))
+    .mutation(async ({ ctx, input }) => {
+      return ctx.db.transaction(async (tx) => {
+        const [row] = await tx.select({ key: customPermissions.key }).from(customPermissions).where(eq(customPermissions.key, input.key)).for("update");
+        if (!row) throw new ApiError({ code: "NOT_FOUND", reason: "NOT_FOUND", message: "No such custom permission." });
+        const [using] = await tx.select({ n: sql<number>`count(*)::int` }).from(roles).where(sql`${input.key} = any(${roles.permissions})`);
+        if (Number(using?.n ?? 0) > 0) {
+          throw new ApiError({ code: "CONFLICT", reason: "PERMISSION_IN_USE", message: "A role grants this permission; remove it from the role first." });
+        }
+        await tx.delete(customPermissions).where(eq(customPermissions.key, input.key));
+        await audit(ctx, tx, "permission.deleted", "permission", input.key);
+        return { key: input.key };
+      });
+    }),
+} satisfies TRPCRouterRecord;
