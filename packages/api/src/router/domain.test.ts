@@ -263,13 +263,14 @@ describe("domain.setEnrollmentMode and domain.remove", () => {
     const verified = await addVerified(a.admin, a.mail, domain);
     const pending = await a.admin().domain.add({ domain: randomDomain() });
     const before = JSON.stringify(await domainRows(a.org.id));
+    // Each call starts only when the previous one settled: a rejection nobody awaits yet would be "unhandled".
     const calls = [
-      b.admin().domain.setEnrollmentMode({ domainId: verified.id, mode: "automatic_invitation" }),
-      b.admin().domain.remove({ domainId: verified.id }),
-      b.admin().domain.sendVerification({ domainId: pending.id, email: `x@${pending.domain}` }),
-      b.admin().domain.verify({ domainId: pending.id, code: "123456" }),
+      () => b.admin().domain.setEnrollmentMode({ domainId: verified.id, mode: "automatic_invitation" }),
+      () => b.admin().domain.remove({ domainId: verified.id }),
+      () => b.admin().domain.sendVerification({ domainId: pending.id, email: `x@${pending.domain}` }),
+      () => b.admin().domain.verify({ domainId: pending.id, code: "123456" }),
     ];
-    for (const call of calls) expect(await errorOf(call)).toMatchObject({ code: "NOT_FOUND" });
+    for (const call of calls) expect(await errorOf(call())).toMatchObject({ code: "NOT_FOUND" });
     expect(JSON.stringify(await b.admin().domain.list())).not.toContain(domain);
     expect(JSON.stringify(await domainRows(a.org.id))).toBe(before);
     expect(b.mail.sent).toEqual([]);
@@ -281,15 +282,15 @@ describe("domain.setEnrollmentMode and domain.remove", () => {
     const before = JSON.stringify(await domainRows(org.id));
     const calls = {
       domainId: [
-        admin().domain.remove({ domainId: "org_not_a_domain" }),
-        admin().domain.verify({ domainId: "", code: "123456" }),
-        admin().domain.setEnrollmentMode({ domainId: "x".repeat(100), mode: "automatic_suggestion" }),
+        () => admin().domain.remove({ domainId: "org_not_a_domain" }),
+        () => admin().domain.verify({ domainId: "", code: "123456" }),
+        () => admin().domain.setEnrollmentMode({ domainId: "x".repeat(100), mode: "automatic_suggestion" }),
       ],
-      mode: [admin().domain.setEnrollmentMode({ domainId: verified.id, mode: "" as never })],
+      mode: [() => admin().domain.setEnrollmentMode({ domainId: verified.id, mode: "" as never })],
     };
     for (const [field, list] of Object.entries(calls)) {
       for (const call of list) {
-        const error = await errorOf(call);
+        const error = await errorOf(call());
         expect(error.code).toBe("BAD_REQUEST");
         expect(error.message).toMatch(new RegExp(`^${field}: `));
       }

@@ -135,10 +135,10 @@ describe("organization.acceptSuggestion and dismissSuggestion", () => {
   it("bad input names the field and writes nothing", async () => {
     const user = await signUp(db());
     for (const call of [
-      as(user.token).organization.acceptSuggestion({ organizationId: "not an id" }),
-      as(user.token).organization.dismissSuggestion({ organizationId: 42 as never }),
+      () => as(user.token).organization.acceptSuggestion({ organizationId: "not an id" }),
+      () => as(user.token).organization.dismissSuggestion({ organizationId: 42 as never }),
     ]) {
-      const error = await errorOf(call);
+      const error = await errorOf(call());
       expect(error.code).toBe("BAD_REQUEST");
       expect(error.message).toMatch(/^organizationId: /);
     }
