@@ -70,6 +70,23 @@ async function upload(token: string, slug: string, bytes: Uint8Array, headers: R
   }
 }
 
+/** Posts a plain form to the settings page's action; a thrown redirect comes back as the Response it is. */
+async function post(token: string, slug: string, fields: Record<string, string>): Promise<Response> {
+  const { action } = await import("./org.$slug.settings");
+  const request = new Request(`${APP_URL}/org/${slug}/settings`, {
+    method: "POST",
+    headers: { cookie: `latchkey_session=${token}`, "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(fields),
+  });
+  try {
+    const result = await action({ request, context: {}, params: { slug } } as unknown as ActionFunctionArgs);
+    return new Response(JSON.stringify((result as { data?: unknown }).data ?? result), { status: (result as { init?: { status?: number } }).init?.status ?? 200 });
+  } catch (thrown) {
+    if (thrown instanceof Response) return thrown;
+    throw thrown;
+  }
+}
+
 async function imageUrlOf(orgId: string): Promise<string | null> {
   const rows = await handle.query<{ image_url: string | null }>(`select image_url from organizations where id = '${orgId}'`);
   return rows[0]!.image_url;
@@ -81,6 +98,19 @@ async function serve(id: string): Promise<Response> {
 }
 
 describe("the logo upload and /images/:id", { timeout: 60_000 }, () => {
+  test("deleting with a stale password check goes through /reverify and back, and deletes only after it", async () => {
+    const { token, org } = await adminWithOrg();
+    await handle.query(`update sessions set last_reverified_at = now() - interval '1 hour'`);
+    const asked = await post(token, org.slug, { intent: "delete", confirmation: "Logo Co" });
+    expect(asked.status).toBe(302);
+    expect(asked.headers.get("Location")).toBe(`/reverify?redirect_url=${encodeURIComponent(`/org/${org.slug}/settings`)}&level=strict`);
+    expect(await handle.query(`select id from organizations where id = '${org.id}'`)).toHaveLength(1);
+    await api(token).caller.auth.reverify({ password: PASSWORD });
+    const done = await post(token, org.slug, { intent: "delete", confirmation: "Logo Co" });
+    expect(done.headers.get("Location")).toBe("/");
+    expect(await handle.query(`select id from organizations where id = '${org.id}'`)).toHaveLength(0);
+  });
+
   test("stores a PNG from the multipart form and serves it with its type, nosniff, a no-anything CSP and a long cache", async () => {
     const { token, org } = await adminWithOrg();
     const answer = await upload(token, org.slug, PNG);

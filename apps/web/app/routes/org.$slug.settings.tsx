@@ -100,6 +100,11 @@ export async function action(args: ActionFunctionArgs) {
     }
   } catch (error) {
     if (error instanceof Response) throw error;
+    // Deleting needs a recent password check: ask for it, then come back here to confirm again.
+    if (error instanceof ApiError && error.reason === "REVERIFICATION_REQUIRED") {
+      const page = new URL(args.request.url).pathname;
+      throw redirect(`/reverify?redirect_url=${encodeURIComponent(page)}&level=strict`, { headers: await getAuthHeaders(args) });
+    }
     return formErrorResponse(args, error, { intent, values });
   }
   // Post/redirect/get, so a reload does not submit twice.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { useTestDb } from "@latchkey/db/testing";
-import { callerFor, countRows, createOrgWithMember, errorOf } from "../../test/helpers.ts";
+import { callerFor, countRows, createOrgWithMember, errorOf, PASSWORD } from "../../test/helpers.ts";
 import { GIF_1X1, HTML, JPEG_HEAD, PNG_1X1, SVG, WEBP_HEAD } from "../../test/images.ts";
 import { findImage, MAX_IMAGE_BYTES } from "../images.ts";
 
@@ -93,6 +93,18 @@ describe("organization.delete", () => {
     expect(session?.organization).toBeNull();
     // The audit trail outlives the organization: the refused attempts and the deletion.
     expect((await auditOf(org.id, "organization.deleted")).map((a) => a.outcome)).toEqual(["failure", "failure", "failure", "failure", "success"]);
+  });
+
+  it("asks for the password again when it was last confirmed more than 10 minutes ago, and deletes nothing until then", async () => {
+    const { admin, org } = await createOrgWithMember(db(), "Careful Co");
+    const later = () => new Date(Date.now() + 11 * 60_000);
+    const stale = callerFor(db(), { token: admin.token, orgSlug: org.slug, now: later }).caller;
+    const error = await errorOf(stale.organization.delete({ confirmation: "Careful Co" }));
+    expect([error.code, error.reason]).toEqual(["FORBIDDEN", "REVERIFICATION_REQUIRED"]);
+    expect(await orgRow(org.id)).toBeDefined();
+    await callerFor(db(), { token: admin.token, now: later }).caller.auth.reverify({ password: PASSWORD });
+    await callerFor(db(), { token: admin.token, orgSlug: org.slug, now: later }).caller.organization.delete({ confirmation: "Careful Co" });
+    expect(await orgRow(org.id)).toBeUndefined();
   });
 
   it("is refused to a member without org:sys_profile:delete and to another organization's admin", async () => {

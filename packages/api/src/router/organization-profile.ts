@@ -7,7 +7,7 @@ import type { TRPCRouterRecord } from "@trpc/server";
 import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { images, isUniqueViolation, organizations, sessions } from "@latchkey/db";
-import { hasPermission, orgProcedure, policy } from "../trpc.ts";
+import { hasPermission, orgProcedure, policy, requireReverification } from "../trpc.ts";
 import { ApiError, fieldError } from "../errors.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { audited, lockOrganization } from "../memberships.ts";
@@ -55,6 +55,8 @@ export const organizationProfileProcedures = {
   delete: orgProcedure
     .meta(policy.permission("org:sys_profile:delete"))
     .use(hasPermission("org:sys_profile:delete"))
+    // Deleting is for good: the password must have been confirmed in the last 10 minutes, on top of the typed name.
+    .use(requireReverification("strict"))
     .input(z.object({ confirmation: z.string().max(200, "At most 200 characters.") }))
     .mutation(async ({ ctx, input }) => {
       const event = { action: "organization.deleted", targetType: "organization", targetId: ctx.organization.id };
