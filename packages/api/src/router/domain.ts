@@ -19,6 +19,7 @@ import { describeErrorForLog, isUniqueViolation, organizationDomains } from "@la
 import { createVerification, defineRateLimit, HOUR, MINUTE, verifyCode } from "@latchkey/auth";
 import type { Context } from "../context.ts";
 import { ApiError, fieldError } from "../errors.ts";
+import { codeError, type CodeFailure } from "../verification-errors.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { enforceRateLimit } from "../rate-limits.ts";
 import { hasPermission, orgProcedure, policy } from "../trpc.ts";
@@ -202,7 +203,7 @@ export const domainRouter = {
         const now = ctx.now();
         // The code check and the update share one transaction: a second check of the same code waits for the first to
         // commit and then finds the domain verified, instead of being told the code is wrong.
-        let outcome: { failed: "invalid" | "expired" | "too_many_attempts" } | { verified: ReturnType<typeof view> };
+        let outcome: { failed: CodeFailure } | { verified: ReturnType<typeof view> };
         try {
           outcome = await ctx.db.transaction(async (tx) => {
             const result = await verifyCode(tx, { purpose: "domain_verification", target: `${domain.id}:${domain.verificationEmail}`, code: input.code, now });
@@ -223,12 +224,11 @@ export const domainRouter = {
           throw error;
         }
         if ("verified" in outcome) return outcome.verified;
-        if (outcome.failed === "expired") throw fieldError("code", "This code has expired. Send a new one.", "EXPIRED_CODE");
-        if (outcome.failed === "too_many_attempts") throw fieldError("code", "Too many wrong codes. Send a new one.", "TOO_MANY_ATTEMPTS");
         // A concurrent check with the same code won: say so rather than "wrong code".
-        const current = await requireDomain(ctx.db, ctx.organization.id, domain.id);
-        if (current.verifiedAt) throw new ApiError({ code: "CONFLICT", reason: "DOMAIN_ALREADY_VERIFIED", message: "This domain is already verified." });
-        throw fieldError("code", "That code is not right.", "INVALID_CODE");
+        if (outcome.failed === "invalid" && (await requireDomain(ctx.db, ctx.organization.id, domain.id)).verifiedAt) {
+          throw new ApiError({ code: "CONFLICT", reason: "DOMAIN_ALREADY_VERIFIED", message: "This domain is already verified." });
+        }
+        throw codeError(outcome.failed);
       });
     }),
 

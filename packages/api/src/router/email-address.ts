@@ -14,10 +14,10 @@ import type { TRPCRouterRecord } from "@trpc/server";
 import { and, asc, desc, eq, gt, isNull } from "drizzle-orm";
 import { z } from "zod";
 import { describeErrorForLog, emailAddresses, isUniqueViolation, users, verifications } from "@latchkey/db";
-import { createVerification, defineRateLimit, HOUR, MINUTE, verifyCode, type VerificationResult } from "@latchkey/auth";
+import { createVerification, defineRateLimit, HOUR, MINUTE, verifyCode } from "@latchkey/auth";
 import type { Context } from "../context.ts";
 import { ApiError, fieldError } from "../errors.ts";
-import type { ErrorReason } from "../error-codes.ts";
+import { codeError } from "../verification-errors.ts";
 import { enforceRateLimit } from "../rate-limits.ts";
 import { recordAuditEvent, type AuditInput } from "../audit.ts";
 import { authedProcedure, policy, requireReverification } from "../trpc.ts";
@@ -52,17 +52,6 @@ function audit(ctx: Actor, event: Omit<AuditInput, "actorUserId" | "actorSession
     { ...event, actorUserId: ctx.user.id, actorSessionId: ctx.session.id, targetType: "user", targetId: ctx.user.id },
     db,
   );
-}
-
-const codeErrors: Record<Exclude<VerificationResult, { ok: true }>["reason"], { reason: ErrorReason; message: string }> = {
-  invalid: { reason: "INVALID_CODE", message: "That code is not right. Check the email, or ask for a new code." },
-  expired: { reason: "EXPIRED_CODE", message: "This code has expired. Ask for a new one." },
-  too_many_attempts: { reason: "TOO_MANY_ATTEMPTS", message: "Too many wrong codes. Ask for a new one." },
-};
-
-function codeError(reason: keyof typeof codeErrors): ApiError {
-  const { reason: code, message } = codeErrors[reason];
-  return new ApiError({ code: "BAD_REQUEST", reason: code, field: "code", message: `code: ${message}` });
 }
 
 const notFound = () => new ApiError({ code: "NOT_FOUND", reason: "NOT_FOUND", message: "That email address was not found on your account." });

@@ -29,6 +29,7 @@ import {
 } from "@latchkey/auth";
 import type { Context } from "../context.ts";
 import { ApiError } from "../errors.ts";
+import { codeError } from "../verification-errors.ts";
 import { enforceRateLimit } from "../rate-limits.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { completeSignIn, type SignInMethod } from "../sign-in.ts";
@@ -55,19 +56,6 @@ const codeSchema = z
 const tokenSchema = z.string().trim().min(1, "The link is incomplete.").max(200, "The link is not valid.");
 /** Checked with `getSafeRedirect` where it is used; only its size is bounded here. */
 const redirectUrlSchema = z.string().max(2048, "The return address is too long.");
-
-type CodeFailure = "invalid" | "expired" | "too_many_attempts";
-
-const codeErrors: Record<CodeFailure, { reason: "INVALID_CODE" | "EXPIRED_CODE" | "TOO_MANY_ATTEMPTS"; message: string }> = {
-  invalid: { reason: "INVALID_CODE", message: "That code is not right. Check it, or ask for a new one." },
-  expired: { reason: "EXPIRED_CODE", message: "That code has expired. Ask for a new one." },
-  too_many_attempts: { reason: "TOO_MANY_ATTEMPTS", message: "That code was tried too many times. Ask for a new one." },
-};
-
-function codeError(failure: CodeFailure): ApiError {
-  const { reason, message } = codeErrors[failure];
-  return new ApiError({ code: "BAD_REQUEST", reason, field: "code", message: `code: ${message}` });
-}
 
 function linkError(failure: "invalid" | "expired"): ApiError {
   return failure === "expired"

@@ -157,7 +157,7 @@ describe("confirming a sign-up by code", () => {
   it("gives a wrong code, an expired code, too many attempts and a second verification each their own message", async () => {
     const wrong = await start(undefined, { now: at(0) });
     const bad = await errorOf(callerFor(db(), { now: at(1000) }).caller.signUp.verify({ signUpId: wrong.signUpId, code: wrongCode(wrong.code) }));
-    expect([bad.code, bad.reason, bad.field, bad.message]).toEqual(["BAD_REQUEST", "INVALID_CODE", "code", "code: That code is not right."]);
+    expect([bad.code, bad.reason, bad.field, bad.message]).toEqual(["BAD_REQUEST", "INVALID_CODE", "code", "code: That code is not right. Check it, or ask for a new one."]);
 
     const expired = await errorOf(callerFor(db(), { now: at(10 * 60_000 + 1) }).caller.signUp.verify({ signUpId: wrong.signUpId, code: wrong.code }));
     expect(expired.reason).toBe("EXPIRED_CODE");

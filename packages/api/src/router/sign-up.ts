@@ -33,6 +33,7 @@ import {
   type VerificationResult,
 } from "@latchkey/auth";
 import { ApiError } from "../errors.ts";
+import { codeError } from "../verification-errors.ts";
 import { enforceRateLimit } from "../rate-limits.ts";
 import { recordAuditEvent } from "../audit.ts";
 import type { Context } from "../context.ts";
@@ -167,23 +168,6 @@ const alreadyVerified = (field: string) =>
     field,
     message: `${field}: This email address is already verified. You can sign in.`,
   });
-
-/** The clear message for a failed code check. */
-export function codeError(reason: Exclude<VerificationResult, { ok: true }>["reason"]): ApiError {
-  switch (reason) {
-    case "expired":
-      return new ApiError({ code: "BAD_REQUEST", reason: "EXPIRED_CODE", field: "code", message: "code: That code has expired. Ask for a new one." });
-    case "too_many_attempts":
-      return new ApiError({
-        code: "BAD_REQUEST",
-        reason: "TOO_MANY_ATTEMPTS",
-        field: "code",
-        message: "code: Too many wrong codes. Ask for a new one.",
-      });
-    default:
-      return new ApiError({ code: "BAD_REQUEST", reason: "INVALID_CODE", field: "code", message: "code: That code is not right." });
-  }
-}
 
 async function findAttempt(db: Database, id: string): Promise<SignUpAttempt | undefined> {
   const [attempt] = await db.select().from(signUpAttempts).where(eq(signUpAttempts.id, id));
