@@ -6,7 +6,7 @@ import type { Database } from "@latchkey/db";
 import { sessionCookieName } from "@latchkey/auth";
 import { createCaller } from "../src/root.ts";
 import { createInnerContext, type InnerContextOptions } from "../src/context.ts";
-import { createMailer, type OutgoingMail } from "../src/mail/index.ts";
+import { createMemoryMailer } from "../src/mail/index.ts";
 
 export interface ConfirmedSignUpInput {
   email: string;
@@ -27,8 +27,7 @@ export async function signUpConfirmed(
   input: ConfirmedSignUpInput,
   options: Omit<InnerContextOptions, "db" | "mailer" | "resHeaders" | "sessionToken"> = {},
 ): Promise<ConfirmedSignUp> {
-  const sent: OutgoingMail[] = [];
-  const mailer = createMailer({ transport: { send: async (mail) => void sent.push(mail) } });
+  const { mailer, sent } = createMemoryMailer();
   const call = (resHeaders = new Headers()) => createCaller(createInnerContext({ ...options, db, mailer, resHeaders }));
   const started = await call().auth.signUp(input);
   if (started.status !== "needs_verification") throw new Error("sign-up did not ask for a code: is email verification turned off?");

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { DbHandle } from "@latchkey/db";
 import { createTestDb, useTestDb } from "@latchkey/db/testing";
 import { handleTrpcRequest } from "./http.ts";
-import { createMailer, type OutgoingMail } from "./mail/index.ts";
+import { createMemoryMailer } from "./mail/index.ts";
 import { APP_URL, createOrgWithMember, PASSWORD, uniqueEmail } from "../test/helpers.ts";
 
 const db = useTestDb();
@@ -19,8 +19,7 @@ function get(path: string, headers: Record<string, string> = {}) {
   return new Request(`${APP_URL}/api/trpc/${path}`, { headers });
 }
 const logs: string[] = [];
-const sent: OutgoingMail[] = [];
-const mailer = createMailer({ transport: { send: async (mail) => void sent.push(mail) } });
+const { mailer, sent } = createMemoryMailer();
 const call = (request: Request, handle: DbHandle = db()) =>
   handleTrpcRequest(request, { db: handle.db, appUrl: APP_URL, ip: "198.51.100.1", mailer, log: (l) => logs.push(l) });
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { useTestDb } from "@latchkey/db/testing";
-import { createMailer, type OutgoingMail } from "./mail/index.ts";
+import { createMemoryMailer } from "./mail/index.ts";
 import { updateInstanceSettings } from "./instance-settings.ts";
 import { callerFor, countRows, createOrgWithMember, errorOf, signUp, uniqueEmail } from "../test/helpers.ts";
 
@@ -8,8 +8,7 @@ const db = useTestDb();
 
 async function setup(name: string) {
   const world = await createOrgWithMember(db(), name);
-  const sent: OutgoingMail[] = [];
-  const mailer = createMailer({ transport: { send: async (mail) => void sent.push(mail) } });
+  const { mailer, sent } = createMemoryMailer();
   const admin = () => callerFor(db(), { token: world.admin.token, orgSlug: world.org.slug, mailer }).caller;
   const tokenFor = (to: string) => {
     const mail = sent.findLast((m) => m.kind === "invitation" && m.to === to);

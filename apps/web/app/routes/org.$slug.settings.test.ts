@@ -2,50 +2,18 @@
  * The settings page's logo upload and the image route against a real (in-memory) database: what a browser test
  * can't easily send, like a body bigger than the limit, with or without a declared length.
  */
-import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
-import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
-import { createCaller, createInnerContext, createMailer, MAX_IMAGE_BYTES, type Mailer, type OutgoingMail } from "@latchkey/api";
-import { createDb, migrate, type DbHandle } from "@latchkey/db";
+import type { LoaderFunctionArgs } from "@remix-run/node";
+import { describe, expect, test } from "vitest";
+import { MAX_IMAGE_BYTES } from "@latchkey/api";
+import { APP_URL, PASSWORD, createRouteHarness } from "~/test/route-harness";
 
-const APP_URL = "http://localhost:3000";
-const PASSWORD = "correct horse battery staple";
 const PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==", "base64");
-const sent: OutgoingMail[] = [];
-const globals = globalThis as typeof globalThis & { __latchkeyDb?: Promise<DbHandle>; __latchkeyMailer?: Mailer };
-let handle: DbHandle;
-
-beforeAll(async () => {
-  vi.stubEnv("NODE_ENV", "test");
-  vi.stubEnv("APP_URL", APP_URL);
-  handle = await createDb({ dataDir: "memory://" });
-  await migrate(handle);
-  globals.__latchkeyDb = Promise.resolve(handle);
-  globals.__latchkeyMailer = createMailer({ transport: { send: async (mail) => void sent.push(mail) } });
-  // Migrating a fresh in-memory database takes a while on a busy machine.
-}, 120_000);
-
-afterAll(async () => {
-  globals.__latchkeyDb = undefined;
-  globals.__latchkeyMailer = undefined;
-  vi.unstubAllEnvs();
-  await handle.close();
-});
-
-function api(token: string | null = null) {
-  const resHeaders = new Headers();
-  const ctx = createInnerContext({ db: handle.db, appUrl: APP_URL, resHeaders, sessionToken: token, mailer: globals.__latchkeyMailer! });
-  return { caller: createCaller(ctx), resHeaders };
-}
+const harness = createRouteHarness();
+const { api } = harness;
 
 /** A signed-in admin of a new organization. */
 async function adminWithOrg() {
-  const email = `logo-${Math.random().toString(36).slice(2, 8)}@example.test`;
-  const started = await api().caller.auth.signUp({ email, password: PASSWORD });
-  const code = sent.findLast((m) => m.to === email);
-  if (started.status !== "needs_verification" || code?.kind !== "verification-code") throw new Error("no sign-up code mailed");
-  const verify = api();
-  await verify.caller.signUp.verify({ signUpId: started.signUpId, code: code.values.code });
-  const token = /latchkey_session=([^;]+)/.exec(verify.resHeaders.getSetCookie().join("\n"))![1]!;
+  const { token } = await harness.signUp("logo");
   const org = await api(token).caller.organization.create({ name: "Logo Co", slug: `logo-${Math.random().toString(36).slice(2, 8)}` });
   return { token, org };
 }
@@ -61,34 +29,17 @@ async function upload(token: string, slug: string, bytes: Uint8Array, headers: R
     headers: { cookie: `latchkey_session=${token}`, "content-type": encoded.headers.get("content-type")!, ...headers },
     body: await encoded.arrayBuffer(),
   });
-  try {
-    const result = await action({ request, context: {}, params: { slug } } as unknown as ActionFunctionArgs);
-    return new Response(JSON.stringify((result as { data?: unknown }).data ?? result), { status: (result as { init?: { status?: number } }).init?.status ?? 200 });
-  } catch (thrown) {
-    if (thrown instanceof Response) return thrown;
-    throw thrown;
-  }
+  return harness.run(action, request, { slug });
 }
 
-/** Posts a plain form to the settings page's action; a thrown redirect comes back as the Response it is. */
+/** Posts a plain form to the settings page's action. */
 async function post(token: string, slug: string, fields: Record<string, string>): Promise<Response> {
   const { action } = await import("./org.$slug.settings");
-  const request = new Request(`${APP_URL}/org/${slug}/settings`, {
-    method: "POST",
-    headers: { cookie: `latchkey_session=${token}`, "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams(fields),
-  });
-  try {
-    const result = await action({ request, context: {}, params: { slug } } as unknown as ActionFunctionArgs);
-    return new Response(JSON.stringify((result as { data?: unknown }).data ?? result), { status: (result as { init?: { status?: number } }).init?.status ?? 200 });
-  } catch (thrown) {
-    if (thrown instanceof Response) return thrown;
-    throw thrown;
-  }
+  return harness.run(action, harness.formPost(`/org/${slug}/settings`, token, fields), { slug });
 }
 
 async function imageUrlOf(orgId: string): Promise<string | null> {
-  const rows = await handle.query<{ image_url: string | null }>(`select image_url from organizations where id = '${orgId}'`);
+  const rows = await harness.db().query<{ image_url: string | null }>(`select image_url from organizations where id = '${orgId}'`);
   return rows[0]!.image_url;
 }
 
@@ -100,15 +51,15 @@ async function serve(id: string): Promise<Response> {
 describe("the logo upload and /images/:id", { timeout: 60_000 }, () => {
   test("deleting with a stale password check goes through /reverify and back, and deletes only after it", async () => {
     const { token, org } = await adminWithOrg();
-    await handle.query(`update sessions set last_reverified_at = now() - interval '1 hour'`);
+    await harness.db().query(`update sessions set last_reverified_at = now() - interval '1 hour'`);
     const asked = await post(token, org.slug, { intent: "delete", confirmation: "Logo Co" });
     expect(asked.status).toBe(302);
     expect(asked.headers.get("Location")).toBe(`/reverify?redirect_url=${encodeURIComponent(`/org/${org.slug}/settings`)}&level=strict`);
-    expect(await handle.query(`select id from organizations where id = '${org.id}'`)).toHaveLength(1);
+    expect(await harness.db().query(`select id from organizations where id = '${org.id}'`)).toHaveLength(1);
     await api(token).caller.auth.reverify({ password: PASSWORD });
     const done = await post(token, org.slug, { intent: "delete", confirmation: "Logo Co" });
     expect(done.headers.get("Location")).toBe("/");
-    expect(await handle.query(`select id from organizations where id = '${org.id}'`)).toHaveLength(0);
+    expect(await harness.db().query(`select id from organizations where id = '${org.id}'`)).toHaveLength(0);
   });
 
   test("stores a PNG from the multipart form and serves it with its type, nosniff, a no-anything CSP and a long cache", async () => {

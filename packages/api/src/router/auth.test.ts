@@ -3,7 +3,7 @@ import { eq } from "drizzle-orm";
 import { auditEvents, sessions } from "@latchkey/db";
 import { useTestDb } from "@latchkey/db/testing";
 import { hashSessionSecret } from "@latchkey/auth";
-import { createMailer, type OutgoingMail } from "../mail/index.ts";
+import { createMemoryMailer } from "../mail/index.ts";
 import { callerFor, countRows, errorOf, PASSWORD, signUp, tokenFrom, uniqueEmail } from "../../test/helpers.ts";
 
 const db = useTestDb();
@@ -43,8 +43,7 @@ describe("abuse protection", () => {
     const { email, userId } = await signUp(db());
     const t0 = Date.now();
     const at = (ms: number) => () => new Date(t0 + ms);
-    const sent: OutgoingMail[] = [];
-    const mailer = createMailer({ transport: { send: async (mail) => void sent.push(mail) } });
+    const { mailer, sent } = createMemoryMailer();
     for (let i = 0; i < 10; i++) {
       const error = await errorOf(callerFor(db(), { now: at(i * 1000), mailer }).caller.auth.signIn({ email, password: `wrong password ${i}` }));
       expect(error.reason).toBe("INVALID_CREDENTIALS");
@@ -76,8 +75,7 @@ describe("auth.signIn with an address nobody has confirmed", () => {
   it("gives no session while verification is required, emails a link instead, and lets in once the link is used", async () => {
     const { email, userId } = await signUp(db());
     await db().query(`update email_addresses set verified_at = null where user_id = '${userId}'`);
-    const sent: OutgoingMail[] = [];
-    const mailer = createMailer({ transport: { send: async (mail) => void sent.push(mail) } });
+    const { mailer, sent } = createMemoryMailer();
     // A wrong password still gets the generic answer: the unverified state is told only to who knows the password.
     const wrong = await errorOf(callerFor(db(), { mailer }).caller.auth.signIn({ email, password: "not the password at all" }));
     expect(wrong.reason).toBe("INVALID_CREDENTIALS");

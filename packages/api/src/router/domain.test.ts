@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { useTestDb } from "@latchkey/db/testing";
-import { createMailer, type OutgoingMail } from "../mail/index.ts";
+import { createMemoryMailer } from "../mail/index.ts";
 import { normalizeDomain } from "../domains.ts";
 import { callerFor, countRows, createOrgWithMember, errorOf, type CallerOptions } from "../../test/helpers.ts";
 
@@ -8,8 +8,7 @@ const db = useTestDb();
 const MINUTE = 60_000;
 
 function capture() {
-  const sent: OutgoingMail[] = [];
-  const mailer = createMailer({ transport: { send: async (mail) => void sent.push(mail) } });
+  const { mailer, sent } = createMemoryMailer();
   /** The newest verification code mailed to `to`. */
   const codeFor = (to: string) => {
     const mail = sent.findLast((m) => m.kind === "verification-code" && m.to === to);

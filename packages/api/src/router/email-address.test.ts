@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { useTestDb } from "@latchkey/db/testing";
-import { createMailer, type OutgoingMail } from "../mail/index.ts";
+import { createMemoryMailer } from "../mail/index.ts";
 import { callerFor, countRows, errorOf, PASSWORD, signUp, uniqueEmail } from "../../test/helpers.ts";
 import { MAX_EMAIL_ADDRESSES } from "./email-address.ts";
 
@@ -8,8 +8,7 @@ const db = useTestDb();
 const MINUTE = 60_000;
 
 function capture() {
-  const sent: OutgoingMail[] = [];
-  const mailer = createMailer({ transport: { send: async (mail) => void sent.push(mail) } });
+  const { mailer, sent } = createMemoryMailer();
   const codeFor = (to: string) => {
     const mail = sent.findLast((m) => m.to === to);
     if (mail?.kind !== "verification-code") throw new Error(`no code mailed to ${to}`);

@@ -1,15 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { useTestDb } from "@latchkey/db/testing";
 import type { DbHandle } from "@latchkey/db";
-import { createMailer, type OutgoingMail } from "../mail/index.ts";
+import { createMemoryMailer } from "../mail/index.ts";
 import { addMember, callerFor, countRows, createOrgWithMember, errorOf, signUp, uniqueEmail, type CallerOptions } from "../../test/helpers.ts";
 
 const db = useTestDb();
 const DAY = 24 * 3600_000;
 
 function capture() {
-  const sent: OutgoingMail[] = [];
-  const mailer = createMailer({ transport: { send: async (mail) => void sent.push(mail) } });
+  const { mailer, sent } = createMemoryMailer();
   /** The token of the newest invitation emailed to `to`. */
   const tokenFor = (to: string) => {
     const mail = sent.findLast((m) => m.kind === "invitation" && m.to === to);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { useTestDb } from "@latchkey/db/testing";
 import { emailAddresses } from "@latchkey/db";
-import { createMailer, type OutgoingMail } from "../mail/index.ts";
+import { createMemoryMailer, type OutgoingMail } from "../mail/index.ts";
 import { callerFor, createOrgWithMember, errorOf, signUp, uniqueEmail, type CallerOptions } from "../../test/helpers.ts";
 
 const db = useTestDb();
@@ -11,8 +11,7 @@ function randomDomain(label = "corp"): string {
 }
 
 function capture() {
-  const sent: OutgoingMail[] = [];
-  const mailer = createMailer({ transport: { send: async (mail) => void sent.push(mail) } });
+  const { mailer, sent } = createMemoryMailer();
   const last = (kind: OutgoingMail["kind"], to: string) => {
     const mail = sent.findLast((m) => m.kind === kind && m.to === to);
     if (!mail) throw new Error(`no ${kind} mailed to ${to}`);

@@ -1,14 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { useTestDb } from "@latchkey/db/testing";
-import { createMailer, type OutgoingMail } from "../mail/index.ts";
+import { createMemoryMailer } from "../mail/index.ts";
 import { callerFor, countRows, errorOf, PASSWORD, signUp, uniqueEmail } from "../../test/helpers.ts";
 
 const db = useTestDb();
 const NEW_PASSWORD = "a brand new passphrase";
 
 function capture() {
-  const sent: OutgoingMail[] = [];
-  const mailer = createMailer({ transport: { send: async (mail) => void sent.push(mail) } });
+  const { mailer, sent } = createMemoryMailer();
   const tokenOf = (index = -1) => {
     const mail = sent.at(index);
     if (mail?.kind !== "password-reset") throw new Error("no reset email");

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import { and, eq } from "drizzle-orm";
 import { auditEvents, emailAddresses, sessions, users } from "@latchkey/db";
 import { useTestDb } from "@latchkey/db/testing";
-import { createMailer, type OutgoingMail } from "../mail/index.ts";
+import { createMailer, createMemoryMailer } from "../mail/index.ts";
 import { APP_URL, callerFor, countRows, errorOf, PASSWORD, signUp, tokenFrom, uniqueEmail } from "../../test/helpers.ts";
 
 const db = useTestDb();
@@ -10,8 +10,7 @@ const MINUTE = 60_000;
 
 /** A mailer that keeps what it is handed, with the code and the link token of the latest (or `index`-th) message. */
 function capture() {
-  const sent: OutgoingMail[] = [];
-  const mailer = createMailer({ transport: { send: async (mail) => void sent.push(mail) } });
+  const { mailer, sent } = createMemoryMailer();
   const codeOf = (index = -1) => {
     const mail = sent.filter((m) => m.kind === "sign-in-code").at(index);
     if (mail?.kind !== "sign-in-code") throw new Error("no sign-in code email");

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { and, eq } from "drizzle-orm";
 import { auditEvents, emailAddresses, passwordCredentials, signUpAttempts, users } from "@latchkey/db";
 import { useTestDb } from "@latchkey/db/testing";
-import { createMailer, type OutgoingMail } from "../mail/index.ts";
+import { createMemoryMailer } from "../mail/index.ts";
 import { updateInstanceSettings } from "../instance-settings.ts";
 import { pruneSignUpAttempts } from "./sign-up.ts";
 import { callerFor, countRows, errorOf, PASSWORD, signUp, tokenFrom, uniqueEmail } from "../../test/helpers.ts";
@@ -12,8 +12,7 @@ const START = new Date("2026-03-01T12:00:00Z");
 const at = (ms: number) => () => new Date(START.getTime() + ms);
 
 function capture() {
-  const sent: OutgoingMail[] = [];
-  const mailer = createMailer({ transport: { send: async (mail) => void sent.push(mail) } });
+  const { mailer, sent } = createMemoryMailer();
   const codes = () => sent.flatMap((m) => (m.kind === "verification-code" ? [m.values.code] : []));
   const token = () => {
     const mail = sent.findLast((m) => m.kind === "verification-code");
