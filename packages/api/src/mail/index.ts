@@ -1,6 +1,7 @@
 /** The email layer's public API; the package index re-exports exactly this. */
 export { createMailer, type Mailer, type MailerOptions, type Recipient, type SendMailInput } from "./mailer.ts";
 export { createMemoryMailer } from "./memory.ts";
+export { logMailFailure } from "./log-failure.ts";
 export { createMailerFromEnv, createMailTransportFromEnv, type MailEnv } from "./from-env.ts";
 export { createSmtpTransport, type SmtpTransportOptions } from "./smtp-transport.ts";
 export {

@@ -1,7 +1,7 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { and, eq } from "drizzle-orm";
 import { z } from "zod";
-import { describeErrorForLog, emailAddresses, isUniqueViolation, passwordCredentials, sessions, users } from "@latchkey/db";
+import { emailAddresses, isUniqueViolation, passwordCredentials, sessions, users } from "@latchkey/db";
 import {
   checkPasswordPolicy,
   consumeRateLimit,
@@ -16,6 +16,7 @@ import {
 } from "@latchkey/auth";
 import { authedProcedure, publicProcedure, policy } from "../trpc.ts";
 import { ApiError, fieldError } from "../errors.ts";
+import { logMailFailure } from "../mail/index.ts";
 import { enforceRateLimit } from "../rate-limits.ts";
 import type { Context } from "../context.ts";
 import { recordAuditEvent } from "../audit.ts";
@@ -63,7 +64,7 @@ async function countFailure(ctx: Context, userId: string, now: Date): Promise<vo
   if (address) {
     await ctx.mailer
       .sendLockoutNotice({ to: address.email, locale: owner?.locale ?? null, minutes: LOCKOUT_MS / MINUTE })
-      .catch((error: unknown) => console.error(`[mail] lockout notice not sent: ${describeErrorForLog(error)}`));
+      .catch(logMailFailure("lockout notice"));
   }
 }
 

@@ -15,10 +15,11 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { and, asc, eq, isNotNull, ne, sql } from "drizzle-orm";
 import { z } from "zod";
-import { describeErrorForLog, isUniqueViolation, organizationDomains } from "@latchkey/db";
+import { isUniqueViolation, organizationDomains } from "@latchkey/db";
 import { createVerification, defineRateLimit, HOUR, MINUTE, verifyCode } from "@latchkey/auth";
 import type { Context } from "../context.ts";
 import { ApiError, fieldError } from "../errors.ts";
+import { logMailFailure } from "../mail/index.ts";
 import { codeError, type CodeFailure } from "../verification-errors.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { enforceRateLimit } from "../rate-limits.ts";
@@ -182,7 +183,7 @@ export const domainRouter = {
       });
       await ctx.mailer
         .sendVerificationCode({ to: input.email, locale: ctx.user.locale, code: code! })
-        .catch((error: unknown) => console.error(`[mail] domain verification code not sent: ${describeErrorForLog(error)}`));
+        .catch(logMailFailure("domain verification code"));
       return { email: input.email, expiresAt };
     }),
 

@@ -13,10 +13,11 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { and, asc, desc, eq, gt, isNull } from "drizzle-orm";
 import { z } from "zod";
-import { describeErrorForLog, emailAddresses, isUniqueViolation, users, verifications } from "@latchkey/db";
+import { emailAddresses, isUniqueViolation, users, verifications } from "@latchkey/db";
 import { createVerification, defineRateLimit, HOUR, MINUTE, verifyCode } from "@latchkey/auth";
 import type { Context } from "../context.ts";
 import { ApiError, fieldError } from "../errors.ts";
+import { logMailFailure } from "../mail/index.ts";
 import { codeError } from "../verification-errors.ts";
 import { enforceRateLimit } from "../rate-limits.ts";
 import { recordAuditEvent, type AuditInput } from "../audit.ts";
@@ -149,7 +150,7 @@ export const emailAddressRouter = {
         // Not awaited: waiting for the mail server would make a free address answer slower than a taken one.
         void ctx.mailer
           .sendVerificationCode({ to: input.email, locale: ctx.user.locale, code: code! })
-          .catch((error: unknown) => console.error(`[mail] add-email code not sent: ${describeErrorForLog(error)}`));
+          .catch(logMailFailure("add-email code"));
         await audit(ctx, { action: "user.email_add_requested", outcome: "success", details: { email: input.email } });
       }
       return { email: input.email, expiresAt };
@@ -232,7 +233,7 @@ export const emailAddressRouter = {
       if (change?.previous) {
         await ctx.mailer
           .sendPrimaryEmailChanged({ to: change.previous, locale: ctx.user.locale, newEmail: change.next })
-          .catch((error: unknown) => console.error(`[mail] primary-email notice not sent: ${describeErrorForLog(error)}`));
+          .catch(logMailFailure("primary-email notice"));
       }
       return { emailAddressId: input.emailAddressId, changed: change !== null };
     }),

@@ -11,10 +11,11 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { and, desc, eq, inArray, isNotNull, sql } from "drizzle-orm";
 import { z } from "zod";
-import { createId, describeErrorForLog, emailAddresses, invitations, membershipRoles, memberships, organizations, roles, users } from "@latchkey/db";
+import { createId, emailAddresses, invitations, membershipRoles, memberships, organizations, roles, users } from "@latchkey/db";
 import { defineRateLimit, generateInvitationToken, HOUR, MINUTE, setActiveOrganization } from "@latchkey/auth";
 import { authedProcedure, hasPermission, orgProcedure, policy, publicProcedure } from "../trpc.ts";
 import { ApiError } from "../errors.ts";
+import { logMailFailure } from "../mail/index.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { enforceRateLimit } from "../rate-limits.ts";
 import type { Context } from "../context.ts";
@@ -54,7 +55,7 @@ async function sendInvitationMail(ctx: SendingCtx, to: string, token: string, ro
   const inviterName = [ctx.user.firstName, ctx.user.lastName].filter(Boolean).join(" ") || ctx.user.primaryEmail || "Someone";
   await ctx.mailer
     .sendInvitation({ to, locale: ctx.user.locale, organizationName: ctx.organization.name, inviterName, roleName, link: acceptLink(ctx, token) })
-    .catch((error: unknown) => console.error(`[mail] invitation not sent: ${describeErrorForLog(error)}`));
+    .catch(logMailFailure("invitation"));
 }
 
 /** Refuses a token that can't be used now, most specific reason first. */

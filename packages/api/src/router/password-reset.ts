@@ -7,7 +7,7 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { and, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
-import { describeErrorForLog, emailAddresses, passwordCredentials, users } from "@latchkey/db";
+import { emailAddresses, passwordCredentials, users } from "@latchkey/db";
 import {
   checkPasswordPolicy,
   consumeToken,
@@ -19,6 +19,7 @@ import {
   MINUTE,
 } from "@latchkey/auth";
 import { ApiError, fieldError } from "../errors.ts";
+import { logMailFailure } from "../mail/index.ts";
 import { enforceRateLimit } from "../rate-limits.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { policy, publicProcedure } from "../trpc.ts";
@@ -57,7 +58,7 @@ export const passwordResetRouter = {
         const link = `${ctx.appUrl}/reset-password?token=${encodeURIComponent(token!)}`;
         await ctx.mailer
           .sendPasswordReset({ to: input.email, locale: account.locale, link })
-          .catch((error: unknown) => console.error(`[mail] password reset not sent: ${describeErrorForLog(error)}`));
+          .catch(logMailFailure("password reset"));
         await recordAuditEvent(ctx, { action: "user.password_reset_requested", outcome: "success", targetType: "user", targetId: account.userId });
       } else {
         // Recorded without the address: the log should show the attempt, not collect addresses people typed.

@@ -16,7 +16,7 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { and, eq, isNotNull, isNull, ne } from "drizzle-orm";
 import { z } from "zod";
-import { describeErrorForLog, emailAddresses, passwordCredentials, users, type Verification } from "@latchkey/db";
+import { emailAddresses, passwordCredentials, users, type Verification } from "@latchkey/db";
 import {
   consumeToken,
   createVerification,
@@ -29,6 +29,7 @@ import {
 } from "@latchkey/auth";
 import type { Context } from "../context.ts";
 import { ApiError } from "../errors.ts";
+import { logMailFailure } from "../mail/index.ts";
 import { codeError } from "../verification-errors.ts";
 import { enforceRateLimit } from "../rate-limits.ts";
 import { recordAuditEvent } from "../audit.ts";
@@ -117,7 +118,7 @@ async function startVerification(ctx: Context, email: string, kind: "code" | "li
 
 /** Hands an email over without waiting for delivery (see the file comment); a failure is logged, never answered. */
 function deliver(what: string, sending: Promise<void>): void {
-  sending.catch((error: unknown) => console.error(`[mail] ${what} not sent: ${describeErrorForLog(error)}`));
+  sending.catch(logMailFailure(what));
 }
 
 /**

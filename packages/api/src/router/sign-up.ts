@@ -13,7 +13,6 @@ import type { TRPCRouterRecord } from "@trpc/server";
 import { and, eq, gt, isNull, lt, lte, sql } from "drizzle-orm";
 import { z } from "zod";
 import {
-  describeErrorForLog,
   emailAddresses,
   isUniqueViolation,
   passwordCredentials,
@@ -33,6 +32,7 @@ import {
   type VerificationResult,
 } from "@latchkey/auth";
 import { ApiError } from "../errors.ts";
+import { logMailFailure } from "../mail/index.ts";
 import { codeError } from "../verification-errors.ts";
 import { enforceRateLimit } from "../rate-limits.ts";
 import { recordAuditEvent } from "../audit.ts";
@@ -80,10 +80,6 @@ export interface PendingSignUp {
 function verifyLink(ctx: Context, token: string, kind?: "address"): string {
   const query = new URLSearchParams({ token, ...(kind ? { for: kind } : {}) });
   return `${ctx.appUrl}/verify-email?${query.toString()}`;
-}
-
-function logMailFailure(what: string) {
-  return (error: unknown) => console.error(`[mail] ${what} not sent: ${describeErrorForLog(error)}`);
 }
 
 /** A new code and link for this attempt (the older ones die), emailed; an existing account's owner is told instead. */
