@@ -16,10 +16,8 @@ export interface InvitationByToken {
   expiresAt: Date;
 }
 
-/** The invitation a token names, when its secret matches (constant time); null for anything else. */
-export async function findInvitationByToken(db: Database, token: string): Promise<InvitationByToken | null> {
-  const parsed = parseInvitationToken(token);
-  if (!parsed) return null;
+/** The invitation with this id and its token hash, with the names the pages show. */
+async function selectInvitation(db: Database, id: string) {
   const [row] = await db
     .select({
       id: invitations.id,
@@ -35,8 +33,16 @@ export async function findInvitationByToken(db: Database, token: string): Promis
     .from(invitations)
     .innerJoin(organizations, eq(organizations.id, invitations.organizationId))
     .innerJoin(roles, eq(roles.id, invitations.roleId))
-    .where(eq(invitations.id, parsed.id))
+    .where(eq(invitations.id, id))
     .limit(1);
+  return row;
+}
+
+/** The invitation a token names, when its secret matches (constant time); null for anything else. */
+export async function findInvitationByToken(db: Database, token: string): Promise<InvitationByToken | null> {
+  const parsed = parseInvitationToken(token);
+  if (!parsed) return null;
+  const row = await selectInvitation(db, parsed.id);
   if (!row || !verifyInvitationSecret(row.tokenHash, parsed.secret)) return null;
   const { tokenHash: _secret, ...invitation } = row;
   return invitation;
@@ -44,23 +50,10 @@ export async function findInvitationByToken(db: Database, token: string): Promis
 
 /** The invitation with this id, whatever its state; callers must check the caller may see it. */
 export async function findInvitationById(db: Database, id: string): Promise<InvitationByToken | null> {
-  const [row] = await db
-    .select({
-      id: invitations.id,
-      organizationId: invitations.organizationId,
-      organizationName: organizations.name,
-      email: invitations.email,
-      roleId: invitations.roleId,
-      roleName: roles.name,
-      status: invitations.status,
-      expiresAt: invitations.expiresAt,
-    })
-    .from(invitations)
-    .innerJoin(organizations, eq(organizations.id, invitations.organizationId))
-    .innerJoin(roles, eq(roles.id, invitations.roleId))
-    .where(eq(invitations.id, id))
-    .limit(1);
-  return row ?? null;
+  const row = await selectInvitation(db, id);
+  if (!row) return null;
+  const { tokenHash: _secret, ...invitation } = row;
+  return invitation;
 }
 
 /** A pending invitation past its expiry reads "expired"; the others are what the row says. */

@@ -62,6 +62,15 @@ async function lockUser(tx: Context["db"], userId: string): Promise<void> {
   await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for("update");
 }
 
+/** Locks the user's addresses against concurrent changes (see `lockUser`) and reads them. */
+async function lockedAddresses(tx: Context["db"], userId: string) {
+  await lockUser(tx, userId);
+  return tx
+    .select({ id: emailAddresses.id, email: emailAddresses.email, isPrimary: emailAddresses.isPrimary, verifiedAt: emailAddresses.verifiedAt })
+    .from(emailAddresses)
+    .where(eq(emailAddresses.userId, userId));
+}
+
 async function countAddresses(db: Context["db"], userId: string): Promise<number> {
   const rows = await db.select({ id: emailAddresses.id }).from(emailAddresses).where(eq(emailAddresses.userId, userId));
   return rows.length;
@@ -205,11 +214,7 @@ export const emailAddressRouter = {
         "user.primary_email_changed",
         () =>
           ctx.db.transaction(async (tx) => {
-            await lockUser(tx, ctx.user.id);
-            const mine = await tx
-              .select({ id: emailAddresses.id, email: emailAddresses.email, isPrimary: emailAddresses.isPrimary, verifiedAt: emailAddresses.verifiedAt })
-              .from(emailAddresses)
-              .where(eq(emailAddresses.userId, ctx.user.id));
+            const mine = await lockedAddresses(tx, ctx.user.id);
             const next = mine.find((a) => a.id === input.emailAddressId);
             if (!next) throw notFound();
             const previous = mine.find((a) => a.isPrimary) ?? null;
@@ -248,11 +253,7 @@ export const emailAddressRouter = {
         "user.email_removed",
         () =>
           ctx.db.transaction(async (tx) => {
-            await lockUser(tx, ctx.user.id);
-            const mine = await tx
-              .select({ id: emailAddresses.id, email: emailAddresses.email, isPrimary: emailAddresses.isPrimary, verifiedAt: emailAddresses.verifiedAt })
-              .from(emailAddresses)
-              .where(eq(emailAddresses.userId, ctx.user.id));
+            const mine = await lockedAddresses(tx, ctx.user.id);
             const target = mine.find((a) => a.id === input.emailAddressId);
             if (!target) throw notFound();
             if (target.isPrimary) {
