@@ -127,6 +127,8 @@ async function startServer(port, databaseEnv, mailEnv) {
     APP_URL: `http://127.0.0.1:${port}`,
     // Browser contexts send X-Forwarded-For (e2e/browser.ts), as a reverse proxy on this machine would.
     TRUSTED_PROXIES: "loopback",
+    // A fresh key per run, as production requires one.
+    LATCHKEY_ENCRYPTION_KEY: randomBytes(32).toString("base64url"),
     ...databaseEnv,
     ...mailEnv,
   };

@@ -8,6 +8,8 @@ import {
   readSessionToken,
   serializeClearSessionCookie,
   serializeSessionCookie,
+  createKeyring,
+  type Keyring,
   type SessionPolicy,
 } from "@latchkey/auth";
 import { lookupAuth, type AuthLookupOutcome, type ResolvedAuth } from "./auth-lookup.ts";
@@ -32,6 +34,8 @@ export interface InnerContextOptions {
   sessionPolicy?: SessionPolicy;
   /** Sends the app's emails; the development outbox when not given (tests, scripts). The web app passes its own. */
   mailer?: Mailer;
+  /** Encrypts secrets at rest (TOTP, webhook secrets, signing keys); the public development key when not given. */
+  keyring?: Keyring;
 }
 
 export interface Context {
@@ -43,6 +47,7 @@ export interface Context {
   resHeaders: Headers;
   sessionPolicy: SessionPolicy;
   mailer: Mailer;
+  keyring: Keyring;
   orgSlug: string | null;
   /** Who is calling, resolved in one query on first use and memoised for the rest of the request. */
   getAuth: () => Promise<ResolvedAuth | null>;
@@ -87,6 +92,7 @@ export function createInnerContext(options: InnerContextOptions): Context {
     resHeaders,
     sessionPolicy,
     mailer: options.mailer ?? defaultMailer(),
+    keyring: options.keyring ?? defaultKeyring(),
     orgSlug: options.orgSlug ?? null,
     getAuth: async () => {
       const outcome = await resolve();
@@ -107,6 +113,12 @@ export function createInnerContext(options: InnerContextOptions): Context {
       pending = null;
     },
   };
+}
+
+let devKeyring: Keyring | undefined;
+function defaultKeyring(): Keyring {
+  devKeyring ??= createKeyring();
+  return devKeyring;
 }
 
 let devMailer: Mailer | undefined;
@@ -143,6 +155,7 @@ export interface RequestContextOptions {
   now?: () => Date;
   sessionPolicy?: SessionPolicy;
   mailer?: Mailer;
+  keyring?: Keyring;
 }
 
 export function createRequestContext(options: RequestContextOptions): Context {
@@ -158,5 +171,6 @@ export function createRequestContext(options: RequestContextOptions): Context {
     ...(options.now ? { now: options.now } : {}),
     ...(options.sessionPolicy ? { sessionPolicy: options.sessionPolicy } : {}),
     ...(options.mailer ? { mailer: options.mailer } : {}),
+    ...(options.keyring ? { keyring: options.keyring } : {}),
   });
 }

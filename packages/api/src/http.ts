@@ -1,6 +1,6 @@
 /** The tRPC HTTP endpoint as a Fetch handler: the web app mounts it at `/api/trpc`. */
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
-import { checkRequestOrigin, type SessionPolicy } from "@latchkey/auth";
+import { checkRequestOrigin, type Keyring, type SessionPolicy } from "@latchkey/auth";
 import type { Database } from "@latchkey/db";
 import { appRouter } from "./root.ts";
 import { createRequestContext } from "./context.ts";
@@ -16,6 +16,7 @@ export interface TrpcHandlerOptions {
   now?: () => Date;
   sessionPolicy?: SessionPolicy;
   mailer?: Mailer;
+  keyring?: Keyring;
   /** Where internal errors are reported; receives no SQL, parameters or messages, only what is safe to log. */
   log?: (line: string) => void;
 }
@@ -44,6 +45,7 @@ export async function handleTrpcRequest(request: Request, options: TrpcHandlerOp
         ...(options.now ? { now: options.now } : {}),
         ...(options.sessionPolicy ? { sessionPolicy: options.sessionPolicy } : {}),
         ...(options.mailer ? { mailer: options.mailer } : {}),
+        ...(options.keyring ? { keyring: options.keyring } : {}),
       }),
     responseMeta: ({ errors }) => {
       const headers = new Headers({ "Cache-Control": "no-store" });

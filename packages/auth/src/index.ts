@@ -9,3 +9,4 @@ export * from "./rate-limit.ts";
 export * from "./verification.ts";
 export * from "./reverification.ts";
 export * from "./invitation-token.ts";
+export * from "./encryption.ts";

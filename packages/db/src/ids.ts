@@ -15,6 +15,18 @@ export const idPrefixes = {
   signUp: "sua",
   domain: "dom",
   image: "img",
+  totp: "totp",
+  backupCode: "bkc",
+  passkey: "pk",
+  phone: "phone",
+  signInChallenge: "sia",
+  webauthnChallenge: "wac",
+  event: "evt",
+  webhookEndpoint: "ep",
+  webhookDelivery: "msg",
+  webhookAttempt: "watt",
+  signingKey: "key",
+  jwtTemplate: "jtmpl",
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import {
+  bigint,
   boolean,
   customType,
   check,
@@ -84,6 +85,8 @@ export const organizations = pgTable("organizations", {
   publicMetadata: jsonb("public_metadata").$type<JsonObject>().notNull().default({}),
   privateMetadata: jsonb("private_metadata").$type<JsonObject>().notNull().default({}),
   maxMemberships: integer("max_memberships"),
+  /** "Members must use MFA": a member without a verified second factor is sent to set one up first. */
+  requireMfa: boolean("require_mfa").notNull().default(false),
   createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
@@ -400,6 +403,243 @@ export const projects = pgTable(
   (t) => [index("projects_org_created_idx").on(t.organizationId, t.createdAt)],
 );
 
+// ---------------------------------------------------------------------------------------------------------------
+// Second factors and devices
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * A user's authenticator app. The 160-bit secret is stored encrypted (AES-256-GCM, `@latchkey/auth` encryption);
+ * the factor counts only once `verifiedAt` is set by a correct code. `lastUsedStep` is the last accepted 30-second
+ * step, so a code can never be used twice.
+ */
+export const totpFactors = pgTable("totp_factors", {
+  id: text("id").primaryKey().$defaultFn(() => createId("totp")),
+  userId: text("user_id")
+    .notNull()
+    .unique("totp_factors_user_id_key")
+    .references(() => users.id, { onDelete: "cascade" }),
+  secretEncrypted: text("secret_encrypted").notNull(),
+  verifiedAt: tstz("verified_at"),
+  lastUsedStep: bigint("last_used_step", { mode: "number" }),
+  createdAt: createdAt(),
+});
+
+/** Backup codes: SHA-256 hashes only, each usable once; regenerating deletes the whole old set. */
+export const backupCodes = pgTable(
+  "backup_codes",
+  {
+    id: text("id").primaryKey().$defaultFn(() => createId("backupCode")),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    codeHash: text("code_hash").notNull(),
+    usedAt: tstz("used_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("backup_codes_user_id_idx").on(t.userId), uniqueIndex("backup_codes_user_code_key").on(t.userId, t.codeHash)],
+);
+
+/** WebAuthn credentials (passkeys). `credentialId` is base64url; the public key is COSE bytes. */
+export const passkeys = pgTable(
+  "passkeys",
+  {
+    id: text("id").primaryKey().$defaultFn(() => createId("passkey")),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    credentialId: text("credential_id").notNull().unique("passkeys_credential_id_key"),
+    publicKey: bytea("public_key").notNull(),
+    counter: bigint("counter", { mode: "number" }).notNull().default(0),
+    transports: text("transports").array().notNull().default(sql`'{}'::text[]`),
+    deviceType: text("device_type"),
+    backedUp: boolean("backed_up").notNull().default(false),
+    aaguid: text("aaguid"),
+    name: text("name").notNull(),
+    lastUsedAt: tstz("last_used_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("passkeys_user_id_idx").on(t.userId)],
+);
+
+/**
+ * A WebAuthn challenge we issued (registration or authentication), single use, short-lived. `userId` is null for
+ * a discoverable-credential sign-in, where the user is only known from the assertion.
+ */
+export const webauthnChallenges = pgTable(
+  "webauthn_challenges",
+  {
+    id: text("id").primaryKey().$defaultFn(() => createId("webauthnChallenge")),
+    purpose: text("purpose", { enum: ["registration", "authentication", "second_factor"] }).notNull(),
+    challenge: text("challenge").notNull(),
+    userId: text("user_id").references(() => users.id, { onDelete: "cascade" }),
+    expiresAt: tstz("expires_at").notNull(),
+    consumedAt: tstz("consumed_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("webauthn_challenges_expires_at_idx").on(t.expiresAt)],
+);
+
+/** Phone numbers on a profile (E.164). A verified number belongs to one account only. */
+export const phoneNumbers = pgTable(
+  "phone_numbers",
+  {
+    id: text("id").primaryKey().$defaultFn(() => createId("phone")),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    phone: text("phone").notNull(),
+    verifiedAt: tstz("verified_at"),
+    /** Whether SMS codes to this number may finish a sign-in. */
+    usedForMfa: boolean("used_for_mfa").notNull().default(false),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("phone_numbers_user_id_idx").on(t.userId),
+    uniqueIndex("phone_numbers_user_phone_key").on(t.userId, t.phone),
+    uniqueIndex("phone_numbers_verified_phone_key")
+      .on(t.phone)
+      .where(sql`${t.verifiedAt} is not null`),
+  ],
+);
+
+/**
+ * The pending second step of a sign-in: the first factor was proven, no session exists yet. Identified by a random
+ * token (only its SHA-256 stored) kept in an HttpOnly cookie; 10 minutes, 5 wrong codes, consumed once.
+ */
+export const signInChallenges = pgTable(
+  "sign_in_challenges",
+  {
+    id: text("id").primaryKey().$defaultFn(() => createId("signInChallenge")),
+    tokenHash: text("token_hash").notNull().unique("sign_in_challenges_token_hash_key"),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    /** How the first factor was proven (`password`, `email_code`, …), for the audit log. */
+    firstFactor: text("first_factor").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+    expiresAt: tstz("expires_at").notNull(),
+    consumedAt: tstz("consumed_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("sign_in_challenges_user_id_idx").on(t.userId), index("sign_in_challenges_expires_at_idx").on(t.expiresAt)],
+);
+
+// ---------------------------------------------------------------------------------------------------------------
+// Events, webhooks and tokens
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * The transactional outbox: one row per change, written in the change's own transaction (by triggers), with
+ * Clerk's event names (`user.created`, `organizationMembership.created`, …). `dispatchedAt` is set once the event
+ * has been fanned out into webhook deliveries.
+ */
+export const outboxEvents = pgTable(
+  "outbox_events",
+  {
+    id: text("id").primaryKey().$defaultFn(() => createId("event")),
+    type: text("type").notNull(),
+    data: jsonb("data").$type<JsonObject>().notNull(),
+    organizationId: text("organization_id"),
+    occurredAt: tstz("occurred_at").notNull().defaultNow(),
+    dispatchedAt: tstz("dispatched_at"),
+  },
+  (t) => [
+    index("outbox_events_undispatched_idx").on(t.occurredAt).where(sql`${t.dispatchedAt} is null`),
+    index("outbox_events_occurred_at_idx").on(t.occurredAt),
+  ],
+);
+
+/** A webhook receiver. The signing secret (`whsec_…`) is stored encrypted; during rotation the previous one too. */
+export const webhookEndpoints = pgTable("webhook_endpoints", {
+  id: text("id").primaryKey().$defaultFn(() => createId("webhookEndpoint")),
+  url: text("url").notNull(),
+  description: text("description"),
+  /** Event types to send; empty means every event. */
+  eventTypes: text("event_types").array().notNull().default(sql`'{}'::text[]`),
+  enabled: boolean("enabled").notNull().default(true),
+  secretEncrypted: text("secret_encrypted").notNull(),
+  previousSecretEncrypted: text("previous_secret_encrypted"),
+  previousSecretExpiresAt: tstz("previous_secret_expires_at"),
+  createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+/**
+ * One event to one endpoint (`webhook-id` = this id, the same on every retry). Workers claim due rows with
+ * `FOR UPDATE SKIP LOCKED`; `status` ends as `succeeded` or `dead` after the last attempt.
+ */
+export const webhookDeliveries = pgTable(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey().$defaultFn(() => createId("webhookDelivery")),
+    endpointId: text("endpoint_id")
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: "cascade" }),
+    eventId: text("event_id")
+      .notNull()
+      .references(() => outboxEvents.id, { onDelete: "cascade" }),
+    status: text("status", { enum: ["pending", "succeeded", "failed", "dead"] }).notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: tstz("next_attempt_at").notNull().defaultNow(),
+    /** A worker holds the row until then; a crashed worker's claim simply lapses. */
+    lockedUntil: tstz("locked_until"),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("webhook_deliveries_endpoint_event_key").on(t.endpointId, t.eventId),
+    index("webhook_deliveries_due_idx").on(t.nextAttemptAt).where(sql`${t.status} in ('pending', 'failed')`),
+    index("webhook_deliveries_endpoint_created_idx").on(t.endpointId, t.createdAt),
+  ],
+);
+
+/** The delivery log: one row per HTTP attempt. */
+export const webhookAttempts = pgTable(
+  "webhook_attempts",
+  {
+    id: text("id").primaryKey().$defaultFn(() => createId("webhookAttempt")),
+    deliveryId: text("delivery_id")
+      .notNull()
+      .references(() => webhookDeliveries.id, { onDelete: "cascade" }),
+    attemptedAt: tstz("attempted_at").notNull().defaultNow(),
+    statusCode: integer("status_code"),
+    durationMs: integer("duration_ms").notNull(),
+    succeeded: boolean("succeeded").notNull(),
+    error: text("error"),
+  },
+  (t) => [index("webhook_attempts_delivery_idx").on(t.deliveryId, t.attemptedAt)],
+);
+
+/**
+ * Keys that sign session JWTs. The private key (PKCS#8 or JWK) is stored encrypted; `retiredAt` marks a key that no
+ * longer signs but stays in the JWKS until `publishedUntil`.
+ */
+export const signingKeys = pgTable("signing_keys", {
+  id: text("id").primaryKey().$defaultFn(() => createId("signingKey")),
+  alg: text("alg", { enum: ["EdDSA", "RS256"] }).notNull(),
+  publicJwk: jsonb("public_jwk").$type<JsonObject>().notNull(),
+  privateKeyEncrypted: text("private_key_encrypted").notNull(),
+  createdAt: createdAt(),
+  retiredAt: tstz("retired_at"),
+  publishedUntil: tstz("published_until"),
+});
+
+/** Named JWT templates (`getToken({ template: "supabase" })`): claims with `{{user.id}}`-style placeholders. */
+export const jwtTemplates = pgTable("jwt_templates", {
+  id: text("id").primaryKey().$defaultFn(() => createId("jwtTemplate")),
+  name: text("name").notNull().unique("jwt_templates_name_key"),
+  claims: jsonb("claims").$type<JsonObject>().notNull().default({}),
+  lifetimeSeconds: integer("lifetime_seconds").notNull().default(60),
+  allowedClockSkewSeconds: integer("allowed_clock_skew_seconds").notNull().default(5),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
 export type User = typeof users.$inferSelect;
 export type Session = typeof sessions.$inferSelect;
 export type Organization = typeof organizations.$inferSelect;
@@ -413,3 +653,14 @@ export type SignUpAttempt = typeof signUpAttempts.$inferSelect;
 export type Image = typeof images.$inferSelect;
 export type OrganizationDomain = typeof organizationDomains.$inferSelect;
 export type CustomPermission = typeof customPermissions.$inferSelect;
+export type TotpFactor = typeof totpFactors.$inferSelect;
+export type BackupCode = typeof backupCodes.$inferSelect;
+export type Passkey = typeof passkeys.$inferSelect;
+export type PhoneNumber = typeof phoneNumbers.$inferSelect;
+export type SignInChallenge = typeof signInChallenges.$inferSelect;
+export type OutboxEvent = typeof outboxEvents.$inferSelect;
+export type WebhookEndpoint = typeof webhookEndpoints.$inferSelect;
+export type WebhookDelivery = typeof webhookDeliveries.$inferSelect;
+export type WebhookAttempt = typeof webhookAttempts.$inferSelect;
+export type SigningKey = typeof signingKeys.$inferSelect;
+export type JwtTemplate = typeof jwtTemplates.$inferSelect;

@@ -10,6 +10,11 @@ export function HeaderNav({ session }: { session: HeaderSession | null }) {
   if (session) {
     return (
       <nav aria-label={t("nav.main")} className="flex items-center gap-3">
+        {session.isInstanceAdmin ? (
+          <Link to="/admin" className="text-sm text-fg underline-offset-4 hover:underline">
+            {t("nav.admin")}
+          </Link>
+        ) : null}
         <OrganizationSwitcher session={session} />
         <UserButton user={session.user} />
       </nav>

@@ -12,6 +12,7 @@ export const enUS = {
   "nav.home": "Home",
   "nav.personalAccount": "Personal account",
   "nav.createOrganization": "Create organization",
+  "nav.admin": "Admin",
   "nav.organizations": "Organizations",
 
   "form.emailAddress": "Email address",
@@ -316,4 +317,8 @@ export const enUS = {
   "devOutbox.to": "To",
   "devOutbox.kind": "Kind",
   "devOutbox.sentAt": "Sent",
+  "admin.title": "Admin console",
+  "admin.overview": "Overview",
+  "admin.sections": "Sections of the admin console",
+  "admin.intro": "Manage the instance: webhooks, signing keys and JWT templates, the audit log.",
 } as const;

@@ -13,6 +13,7 @@ export const plPL = {
   "nav.home": "Strona główna",
   "nav.personalAccount": "Konto osobiste",
   "nav.createOrganization": "Utwórz organizację",
+  "nav.admin": "Administracja",
   "nav.organizations": "Organizacje",
 
   "form.emailAddress": "Adres e-mail",
@@ -317,4 +318,8 @@ export const plPL = {
   "devOutbox.to": "Do",
   "devOutbox.kind": "Rodzaj",
   "devOutbox.sentAt": "Wysłano",
+  "admin.title": "Konsola administracyjna",
+  "admin.overview": "Przegląd",
+  "admin.sections": "Sekcje konsoli administracyjnej",
+  "admin.intro": "Zarządzanie instancją: webhooki, klucze podpisujące i szablony JWT, dziennik audytu.",
 } as const satisfies Dictionary;

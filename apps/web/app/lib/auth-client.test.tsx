@@ -12,6 +12,7 @@ const member: HeaderSession = {
   orgRoles: ["org:member"],
   orgPermissions: ["org:projects:read", "org:sys_memberships:read"],
   organizations: [{ id: "org_1", slug: "acme", name: "Acme", imageUrl: null }],
+  isInstanceAdmin: false,
 };
 
 const render = (node: React.ReactNode) => renderToStaticMarkup(<>{node}</>);

@@ -10,6 +10,7 @@ import { isDatabaseUnavailable } from "@latchkey/db";
 import { getDb } from "./db.server";
 import { getEnv } from "./env.server";
 import { getMailer } from "./mailer.server";
+import { getKeyring } from "./keyring.server";
 
 export type AuthArgs = Request | { request: Request; context?: unknown };
 
@@ -90,6 +91,7 @@ export function getRequestContext(args: AuthArgs): Promise<Context> {
         appUrl: getEnv().APP_URL,
         ip: clientIpOf(args),
         mailer: getMailer(),
+        keyring: getKeyring(),
       }),
     );
     contexts.set(key, ctx);
@@ -167,6 +169,8 @@ export interface RequireAuthOptions extends HasCheck {
   organization?: boolean;
   /** Require a recent password check on this session; otherwise the user is sent to /reverify and back. */
   reverification?: ReverificationLevel;
+  /** Require the instance-admin flag (the admin console); 403 otherwise. */
+  instanceAdmin?: boolean;
 }
 
 /** For the sign-in and sign-up pages: the safe `redirect_url` to go to afterwards, where a signed-in visitor goes now. */
@@ -197,6 +201,7 @@ export async function requireAuth(args: AuthArgs, options: RequireAuthOptions = 
   if (needsOrg && !auth.orgId) throw forbidden();
   if (options.permission !== undefined && !auth.has({ permission: options.permission })) throw forbidden();
   if (options.role !== undefined && !auth.has({ role: options.role })) throw forbidden();
+  if (options.instanceAdmin && !auth.user.isInstanceAdmin) throw forbidden();
   if (options.reverification && !isReverified(auth.lastReverifiedAt, options.reverification, new Date())) {
     const back = signInUrl(requestOf(args)).replace(/^\/sign-in/, "");
     throw redirect(`/reverify${back ? `${back}&` : "?"}level=${options.reverification}`, { headers: await getAuthHeaders(args) });

@@ -1,6 +1,8 @@
 import { describe, expect, test } from "vitest";
 import { parseEnv } from "./env.server";
 
+const KEY = Buffer.alloc(32, 9).toString("base64url");
+
 function problems(source: Record<string, string | undefined>): string[] {
   const result = parseEnv(source);
   return result.ok ? [] : result.problems;
@@ -28,7 +30,7 @@ describe("environment validation", () => {
   });
 
   test("production without APP_URL is refused, naming APP_URL", () => {
-    const found = problems({ NODE_ENV: "production", SMTP_URL: "smtp://mail:25" });
+    const found = problems({ NODE_ENV: "production", SMTP_URL: "smtp://mail:25", LATCHKEY_ENCRYPTION_KEY: KEY });
     expect(found).toHaveLength(1);
     expect(found[0]).toMatch(/^APP_URL /);
     expect(found[0]).toContain("required in production");
@@ -39,7 +41,7 @@ describe("environment validation", () => {
   });
 
   test("production with an https APP_URL is accepted and loses its trailing slash", () => {
-    const result = parseEnv({ NODE_ENV: "production", APP_URL: "https://auth.example.com/", SMTP_URL: "smtps://u:p@mail:465" });
+    const result = parseEnv({ NODE_ENV: "production", APP_URL: "https://auth.example.com/", SMTP_URL: "smtps://u:p@mail:465", LATCHKEY_ENCRYPTION_KEY: KEY });
     expect(result.ok && result.env.APP_URL).toBe("https://auth.example.com");
   });
 
@@ -67,7 +69,7 @@ describe("environment validation", () => {
 
   test("every bad variable is reported at once, one line each", () => {
     const found = problems({ NODE_ENV: "production", PORT: "x", DATABASE_URL: "nope" });
-    expect(found.map((line) => line.split(" ")[0]).sort()).toEqual(["APP_URL", "DATABASE_URL", "PORT", "SMTP_URL"]);
+    expect(found.map((line) => line.split(" ")[0]).sort()).toEqual(["APP_URL", "DATABASE_URL", "LATCHKEY_ENCRYPTION_KEY", "PORT", "SMTP_URL"]);
   });
 
   test("an unknown NODE_ENV is refused, naming NODE_ENV", () => {
@@ -75,7 +77,7 @@ describe("environment validation", () => {
   });
 
   test("production without SMTP_URL is refused, naming SMTP_URL, and a bad one never echoes its password", () => {
-    expect(problems({ NODE_ENV: "production", APP_URL: "https://a.example" })).toEqual([expect.stringMatching(/^SMTP_URL .*required in production/)]);
+    expect(problems({ NODE_ENV: "production", APP_URL: "https://a.example", LATCHKEY_ENCRYPTION_KEY: KEY })).toEqual([expect.stringMatching(/^SMTP_URL .*required in production/)]);
     const bad = problems({ SMTP_URL: "http://user:hunter2@mail" });
     expect(bad[0]).toMatch(/^SMTP_URL must be an smtp:\/\/ or smtps:\/\/ URL/);
     expect(bad.join("\n")).not.toContain("hunter2");
@@ -85,5 +87,15 @@ describe("environment validation", () => {
     const found = problems({ DATABASE_URL: "mysql://user:secret@db/app" });
     expect(found[0]).toMatch(/^DATABASE_URL /);
     expect(found.join("\n")).not.toContain("secret");
+  });
+
+  test("production without LATCHKEY_ENCRYPTION_KEY is refused; a malformed key is refused without being echoed", () => {
+    expect(problems({ NODE_ENV: "production", APP_URL: "https://a.example", SMTP_URL: "smtp://m:25" })).toEqual([
+      expect.stringMatching(/^LATCHKEY_ENCRYPTION_KEY is required in production/),
+    ]);
+    const bad = problems({ LATCHKEY_ENCRYPTION_KEY: "tooshort-secret" });
+    expect(bad[0]).toMatch(/^LATCHKEY_ENCRYPTION_KEY must be one or more comma-separated 32-byte keys/);
+    expect(bad.join("\n")).not.toContain("tooshort-secret");
+    expect(parseEnv({ LATCHKEY_ENCRYPTION_KEY: `${KEY},${Buffer.alloc(32, 1).toString("hex")}` }).ok).toBe(true);
   });
 });

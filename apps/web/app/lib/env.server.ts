@@ -4,11 +4,12 @@
  * `getEnv()`.
  */
 import { z } from "zod";
+import { parseEncryptionKey } from "@latchkey/auth";
 
 type RawEnv = Record<string, string | undefined>;
 
 // Never echoed in error messages: a malformed connection string may still hold a password.
-const SECRET_VARIABLES = new Set(["DATABASE_URL", "SMTP_URL"]);
+const SECRET_VARIABLES = new Set(["DATABASE_URL", "SMTP_URL", "LATCHKEY_ENCRYPTION_KEY"]);
 
 const port = z
   .string()
@@ -46,6 +47,14 @@ const schema = z.object({
   LATCHKEY_DATA_DIR: z.string().trim().min(1).optional(),
   SMTP_URL: smtpUrl.optional(),
   MAIL_FROM: z.string().trim().min(3).max(200).optional(),
+  LATCHKEY_ENCRYPTION_KEY: z
+    .string()
+    .trim()
+    .refine(
+      (value) => value.split(",").every((part) => parseEncryptionKey(part) !== null),
+      "must be one or more comma-separated 32-byte keys, base64 or hex (make one with: node -e \"console.log(require('crypto').randomBytes(32).toString('base64url'))\")",
+    )
+    .optional(),
 });
 
 export interface Env {
@@ -62,6 +71,8 @@ export interface Env {
   /** Where email goes; the development outbox (/dev/outbox) when absent, which production refuses. */
   SMTP_URL: string | undefined;
   MAIL_FROM: string | undefined;
+  /** Keys for secrets at rest (first encrypts, the rest decrypt); the public development key when absent, which production refuses. */
+  LATCHKEY_ENCRYPTION_KEY: string | undefined;
 }
 
 export type ParseEnvResult = { ok: true; env: Env } | { ok: false; problems: string[] };
@@ -98,6 +109,9 @@ export function parseEnv(source: RawEnv): ParseEnvResult {
   if (production && raw.SMTP_URL === undefined) {
     problems.push("SMTP_URL is required in production (e.g. smtps://user:password@smtp.example.com:465): email could not be delivered");
   }
+  if (production && raw.LATCHKEY_ENCRYPTION_KEY === undefined) {
+    problems.push("LATCHKEY_ENCRYPTION_KEY is required in production (32 random bytes, base64): it encrypts TOTP secrets, webhook secrets and signing keys");
+  }
   if (!parsed.success || problems.length > 0) return { ok: false, problems };
   const data = parsed.data;
   const appUrl = data.APP_URL ?? `http://localhost:${data.PORT}`;
@@ -112,6 +126,7 @@ export function parseEnv(source: RawEnv): ParseEnvResult {
       LATCHKEY_DATA_DIR: data.LATCHKEY_DATA_DIR,
       SMTP_URL: data.SMTP_URL,
       MAIL_FROM: data.MAIL_FROM,
+      LATCHKEY_ENCRYPTION_KEY: data.LATCHKEY_ENCRYPTION_KEY,
     },
   };
 }

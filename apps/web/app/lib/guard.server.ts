@@ -85,5 +85,6 @@ export async function guardRequest(request: Request, context: object): Promise<R
   if (needsOrg && !auth.orgId) return deny();
   if (rule.permission !== undefined && !auth.has({ permission: rule.permission })) return deny();
   if (rule.role !== undefined && !auth.has({ role: rule.role })) return deny();
+  if (rule.instanceAdmin && !auth.user.isInstanceAdmin) return deny();
   return null;
 }

@@ -21,6 +21,7 @@ export async function getHeaderSession(args: AuthArgs, auth: SignedInAuth): Prom
       initials: initialsOf(name, auth.user.primaryEmail),
     },
     organization: auth.orgId ? { id: auth.orgId, slug: auth.orgSlug!, name: auth.orgName!, imageUrl: auth.orgImageUrl } : null,
+    isInstanceAdmin: auth.user.isInstanceAdmin,
     orgRoles: auth.orgRoles,
     orgPermissions: auth.orgPermissions,
     organizations: organizations.map((o) => ({ id: o.id, slug: o.slug, name: o.name, imageUrl: o.imageUrl })),

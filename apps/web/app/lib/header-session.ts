@@ -7,4 +7,6 @@ export interface HeaderSession {
   orgRoles: string[];
   orgPermissions: string[];
   organizations: { id: string; slug: string; name: string; imageUrl: string | null }[];
+  /** Shows the link to the admin console (the server checks the flag on every /admin request). */
+  isInstanceAdmin: boolean;
 }

@@ -38,11 +38,14 @@ export interface RouteRule {
   organization?: boolean;
   permission?: Permission;
   role?: RoleKey;
+  /** Require the instance-admin flag (the admin console). */
+  instanceAdmin?: boolean;
 }
 
 /** Checked in order; the first match applies on top of "needs a session". */
 export const protectedRoutes: readonly RouteRule[] = [
   { pattern: "/org/:slug(.*)", organization: true },
+  { pattern: "/admin(.*)", instanceAdmin: true },
 ];
 
 /** Turns `/sign-in(.*)` and `/org/:slug(.*)` into an anchored regular expression. */

@@ -4,6 +4,7 @@ import { handleTrpcRequest } from "@latchkey/api";
 import { getDb } from "~/lib/db.server";
 import { getEnv } from "~/lib/env.server";
 import { getMailer } from "~/lib/mailer.server";
+import { getKeyring } from "~/lib/keyring.server";
 
 async function handle({ request, context }: LoaderFunctionArgs | ActionFunctionArgs): Promise<Response> {
   const handle = await getDb();
@@ -12,6 +13,7 @@ async function handle({ request, context }: LoaderFunctionArgs | ActionFunctionA
     appUrl: getEnv().APP_URL,
     ip: typeof context.clientIp === "string" ? context.clientIp : null,
     mailer: getMailer(),
+    keyring: getKeyring(),
   });
 }
 

@@ -1,0 +1,46 @@
+/**
+ * Layout of the admin console (`/admin/*`): instance admins only — the route guard refuses everyone else with 403
+ * before any loader runs, and this loader checks again. Each section adds its page under `admin.<section>.tsx` and
+ * its link to `sections` below.
+ */
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { NavLink, Outlet } from "@remix-run/react";
+import type { MessageKey } from "~/i18n/dictionary";
+import { metaT } from "~/i18n/meta";
+import { useT } from "~/i18n/react";
+import { requireAuth } from "~/lib/auth.server";
+
+export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("admin.title") }];
+
+export async function loader(args: LoaderFunctionArgs) {
+  await requireAuth(args, { instanceAdmin: true });
+  return null;
+}
+
+/** The console's sections, in menu order. */
+const sections: { to: string; label: MessageKey; end?: boolean }[] = [{ to: "/admin", label: "admin.overview", end: true }];
+
+export default function AdminLayout() {
+  const t = useT();
+  return (
+    <div className="flex flex-col gap-6 py-6">
+      <h1 className="text-2xl font-semibold">{t("admin.title")}</h1>
+      <nav aria-label={t("admin.sections")}>
+        <ul className="flex flex-wrap gap-4">
+          {sections.map((section) => (
+            <li key={section.to}>
+              <NavLink
+                to={section.to}
+                end={section.end ?? false}
+                className={({ isActive }) => (isActive ? "font-semibold text-fg" : "text-primary underline")}
+              >
+                {t(section.label)}
+              </NavLink>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <Outlet />
+    </div>
+  );
+}
