@@ -9,7 +9,7 @@ import type { Context } from "./context.ts";
 import { recordAuditEvent } from "./audit.ts";
 
 /** How the user proved who they are; written to the audit log as `details.method`. */
-export type SignInMethod = "password" | "email_code" | "magic_link";
+export type SignInMethod = "password" | "email_code" | "magic_link" | "passkey" | "oauth";
 
 /**
  * Failed sign-ins per account (SECURITY.md: 10 failures within an hour lock sign-in for 15 minutes). Counted by

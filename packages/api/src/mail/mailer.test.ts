@@ -25,6 +25,7 @@ describe("createMailer", () => {
     await mailer.sendLockoutNotice({ to, locale: "pl-PL", minutes: 15 });
     await mailer.sendPrimaryEmailChanged({ to, locale: "pl-PL", newEmail: "nowy@example.test" });
     await mailer.sendInvitation({ to, locale: "pl-PL", organizationName: "Globex", inviterName: "Ada", roleName: "Member", link: "https://acme.test/i" });
+    await mailer.sendSecurityNotice({ to, locale: "pl-PL", event: "passkey_removed" });
     expect(sent.map((mail) => [mail.kind, mail.values])).toEqual([
       ["verification-code", { code: "123456", link: "https://acme.test/v" }],
       ["password-reset", { link: "https://acme.test/r" }],
@@ -34,11 +35,13 @@ describe("createMailer", () => {
       ["lockout-notice", { minutes: 15 }],
       ["primary-email-changed", { newEmail: "nowy@example.test" }],
       ["invitation", { organizationName: "Globex", inviterName: "Ada", roleName: "Member", link: "https://acme.test/i" }],
+      ["security-notice", { event: "passkey_removed" }],
     ]);
     expect(sent.every((mail) => mail.to === to && mail.locale === "pl-PL")).toBe(true);
-    expect(sent.at(-3)!.text).toContain("wstrzymane na 15 min");
-    expect(sent.at(-2)!.text).toContain("to teraz nowy@example.test");
-    expect(sent.at(-1)!.text).toContain("Ada zaprasza Cię do organizacji Globex");
+    expect(sent.at(-4)!.text).toContain("wstrzymane na 15 min");
+    expect(sent.at(-3)!.text).toContain("to teraz nowy@example.test");
+    expect(sent.at(-2)!.text).toContain("Ada zaprasza Cię do organizacji Globex");
+    expect(sent.at(-1)!.text).toContain("Z Twojego konta usunięto klucz dostępu");
   });
 
   it.each([

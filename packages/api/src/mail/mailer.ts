@@ -38,6 +38,8 @@ export interface Mailer {
   sendPrimaryEmailChanged(input: SendMailInput<"primary-email-changed">): Promise<void>;
   /** An invitation to join an organization, with its accept link. */
   sendInvitation(input: SendMailInput<"invitation">): Promise<void>;
+  /** A factor was added or removed, or the password changed (use `sendSecurityNotice` in `security-notice.ts`). */
+  sendSecurityNotice(input: SendMailInput<"security-notice">): Promise<void>;
 }
 
 /** A header-safe single line: control characters (a line break could forge headers) become spaces. */
@@ -78,5 +80,6 @@ export function createMailer(options: MailerOptions): Mailer {
     sendLockoutNotice: (input) => send("lockout-notice", input),
     sendPrimaryEmailChanged: (input) => send("primary-email-changed", input),
     sendInvitation: (input) => send("invitation", input),
+    sendSecurityNotice: (input) => send("security-notice", input),
   };
 }

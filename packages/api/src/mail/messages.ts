@@ -56,6 +56,17 @@ const enUS = {
   "invitation.action": "View the invitation",
   "invitation.expiry": "The invitation works for 7 days.",
   "invitation.ignore": "If you don't know the sender, you can ignore this email: nothing happens unless you accept.",
+  "securityNotice.subject": "Security settings of your {appName} account changed",
+  "securityNotice.intro": "This is a notice that the way your {appName} account is protected just changed. You can review your sign-in methods and devices on your account's security page.",
+  "securityNotice.advice": "If you didn't make this change, reset your password right away and review your devices: someone else may have access to your account.",
+  "securityNotice.totp_added": "An authenticator app was added to your account",
+  "securityNotice.totp_removed": "The authenticator app was removed from your account",
+  "securityNotice.backup_codes_generated": "New backup codes were created for your account",
+  "securityNotice.passkey_added": "A passkey was added to your account",
+  "securityNotice.passkey_removed": "A passkey was removed from your account",
+  "securityNotice.phone_added": "A phone number for sign-in codes was added to your account",
+  "securityNotice.phone_removed": "A phone number for sign-in codes was removed from your account",
+  "securityNotice.password_changed": "Your password was changed",
 } as const;
 
 export type MailMessageKey = keyof typeof enUS;
@@ -115,6 +126,17 @@ const plPL = {
   "invitation.action": "Zobacz zaproszenie",
   "invitation.expiry": "Zaproszenie jest ważne przez 7 dni.",
   "invitation.ignore": "Jeśli nie znasz nadawcy, możesz zignorować tę wiadomość: nic się nie stanie, dopóki nie przyjmiesz zaproszenia.",
+  "securityNotice.subject": "Zmieniono ustawienia bezpieczeństwa Twojego konta w {appName}",
+  "securityNotice.intro": "Informujemy, że właśnie zmienił się sposób ochrony Twojego konta w {appName}. Metody logowania i urządzenia możesz sprawdzić na stronie bezpieczeństwa konta.",
+  "securityNotice.advice": "Jeśli to nie była Twoja zmiana, od razu zresetuj hasło i sprawdź swoje urządzenia: ktoś inny może mieć dostęp do Twojego konta.",
+  "securityNotice.totp_added": "Do Twojego konta dodano aplikację uwierzytelniającą",
+  "securityNotice.totp_removed": "Z Twojego konta usunięto aplikację uwierzytelniającą",
+  "securityNotice.backup_codes_generated": "Utworzono nowe kody zapasowe do Twojego konta",
+  "securityNotice.passkey_added": "Do Twojego konta dodano klucz dostępu",
+  "securityNotice.passkey_removed": "Z Twojego konta usunięto klucz dostępu",
+  "securityNotice.phone_added": "Do Twojego konta dodano numer telefonu do kodów logowania",
+  "securityNotice.phone_removed": "Z Twojego konta usunięto numer telefonu do kodów logowania",
+  "securityNotice.password_changed": "Zmieniono hasło do Twojego konta",
 } as const satisfies MailDictionary;
 
 export const mailDictionaries = { "en-US": enUS, "pl-PL": plPL } as const satisfies Record<string, MailDictionary>;

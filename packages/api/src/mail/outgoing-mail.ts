@@ -12,7 +12,31 @@ export interface MailValues {
   "lockout-notice": { minutes: number };
   "primary-email-changed": { newEmail: string };
   invitation: { organizationName: string; inviterName: string; roleName: string; link: string };
+  /** A change to how the account is protected (a factor added or removed, the password changed), so a hijack is noticed. */
+  "security-notice": { event: SecurityNoticeEvent };
 }
+
+/** What changed, for `security-notice`. */
+export type SecurityNoticeEvent =
+  | "totp_added"
+  | "totp_removed"
+  | "backup_codes_generated"
+  | "passkey_added"
+  | "passkey_removed"
+  | "phone_added"
+  | "phone_removed"
+  | "password_changed";
+
+export const securityNoticeEvents = [
+  "totp_added",
+  "totp_removed",
+  "backup_codes_generated",
+  "passkey_added",
+  "passkey_removed",
+  "phone_added",
+  "phone_removed",
+  "password_changed",
+] as const satisfies readonly SecurityNoticeEvent[];
 
 export type MailKind = keyof MailValues;
 
@@ -25,6 +49,7 @@ const kindSet: Record<MailKind, true> = {
   "lockout-notice": true,
   "primary-email-changed": true,
   invitation: true,
+  "security-notice": true,
 };
 /** Every kind, checked complete by the type of `kindSet`. */
 export const mailKinds = Object.keys(kindSet) as readonly MailKind[];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mailKinds, type MailKind, type MailValues } from "./outgoing-mail.ts";
+import { mailKinds, securityNoticeEvents, type MailKind, type MailValues } from "./outgoing-mail.ts";
 import { mailDictionaries, mailLocales } from "./messages.ts";
 import { escapeHtml, requireHttpUrl } from "./render.ts";
 import { renderMail } from "./templates.ts";
@@ -13,6 +13,7 @@ const sample: { [K in MailKind]: MailValues[K] } = {
   "lockout-notice": { minutes: 15 },
   "primary-email-changed": { newEmail: "new-primary@app.test" },
   invitation: { organizationName: "Globex", inviterName: "Ada Lovelace", roleName: "Member", link: "https://app.test/invitations/accept?token=abc" },
+  "security-notice": { event: "totp_added" },
 };
 
 const hostile = `<script>alert("x")</script>`;
@@ -40,6 +41,14 @@ describe("renderMail", () => {
     expect(rendered.html).not.toContain("'x'");
   });
 
+  it.each(mailLocales)("gives every security-notice event its own %s heading", (locale) => {
+    const headings = securityNoticeEvents.map((event) => {
+      const { html } = renderMail("security-notice", { event }, { locale, appName: "Acme" });
+      return /<h1[^>]*>([^<]+)<\/h1>/.exec(html)![1];
+    });
+    expect(new Set(headings).size).toBe(securityNoticeEvents.length);
+  });
+
   it.each(["javascript:alert(1)", "data:text/html,hi", "/relative/path", "not a url"])("refuses the link %s", (link) => {
     expect(() => renderMail("magic-link", { link }, { locale: "en-US", appName: "Acme" })).toThrow(/http/);
   });
@@ -50,7 +59,8 @@ describe("renderMail", () => {
       const rendered = renderMail(kind, sample[kind], { locale, appName: "Acme" });
       expect(rendered.html).toContain(`<html lang="${locale}"`);
       expect(rendered.html).toMatch(/<h1[^>]*>[^<]+<\/h1>/);
-      for (const value of Object.values(sample[kind])) {
+      // A security notice carries an event name, shown as its translated heading (tested below), not as the raw value.
+      for (const value of kind === "security-notice" ? [] : Object.values(sample[kind])) {
         expect(rendered.text).toContain(String(value));
         expect(rendered.html).toContain(escapeHtml(String(value)));
       }

@@ -81,6 +81,11 @@ const templates: { [K in MailKind]: Template<K> } = {
       note(t("invitation.ignore")),
     ],
   }),
+  "security-notice": (t, { event }) => ({
+    subject: t("securityNotice.subject"),
+    heading: t(`securityNotice.${event}`),
+    blocks: [paragraph(t("securityNotice.intro")), note(t("securityNotice.advice"))],
+  }),
 };
 
 export interface RenderedMail {
