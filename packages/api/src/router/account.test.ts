@@ -183,6 +183,19 @@ describe("user.delete", () => {
     expect((await as(member.token).user.me()).id).toBe(member.userId);
   });
 
+  it("lets exactly one of two admins go when both delete their accounts at once", async () => {
+    const { admin, member, org } = await createOrgWithMember(db(), "Race");
+    const second = await signUp(db());
+    await addMember(db(), org.id, second.userId, "org:admin");
+    const results = await Promise.allSettled([as(admin.token).user.delete(), as(second.token).user.delete()]);
+    expect(results.map((r) => r.status).sort()).toEqual(["fulfilled", "rejected"]);
+    const refused = results.find((r): r is PromiseRejectedResult => r.status === "rejected")!;
+    expect((refused.reason as { reason: string }).reason).toBe("LAST_ADMIN");
+    const admins = await db().query<{ n: number }>(`select count(*)::int as n from memberships where organization_id = '${org.id}' and 'org:admin' = any(role_keys)`);
+    expect(Number(admins[0]!.n)).toBe(1);
+    expect((await as(member.token).user.me()).id).toBe(member.userId);
+  });
+
   it("deletes organizations where the user was the only member, and lets a plain member leave theirs", async () => {
     const { member, org } = await createOrgWithMember(db(), "Stays");
     const solo = await as(member.token).organization.create({ name: "Solo", slug: `solo-${Math.random().toString(36).slice(2, 8)}` });
