@@ -148,6 +148,14 @@ const examples: Record<string, Example> = {
   "role.permissions": { input: () => undefined },
   "role.createPermission": { input: () => ({ key: "org:matrix:read", name: "Matrix" }) },
   "role.deletePermission": { input: () => ({ key: "org:matrix:read" }) },
+  // devices: sessions, change password, delete account
+  "session.list": { input: () => undefined },
+  // The other tenant's admin's own session: anyone else must find nothing there.
+  "session.revoke": { input: (w) => ({ sessionId: w.tokens.memberOfAnotherOrg.split(".")[0] }), foreign: true },
+  "session.revokeOthers": { input: () => undefined },
+  "user.changePassword": { input: () => ({ currentPassword: "not the password, but past the chain", newPassword: "another long passphrase" }) },
+  "user.accountStatus": { input: () => undefined },
+  "user.delete": { input: () => undefined },
 };
 
 function isAllowed(policy: AuthzPolicy, caller: CallerKind): boolean {

@@ -60,6 +60,8 @@ export const errorReasons = [
   "REVERIFICATION_REQUIRED",
   "SERVICE_UNAVAILABLE",
   "INTERNAL",
+  // devices: change password
+  "PASSWORD_UNCHANGED",
 ] as const;
 
 export type ErrorReason = (typeof errorReasons)[number];

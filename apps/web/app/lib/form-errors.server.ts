@@ -53,6 +53,8 @@ const reasonKeys: Partial<Record<string, MessageKey>> = {
   IMAGE_UNSUPPORTED: "orgSettings.errors.imageUnsupported",
   IMAGE_TOO_LARGE: "orgSettings.errors.imageTooLarge",
   CONFIRMATION_MISMATCH: "orgSettings.errors.confirmation",
+  // devices
+  PASSWORD_UNCHANGED: "security.password.unchanged",
 };
 
 /** Reasons whose words depend on the page: a link token is a reset link on one page and a verify link on another. */
@@ -73,6 +75,9 @@ const fieldKeys: Partial<Record<string, MessageKey>> = {
   mode: "domains.errors.modeInvalid",
   image: "orgSettings.errors.imageUnsupported",
   confirmation: "orgSettings.errors.confirmation",
+  // devices
+  currentPassword: "errors.passwordRequired",
+  newPassword: "errors.passwordRequired",
 };
 
 export function toFormErrors(error: unknown, overrides: ReasonOverrides = {}): FormErrors {

@@ -4,7 +4,7 @@
  * action redirects back here (post/redirect/get) with `?done=…` for the status line.
  */
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
-import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { useId } from "react";
 import { ApiError } from "@latchkey/api";
 import { Button } from "~/components/button";
@@ -125,6 +125,18 @@ export default function Account() {
         </dl>
       </section>
       <EmailAddresses />
+      {/* devices: sessions, password and account deletion live on their own page */}
+      <section aria-labelledby={`${titleId}-security`} className="flex flex-col gap-2">
+        <h2 id={`${titleId}-security`} className="text-xl font-semibold">
+          {t("user.security.title")}
+        </h2>
+        <p className="text-sm text-muted">{t("user.security.lead")}</p>
+        <p>
+          <Link to="/user/security" className="underline">
+            {t("user.security.link")}
+          </Link>
+        </p>
+      </section>
     </section>
   );
 }

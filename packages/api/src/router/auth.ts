@@ -41,7 +41,7 @@ const reverifyPerUser = defineRateLimit("reverify:user", 10, 15 * MINUTE);
 
 
 /** One more failed password for this account; the tenth within the hour locks sign-in for 15 minutes. */
-async function countFailure(ctx: Context, userId: string, now: Date): Promise<void> {
+export async function countFailure(ctx: Context, userId: string, now: Date): Promise<void> {
   const result = await consumeRateLimit(ctx.db, signInFailures, `user:${userId}`, now);
   if (result.ok && result.remaining > 0) return;
   const [owner] = await ctx.db

@@ -5,6 +5,7 @@ import { emailAddresses, users } from "@latchkey/db";
 import { authedProcedure, policy } from "../trpc.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { personNameSchema } from "../validation.ts";
+import { accountProcedures } from "./account.ts";
 
 const usernameSchema = z
   .string()
@@ -81,4 +82,7 @@ export const userRouter = {
       });
       return updated!;
     }),
+
+  // devices: change password, account status, delete account (router/account.ts)
+  ...accountProcedures,
 } satisfies TRPCRouterRecord;
