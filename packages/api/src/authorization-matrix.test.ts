@@ -148,6 +148,10 @@ const examples: Record<string, Example> = {
   "role.permissions": { input: () => undefined },
   "role.createPermission": { input: () => ({ key: "org:matrix:read", name: "Matrix" }) },
   "role.deletePermission": { input: () => ({ key: "org:matrix:read" }) },
+  // audit log and metadata (audit helper)
+  "audit.listForOrganization": { input: () => ({ action: "organization." }) },
+  "audit.listForInstance": { input: () => ({}) },
+  "user.updateUnsafeMetadata": { input: () => ({ unsafeMetadata: { theme: "dark" } }) },
 };
 
 function isAllowed(policy: AuthzPolicy, caller: CallerKind): boolean {

@@ -10,6 +10,7 @@ import { projectRouter } from "./router/project.ts";
 import { roleRouter } from "./router/role.ts";
 import { emailVerificationRouter, signUpRouter } from "./router/sign-up.ts";
 import { userRouter } from "./router/user.ts";
+import { auditRouter } from "./router/audit.ts";
 import { createCallerFactory, createTRPCRouter } from "./trpc.ts";
 
 export const appRouter = createTRPCRouter({
@@ -26,6 +27,8 @@ export const appRouter = createTRPCRouter({
   invitation: invitationRouter,
   domain: domainRouter,
   role: roleRouter,
+  // audit log views (audit helper)
+  audit: auditRouter,
 });
 
 export type AppRouter = typeof appRouter;
