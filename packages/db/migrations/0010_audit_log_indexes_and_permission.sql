@@ -1,6 +1,8 @@
 DROP INDEX "audit_events_org_time_idx";--> statement-breakpoint
 DROP INDEX "audit_events_actor_time_idx";--> statement-breakpoint
 DROP INDEX "audit_events_time_idx";--> statement-breakpoint
+CREATE INDEX "audit_events_action_time_idx" ON "audit_events" USING btree ("action","occurred_at","id");--> statement-breakpoint
+CREATE INDEX "audit_events_org_action_time_idx" ON "audit_events" USING btree ("organization_id","action","occurred_at","id");--> statement-breakpoint
 CREATE INDEX "audit_events_org_time_idx" ON "audit_events" USING btree ("organization_id","occurred_at","id");--> statement-breakpoint
 CREATE INDEX "audit_events_actor_time_idx" ON "audit_events" USING btree ("actor_user_id","occurred_at","id");--> statement-breakpoint
 CREATE INDEX "audit_events_time_idx" ON "audit_events" USING btree ("occurred_at","id");--> statement-breakpoint
