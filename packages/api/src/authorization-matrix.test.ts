@@ -156,6 +156,10 @@ const examples: Record<string, Example> = {
   "user.changePassword": { input: () => ({ currentPassword: "not the password, but past the chain", newPassword: "another long passphrase" }) },
   "user.accountStatus": { input: () => undefined },
   "user.delete": { input: () => undefined },
+  // audit log and metadata (audit helper)
+  "audit.listForOrganization": { input: () => ({ action: "organization." }) },
+  "audit.listForInstance": { input: () => ({}) },
+  "user.updateUnsafeMetadata": { input: () => ({ unsafeMetadata: { theme: "dark" } }) },
 };
 
 function isAllowed(policy: AuthzPolicy, caller: CallerKind): boolean {

@@ -16,3 +16,16 @@ export { recordAuditEvent } from "./audit.ts";
 export { findImage, MAX_IMAGE_BYTES } from "./images.ts";
 export { handleTrpcRequest, type TrpcHandlerOptions } from "./http.ts";
 export * from "./mail/index.ts";
+// Audit log views and export, metadata and the server-side client (audit helper).
+export { openAuditExport, auditFiltersFromSearchParams, type AuditExport, type AuditExportScope } from "./audit-export.ts";
+export { AUDIT_PAGE_MAX, type AuditEventView, type AuditPage, type AuditFilterInput } from "./audit-log.ts";
+export { checkMetadata, findMetadataProblem, mergeMetadata, METADATA_MAX_BYTES, METADATA_MAX_DEPTH, type MetadataObject } from "./metadata.ts";
+export {
+  createLatchkeyClient,
+  type LatchkeyClient,
+  type LatchkeyClientOptions,
+  type LatchkeyUser,
+  type LatchkeyOrganization,
+  type UserMetadataParams,
+  type OrganizationMetadataParams,
+} from "./server-client.ts";

@@ -11,6 +11,7 @@ import { roleRouter } from "./router/role.ts";
 import { emailVerificationRouter, signUpRouter } from "./router/sign-up.ts";
 import { userRouter } from "./router/user.ts";
 import { sessionRouter } from "./router/session.ts";
+import { auditRouter } from "./router/audit.ts";
 import { createCallerFactory, createTRPCRouter } from "./trpc.ts";
 
 export const appRouter = createTRPCRouter({
@@ -28,6 +29,8 @@ export const appRouter = createTRPCRouter({
   domain: domainRouter,
   role: roleRouter,
   session: sessionRouter,
+  // audit log views (audit helper)
+  audit: auditRouter,
 });
 
 export type AppRouter = typeof appRouter;

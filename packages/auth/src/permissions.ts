@@ -8,6 +8,8 @@ export const systemPermissions = {
   sys_profile: ["manage", "delete"],
   sys_memberships: ["read", "manage"],
   sys_domains: ["read", "manage"],
+  /** The organization's audit log (`/org/:slug/audit` and its JSON Lines export). */
+  sys_audit: ["read"],
 } as const;
 
 /** Permissions of the app built on Latchkey. `projects` is the example resource developers copy. */

@@ -21,10 +21,12 @@ describe("the migrated database", () => {
         "org:sys_memberships:manage",
         "org:sys_domains:read",
         "org:sys_domains:manage",
+        "org:sys_audit:read",
       ]),
     );
     expect(rows[1]!.permissions).toContain("org:sys_memberships:read");
     expect(rows[1]!.permissions).not.toContain("org:sys_memberships:manage");
+    expect(rows[1]!.permissions).not.toContain("org:sys_audit:read");
   });
 
   it("gives new rows prefixed random ids", async () => {

@@ -220,9 +220,13 @@ export const auditEvents = pgTable(
     details: jsonb("details").$type<JsonObject>().notNull().default({}),
   },
   (t) => [
-    index("audit_events_org_time_idx").on(t.organizationId, t.occurredAt),
-    index("audit_events_actor_time_idx").on(t.actorUserId, t.occurredAt),
-    index("audit_events_time_idx").on(t.occurredAt),
+    // Keyset pages walk (occurred_at, id) newest first: each index ends with the id so ties need no sort.
+    index("audit_events_org_time_idx").on(t.organizationId, t.occurredAt, t.id),
+    index("audit_events_actor_time_idx").on(t.actorUserId, t.occurredAt, t.id),
+    index("audit_events_time_idx").on(t.occurredAt, t.id),
+    // An exact action filter (instance-wide, or in one organization) reads only matching rows, already in order.
+    index("audit_events_action_time_idx").on(t.action, t.occurredAt, t.id),
+    index("audit_events_org_action_time_idx").on(t.organizationId, t.action, t.occurredAt, t.id),
   ],
 );
 

@@ -44,6 +44,9 @@ export interface RouteRule {
 
 /** Checked in order; the first match applies on top of "needs a session". */
 export const protectedRoutes: readonly RouteRule[] = [
+  // The audit log page and its export (audit helper).
+  { pattern: "/org/:slug/audit(.*)", permission: "org:sys_audit:read" },
+  { pattern: "/org/:slug/audit.jsonl", permission: "org:sys_audit:read" },
   { pattern: "/org/:slug(.*)", organization: true },
   { pattern: "/admin(.*)", instanceAdmin: true },
 ];

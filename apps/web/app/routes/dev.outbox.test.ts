@@ -6,6 +6,7 @@ async function load(nodeEnv: string) {
   vi.stubEnv("NODE_ENV", nodeEnv);
   vi.stubEnv("APP_URL", "http://localhost:3000");
   vi.stubEnv("SMTP_URL", "smtp://127.0.0.1:2525");
+  vi.stubEnv("LATCHKEY_ENCRYPTION_KEY", Buffer.alloc(32, 3).toString("base64url"));
   return import("./dev.outbox");
 }
 

@@ -25,7 +25,7 @@ export default function OrganizationLayout() {
           {organization.imageUrl ? <img src={organization.imageUrl} alt={organization.name} className="h-10 w-10 rounded-lk object-cover" /> : null}
           <Link to={`/org/${organization.slug}`}>{organization.name}</Link>
         </h1>
-        {permissions.includes("org:sys_memberships:read") || permissions.includes("org:sys_domains:read") || showSettings ? (
+        {permissions.includes("org:sys_memberships:read") || permissions.includes("org:sys_domains:read") || permissions.includes("org:sys_audit:read") || showSettings ? (
           <nav aria-label={organization.name} className="flex gap-4">
             {permissions.includes("org:sys_memberships:read") ? (
               <Link to={`/org/${organization.slug}/members`} className="text-primary underline">
@@ -40,6 +40,11 @@ export default function OrganizationLayout() {
             {permissions.includes("org:sys_domains:read") ? (
               <Link to={`/org/${organization.slug}/domains`} className="text-primary underline">
                 {t("domains.link")}
+              </Link>
+            ) : null}
+            {permissions.includes("org:sys_audit:read") ? (
+              <Link to={`/org/${organization.slug}/audit`} className="text-primary underline">
+                {t("audit.org.link")}
               </Link>
             ) : null}
           </nav>

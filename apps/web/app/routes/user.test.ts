@@ -2,6 +2,7 @@
  * The account page's action against a real (in-memory) database: the parts a browser test can't reach, like a
  * session whose last password check is too old (a fresh browser session always counts as just checked).
  */
+import type { LoaderFunctionArgs } from "@remix-run/node";
 import { describe, expect, test } from "vitest";
 import { PASSWORD, createRouteHarness } from "~/test/route-harness";
 
@@ -46,5 +47,61 @@ describe("the account page's actions", { timeout: 60_000 }, () => {
     expect(answer.status).toBe(404);
     expect(await answer.json()).toMatchObject({ formError: { key: "user.errors.notFound" }, intent: "remove" });
     expect((await api(theirs.token).caller.emailAddress.list()).addresses).toHaveLength(2);
+  });
+});
+
+// --- custom profile data (unsafe metadata) and private metadata (audit helper) ---
+describe("custom profile data on the account page", { timeout: 60_000 }, () => {
+  test("saves a JSON object, replacing the stored one, and shows it in the loader", async () => {
+    const { token } = await harness.signUp("meta");
+    await api(token).caller.user.updateUnsafeMetadata({ unsafeMetadata: { old: true } });
+    const saved = await post(token, { intent: "metadata", unsafeMetadata: '{ "theme": "dark", "tags": ["a", "b"] }' });
+    expect(saved.status).toBe(302);
+    expect(saved.headers.get("Location")).toBe("/user?done=metadata");
+    expect((await api(token).caller.user.me()).unsafeMetadata).toEqual({ theme: "dark", tags: ["a", "b"] });
+  });
+
+  test("answers bad JSON, arrays, __proto__ keys and 8 KB+ with a 400 message for the field, writing nothing", async () => {
+    const { token } = await harness.signUp("meta-bad");
+    await api(token).caller.user.updateUnsafeMetadata({ unsafeMetadata: { keep: 1 } });
+    const cases: Array<[string, string]> = [
+      ["{ not json", "user.metadata.invalidJson"],
+      ["[1, 2]", "user.metadata.notObject"],
+      ['{ "a": { "__proto__": { "x": 1 } } }', "user.metadata.forbiddenKey"],
+      [JSON.stringify({ big: "x".repeat(9000) }), "user.metadata.tooLarge"],
+      ["x".repeat(70_000), "user.metadata.tooLarge"],
+    ];
+    for (const [text, key] of cases) {
+      const answer = await post(token, { intent: "metadata", unsafeMetadata: text });
+      expect(answer.status, text.slice(0, 30)).toBe(400);
+      const body = (await answer.json()) as { fieldErrors: { unsafeMetadata: { key: string; vars?: Record<string, string> } } };
+      expect(body.fieldErrors.unsafeMetadata.key).toBe(key);
+      if (key === "user.metadata.forbiddenKey") expect(body.fieldErrors.unsafeMetadata.vars).toEqual({ path: "a.__proto__" });
+    }
+    expect((await api(token).caller.user.me()).unsafeMetadata).toEqual({ keep: 1 });
+  });
+
+  test("never sends private metadata to the browser: not in the /user loader, the root loader or the header session", async () => {
+    const { token } = await harness.signUp("meta-private");
+    const id = (await api(token).caller.user.me()).id;
+    const marker = `PRIVATE-${Math.random().toString(36).slice(2)}`;
+    const { createLatchkeyClient } = await import("@latchkey/api");
+    await createLatchkeyClient({ db: harness.db().db }).users.updateUserMetadata(id, { privateMetadata: { secret: marker }, publicMetadata: { plan: "pro" }, unsafeMetadata: { shown: "yes" } });
+    const args = () => ({ request: new Request("http://localhost:3000/user", { headers: { cookie: `latchkey_session=${token}` } }), context: {}, params: {} }) as unknown as LoaderFunctionArgs;
+    const { loader } = await import("./user");
+    const page = JSON.stringify(await loader(args()));
+    expect(page).toContain("shown");
+    expect(page).not.toContain(marker);
+    const { loader: rootLoader } = await import("~/root");
+    const root = JSON.stringify(await rootLoader(args()));
+    expect(root).toContain(id);
+    expect(root).not.toContain(marker);
+    const { getAuth } = await import("~/lib/auth.server");
+    const { getHeaderSession } = await import("~/lib/header-session.server");
+    const header = args();
+    const auth = await getAuth(header);
+    if (!auth.userId) throw new Error("not signed in");
+    expect(JSON.stringify(await getHeaderSession(header, auth))).not.toContain(marker);
+    expect(JSON.stringify(auth.user)).not.toContain(marker);
   });
 });

@@ -29,6 +29,7 @@ const doneMessages = {
   added: "user.done.added",
   primary: "user.done.primary",
   removed: "user.done.removed",
+  metadata: "user.done.metadata",
 } as const satisfies Record<string, MessageKey>;
 type Done = keyof typeof doneMessages;
 
@@ -46,6 +47,8 @@ export async function loader(args: LoaderFunctionArgs) {
     addresses: emails.addresses,
     pending: emails.pending.map((p) => p.email),
     done: isDone(done) ? done : null,
+    // Unsafe metadata only: public is shown by apps, private never leaves the server.
+    unsafeMetadata: JSON.stringify(me.unsafeMetadata ?? {}, null, 2),
   };
 }
 
@@ -76,6 +79,8 @@ export async function action(args: ActionFunctionArgs) {
       case "remove":
         await caller.emailAddress.remove({ emailAddressId });
         return backHere(args, "removed");
+      case "metadata":
+        return await saveUnsafeMetadata(args, caller, String(form.get("unsafeMetadata") ?? ""));
       default:
         return data({ fieldErrors: {} as Record<string, FormMessage>, formError: { key: "common.error" } as FormMessage, intent, email, emailAddressId }, { status: 400 });
     }
@@ -90,6 +95,40 @@ export async function action(args: ActionFunctionArgs) {
     }
     return formErrorResponse(args, error, { intent, email, emailAddressId });
   }
+}
+
+/** Raw text accepted from the editor before parsing; the API's 8 KB limit applies to the parsed value. */
+const METADATA_TEXT_MAX = 64 * 1024;
+
+/** The editor's whole object replaces the stored one (keys deleted in the textarea are deleted). */
+async function saveUnsafeMetadata(args: ActionFunctionArgs, caller: Awaited<ReturnType<typeof getCaller>>, text: string) {
+  const invalid = (message: FormMessage) =>
+    data({ fieldErrors: { unsafeMetadata: message } as Record<string, FormMessage>, formError: null as FormMessage | null, intent: "metadata", email: "", emailAddressId: "", metadataText: text.slice(0, METADATA_TEXT_MAX) }, { status: 400 });
+  let value: unknown;
+  try {
+    if (text.length > METADATA_TEXT_MAX) return invalid({ key: "user.metadata.tooLarge" });
+    value = JSON.parse(text.trim() === "" ? "{}" : text);
+  } catch {
+    return invalid({ key: "user.metadata.invalidJson" });
+  }
+  try {
+    await caller.user.updateUnsafeMetadata({ unsafeMetadata: value as Record<string, unknown>, replace: true });
+  } catch (error) {
+    if (error instanceof ApiError && error.code === "BAD_REQUEST") return invalid(metadataProblem(error.message));
+    throw error;
+  }
+  return backHere(args, "metadata");
+}
+
+/** The API names the path and the rule ("unsafeMetadata.a.__proto__: The key …"); say it in the user's language. */
+function metadataProblem(message: string): FormMessage {
+  const [path = "", rule = ""] = message.split(/: (.*)/s);
+  const where = path.replace(/^unsafeMetadata\.?/, "");
+  if (/8 KB/.test(rule)) return { key: "user.metadata.tooLarge" };
+  if (/JSON object/.test(rule)) return { key: "user.metadata.notObject" };
+  if (/levels deep/.test(rule)) return { key: "user.metadata.tooDeep" };
+  if (/is not allowed/.test(rule)) return { key: "user.metadata.forbiddenKey", vars: { path: where } };
+  return { key: "user.metadata.invalid", vars: { reason: message } };
 }
 
 /** Intents about one address waiting for its code. */
@@ -137,6 +176,54 @@ export default function Account() {
           </Link>
         </p>
       </section>
+      <CustomProfileData />
+    </section>
+  );
+}
+
+/** The user's unsafe metadata as an editable JSON object (Clerk's `unsafeMetadata`), a plain form. */
+function CustomProfileData() {
+  const t = useT();
+  const message = useFormMessage();
+  const headingId = useId();
+  const fieldId = useId();
+  const { unsafeMetadata } = useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>();
+  const navigation = useNavigation();
+  const mine = result?.intent === "metadata" ? result : null;
+  const error = mine ? message(mine.fieldErrors.unsafeMetadata ?? mine.formError) : null;
+  return (
+    <section aria-labelledby={headingId} className="flex flex-col gap-3">
+      <h2 id={headingId} className="text-xl font-semibold">
+        {t("user.metadata.title")}
+      </h2>
+      <p id={`${fieldId}-lead`} className="text-sm text-muted">
+        {t("user.metadata.lead")}
+      </p>
+      <Form method="post" className="flex flex-col gap-3" noValidate>
+        <input type="hidden" name="intent" value="metadata" />
+        <label htmlFor={fieldId} className="text-sm font-medium">
+          {t("user.metadata.label")}
+        </label>
+        <textarea
+          id={fieldId}
+          name="unsafeMetadata"
+          rows={8}
+          spellCheck={false}
+          defaultValue={mine && "metadataText" in mine ? String(mine.metadataText) : unsafeMetadata}
+          aria-invalid={error ? true : undefined}
+          aria-describedby={[`${fieldId}-lead`, error ? `${fieldId}-error` : null].filter(Boolean).join(" ")}
+          className="rounded-lk border border-border bg-bg px-3 py-2 font-mono text-sm text-fg aria-[invalid=true]:border-danger"
+        />
+        {error ? (
+          <p id={`${fieldId}-error`} role="alert" className="text-sm text-danger">
+            {error}
+          </p>
+        ) : null}
+        <Button className="self-start" pending={navigation.state === "submitting" && navigation.formData?.get("intent") === "metadata"}>
+          {t("user.metadata.save")}
+        </Button>
+      </Form>
     </section>
   );
 }

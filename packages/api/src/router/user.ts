@@ -6,6 +6,8 @@ import { authedProcedure, policy } from "../trpc.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { personNameSchema } from "../validation.ts";
 import { accountProcedures } from "./account.ts";
+import { metadataPatchSchema, writeMetadata } from "../metadata.ts";
+import { ApiError } from "../errors.ts";
 
 const usernameSchema = z
   .string()
@@ -85,4 +87,34 @@ export const userRouter = {
 
   // devices: change password, account status, delete account (router/account.ts)
   ...accountProcedures,
+  // --- metadata (audit helper) ---
+  /**
+   * The user's own unsafe metadata (Clerk's `unsafeMetadata`). Merges like Clerk: top-level keys replace, `null`
+   * removes a key, absent keys stay; `replace: true` stores the object as given (the /user editor). Public and private
+   * metadata are written only by the server (`createLatchkeyClient`). Returns what the browser may see.
+   */
+  updateUnsafeMetadata: authedProcedure
+    .meta(policy.authed)
+    .input(z.object({ unsafeMetadata: metadataPatchSchema, replace: z.boolean().optional() }))
+    .mutation(async ({ ctx, input }) => {
+      return ctx.db.transaction(async (tx) => {
+        const written = await writeMetadata(tx, { type: "user", id: ctx.user.id }, { unsafeMetadata: input.unsafeMetadata }, { now: ctx.now(), replace: input.replace ?? false });
+        if (!written) throw new ApiError({ code: "NOT_FOUND", reason: "NOT_FOUND", message: "That user does not exist." });
+        await recordAuditEvent(
+          ctx,
+          {
+            action: "user.metadata_updated",
+            outcome: "success",
+            actorUserId: ctx.user.id,
+            actorSessionId: ctx.session.id,
+            targetType: "user",
+            targetId: ctx.user.id,
+            // Which kinds changed and which top-level keys were sent; never the values.
+            details: { fields: written.changed, keys: Object.keys(input.unsafeMetadata).slice(0, 50), mode: input.replace ? "replace" : "merge" },
+          },
+          tx,
+        );
+        return { publicMetadata: written.metadata.publicMetadata ?? {}, unsafeMetadata: written.metadata.unsafeMetadata ?? {} };
+      });
+    }),
 } satisfies TRPCRouterRecord;
