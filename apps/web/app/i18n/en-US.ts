@@ -364,4 +364,5 @@ export const enUS = {
   "security.delete.confirmLabel": "Type your email address ({email}) to confirm",
   "security.delete.mismatch": "Type your email address exactly as shown to confirm.",
   "security.delete.submit": "Delete my account",
+  "security.signInAgain": "For your security, sign out and sign in again (with an emailed code or link), then do this within 10 minutes.",
 } as const;

@@ -365,4 +365,5 @@ export const plPL = {
   "security.delete.confirmLabel": "Wpisz swój adres e-mail ({email}), aby potwierdzić",
   "security.delete.mismatch": "Wpisz swój adres e-mail dokładnie tak, jak pokazano, aby potwierdzić.",
   "security.delete.submit": "Usuń moje konto",
+  "security.signInAgain": "Ze względów bezpieczeństwa wyloguj się i zaloguj ponownie (kodem lub linkiem z e-maila), a potem zrób to w ciągu 10 minut.",
 } as const satisfies Dictionary;
