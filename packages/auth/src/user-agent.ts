@@ -1,6 +1,6 @@
 /**
  * What a session's stored User-Agent header says about the device, for the "devices" list: browser (with its major
- * version), operating system (with version) and the kind of device. Parsed by `ua-parser-js` v2; anything it can't
+ * version), operating system (with version) and the kind of device. Parsed by `ua-parser-js` v1 (MIT; v2 changed to AGPL-3.0); anything it can't
  * place (curl, scripts, an empty or absent header) comes back as nulls, so the page shows "Unknown" instead of guessing.
  */
 import { UAParser } from "ua-parser-js";
@@ -32,7 +32,9 @@ export function describeUserAgent(userAgent: string | null | undefined): DeviceD
   if (typeof userAgent !== "string" || userAgent.trim() === "") return { ...unknown };
   const result = UAParser(userAgent.slice(0, MAX_LENGTH));
   const browser = clean(result.browser.name);
-  const os = clean(result.os.name);
+  // v1 says "Mac OS"; the name Apple uses (and v2 reports) is "macOS".
+  const osName = clean(result.os.name);
+  const os = osName === "Mac OS" ? "macOS" : osName;
   const type = result.device.type;
   const deviceType = type === "mobile" || type === "tablet" ? type : browser || os ? "desktop" : null;
   return {

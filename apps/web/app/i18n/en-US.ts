@@ -415,4 +415,5 @@ export const enUS = {
   "user.metadata.notObject": "Enter a JSON object, in braces: { \"key\": \"value\" }.",
   "user.metadata.tooDeep": "Objects can be nested at most 10 levels deep.",
   "user.metadata.forbiddenKey": "This key name is not allowed: {path}",
+  "security.signInAgain": "For your security, sign out and sign in again (with an emailed code or link), then do this within 10 minutes.",
 } as const;

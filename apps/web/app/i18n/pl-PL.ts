@@ -416,4 +416,5 @@ export const plPL = {
   "user.metadata.notObject": "Wpisz obiekt JSON w nawiasach klamrowych: { \"klucz\": \"wartość\" }.",
   "user.metadata.tooDeep": "Obiekty mogą być zagnieżdżone najwyżej na 10 poziomów.",
   "user.metadata.forbiddenKey": "Ta nazwa klucza jest niedozwolona: {path}",
+  "security.signInAgain": "Ze względów bezpieczeństwa wyloguj się i zaloguj ponownie (kodem lub linkiem z e-maila), a potem zrób to w ciągu 10 minut.",
 } as const satisfies Dictionary;

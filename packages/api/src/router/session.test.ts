@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { useTestDb } from "@latchkey/db/testing";
 import { lookupAuth } from "../auth-lookup.ts";
-import { callerFor, countRows, errorOf, PASSWORD, signUp, tokenFrom } from "../../test/helpers.ts";
+import { handleTrpcRequest } from "../http.ts";
+import { APP_URL, callerFor, countRows, errorOf, PASSWORD, signUp, tokenFrom } from "../../test/helpers.ts";
 
 const db = useTestDb();
 
@@ -81,6 +82,18 @@ describe("session.revoke", () => {
     // The revoking session itself is untouched.
     expect((await as(token).user.me()).id).toBe(userId);
     expect(await auditOf("session.revoked", idOf(other))).toEqual([{ outcome: "success", actor_user_id: userId, details: { current: false } }]);
+  });
+
+  it("answers the revoked cookie's next HTTP request with 401", async () => {
+    const { token, email } = await signUp(db());
+    const other = await signInAgain(email, firefoxOnLinux);
+    const request = () =>
+      handleTrpcRequest(new Request(`${APP_URL}/api/trpc/session.list`, { headers: { cookie: `latchkey_session=${other}` } }), { db: db().db, appUrl: APP_URL, log: () => {} });
+    expect((await request()).status).toBe(200);
+    await as(token).session.revoke({ sessionId: idOf(other) });
+    const refused = await request();
+    expect(refused.status).toBe(401);
+    expect(await refused.text()).not.toContain(other);
   });
 
   it("signs the caller out when it revokes its own session", async () => {
