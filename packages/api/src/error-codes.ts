@@ -60,6 +60,16 @@ export const errorReasons = [
   "REVERIFICATION_REQUIRED",
   "SERVICE_UNAVAILABLE",
   "INTERNAL",
+  // factors: passkeys and phone numbers
+  "PASSKEY_CHALLENGE_INVALID",
+  "PASSKEY_INVALID_RESPONSE",
+  "PASSKEY_NOT_ACCEPTED",
+  "PASSKEY_ALREADY_REGISTERED",
+  "PASSKEY_LIMIT_REACHED",
+  "PHONE_LIMIT_REACHED",
+  "PHONE_ALREADY_YOURS",
+  "PHONE_NOT_VERIFIED",
+  "SMS_NOT_DELIVERED",
 ] as const;
 
 export type ErrorReason = (typeof errorReasons)[number];

@@ -16,3 +16,6 @@ export { recordAuditEvent } from "./audit.ts";
 export { findImage, MAX_IMAGE_BYTES } from "./images.ts";
 export { handleTrpcRequest, type TrpcHandlerOptions } from "./http.ts";
 export * from "./mail/index.ts";
+export * from "./sms/index.ts";
+export { createPasskeyAuthenticationOptions, verifyPasskeyAuthentication } from "./passkeys.ts";
+export { sendSmsSecondFactorCode, checkSmsSecondFactorCode } from "./router/phone.ts";
