@@ -4,7 +4,7 @@
  * action redirects back here (post/redirect/get) with `?done=…` for the status line.
  */
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
-import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { useId } from "react";
 import { ApiError } from "@latchkey/api";
 import { Button } from "~/components/button";
@@ -125,6 +125,24 @@ export default function Account() {
         </dl>
       </section>
       <EmailAddresses />
+      {/* factors: passkeys and phone numbers live on their own pages */}
+      <section aria-labelledby={`${titleId}-factors`} className="flex flex-col gap-3">
+        <h2 id={`${titleId}-factors`} className="text-xl font-semibold">
+          {t("user.factors.title")}
+        </h2>
+        <ul className="flex flex-col gap-2">
+          <li>
+            <Link to="/user/passkeys" className="text-primary underline">
+              {t("user.factors.passkeys")}
+            </Link>
+          </li>
+          <li>
+            <Link to="/user/phones" className="text-primary underline">
+              {t("user.factors.phones")}
+            </Link>
+          </li>
+        </ul>
+      </section>
     </section>
   );
 }

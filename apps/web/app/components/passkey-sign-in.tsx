@@ -1,0 +1,72 @@
+/**
+ * "Sign in with a passkey" on /sign-in, and the browser's autofill prompt (conditional UI) on the email field, which
+ * carries `autocomplete="username webauthn"`. Both need JavaScript and WebAuthn, so the button appears only once the
+ * page knows the browser has them; the password form works without. The browser's answer is posted to /sign-in's
+ * action (`intent=passkey`), which finishes the sign-in on the server and sets the session cookie.
+ *
+ * The WebAuthn code is loaded on demand, so the sign-in page stays light for people who never use a passkey.
+ */
+import { useSubmit } from "@remix-run/react";
+import { useEffect, useState } from "react";
+import { Button } from "~/components/button";
+import { FormError } from "~/components/form-error";
+import type { MessageKey } from "~/i18n/dictionary";
+import { useT } from "~/i18n/react";
+
+type Options = { challengeId: string; options: import("@simplewebauthn/browser").PublicKeyCredentialRequestOptionsJSON };
+
+export function PasskeySignIn({ redirectUrl, serverError }: { redirectUrl: string; serverError: string | null }) {
+  const t = useT();
+  const submit = useSubmit();
+  const [supported, setSupported] = useState(false);
+  const [working, setWorking] = useState(false);
+  const [problem, setProblem] = useState<MessageKey | null>(null);
+
+  async function authenticate(autofill: boolean) {
+    const [{ startAuthentication }, client] = await Promise.all([import("@simplewebauthn/browser"), import("~/lib/passkey-client")]);
+    const started = await client.callMutation<Options>("passkey.authenticationOptions");
+    try {
+      const response = await startAuthentication({ optionsJSON: started.options, useBrowserAutofill: autofill });
+      submit({ intent: "passkey", challengeId: started.challengeId, response: JSON.stringify(response), redirect_url: redirectUrl }, { method: "post" });
+    } catch (error) {
+      // Closing the prompt, or the button taking over from the autofill prompt, is not an error worth showing.
+      if (!client.isCancelled(error) && !autofill) setProblem("passkeys.errors.failed");
+    }
+  }
+
+  useEffect(() => {
+    if (typeof window.PublicKeyCredential !== "function") return;
+    setSupported(true);
+    let cancelled = false;
+    void (async () => {
+      const conditional = await window.PublicKeyCredential.isConditionalMediationAvailable?.().catch(() => false);
+      if (conditional && !cancelled) await authenticate(true).catch(() => undefined);
+    })();
+    return () => {
+      cancelled = true;
+    };
+    // Once per page: the autofill prompt waits in the background until a passkey is chosen.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+
+  if (!supported) return null;
+  return (
+    <div className="flex flex-col gap-2">
+      <FormError>{problem ? t(problem) : serverError}</FormError>
+      <Button
+        type="button"
+        variant="secondary"
+        pending={working}
+        onClick={() => {
+          setProblem(null);
+          setWorking(true);
+          void authenticate(false)
+            .catch(() => setProblem("passkeys.errors.failed"))
+            .finally(() => setWorking(false));
+        }}
+      >
+        {t("passkeys.signIn.button")}
+      </Button>
+    </div>
+  );
+}
