@@ -74,7 +74,7 @@ describe("passkeys", () => {
     await expect(row.textContent()).resolves.toMatch(/^Work laptop/);
   });
 
-  test("without JavaScript the sign-in page still signs in with a password and shows no passkey button", async () => {
+  test("without JavaScript the sign-in page shows no passkey button, and the email field offers passkeys to autofill", async () => {
     const page = await browser.newPage({ javaScriptEnabled: false });
     await page.goto("/sign-in");
     await expect(page.getByLabel("Email address").getAttribute("autocomplete")).resolves.toBe("username webauthn");

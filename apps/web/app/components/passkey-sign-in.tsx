@@ -10,10 +10,17 @@ import { useSubmit } from "@remix-run/react";
 import { useEffect, useState } from "react";
 import { Button } from "~/components/button";
 import { FormError } from "~/components/form-error";
+import type { PublicKeyCredentialRequestOptionsJSON } from "@simplewebauthn/browser";
 import type { MessageKey } from "~/i18n/dictionary";
 import { useT } from "~/i18n/react";
 
-type Options = { challengeId: string; options: import("@simplewebauthn/browser").PublicKeyCredentialRequestOptionsJSON };
+/** The error about the passkey's answer or challenge, if the action returned one (a malformed answer names a nested field). */
+export function passkeyFieldError<T>(fieldErrors: Record<string, T> | undefined): T | undefined {
+  if (!fieldErrors) return undefined;
+  return Object.entries(fieldErrors).find(([field]) => /^(response|challengeId)\b/.test(field))?.[1];
+}
+
+type Options = { challengeId: string; options: PublicKeyCredentialRequestOptionsJSON };
 
 export function PasskeySignIn({ redirectUrl, serverError }: { redirectUrl: string; serverError: string | null }) {
   const t = useT();

@@ -6,7 +6,7 @@ import { FormPage } from "~/components/form-page";
 import { FormError } from "~/components/form-error";
 import { useFormMessage } from "~/components/form-message";
 import { TextField } from "~/components/text-field";
-import { PasskeySignIn } from "~/components/passkey-sign-in";
+import { PasskeySignIn, passkeyFieldError } from "~/components/passkey-sign-in";
 import { metaT } from "~/i18n/meta";
 import { useT } from "~/i18n/react";
 import { getAuthHeaders, getCaller, redirectIfSignedIn } from "~/lib/auth.server";
@@ -127,7 +127,7 @@ function SignIn() {
           </Button>
         </div>
       </Form>
-      <PasskeySignIn redirectUrl={redirectUrl} serverError={message(result?.fieldErrors.response ?? result?.fieldErrors.challengeId)} />
+      <PasskeySignIn redirectUrl={redirectUrl} serverError={message(passkeyFieldError(result?.fieldErrors))} />
       <p className="text-sm text-muted">
         {t("signIn.noAccount")}{" "}
         <Link to={redirectUrl === "/" ? "/sign-up" : `/sign-up?redirect_url=${encodeURIComponent(redirectUrl)}`} className="text-primary underline">

@@ -188,7 +188,11 @@ function AddPasskey() {
   const [name, setName] = useState("");
   const [problem, setProblem] = useState<MessageKey | null>(null);
   const [working, setWorking] = useState(false);
-  const serverError = result?.intent === "register" ? (result.formError ?? result.fieldErrors.response ?? result.fieldErrors.challengeId ?? result.fieldErrors.name) : null;
+  // A malformed answer names a nested field (`response.response.clientDataJSON`): any of them is "the passkey failed".
+  const serverError =
+    result?.intent === "register"
+      ? (result.formError ?? Object.entries(result.fieldErrors).find(([field]) => /^(response|challengeId|name)\b/.test(field))?.[1] ?? null)
+      : null;
 
   async function add() {
     setProblem(null);
