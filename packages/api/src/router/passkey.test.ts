@@ -151,8 +151,8 @@ describe("registering a passkey", () => {
 
   it("refuses anonymous callers", async () => {
     const anonymous = callerFor(db()).caller;
-    for (const call of [anonymous.passkey.registrationOptions(), anonymous.passkey.list()]) {
-      expect((await errorOf(call)).code).toBe("UNAUTHORIZED");
+    for (const call of [() => anonymous.passkey.registrationOptions(), () => anonymous.passkey.list()]) {
+      expect((await errorOf(call())).code).toBe("UNAUTHORIZED");
     }
   });
 });
@@ -242,6 +242,18 @@ describe("signing in with a passkey", () => {
     const cloned = await errorOf(signInWith(v, { counter: 1 }));
     expect(cloned.reason).toBe("PASSKEY_NOT_ACCEPTED");
     expect(await auditActions(u.userId)).toContain("session.sign_in:success");
+  });
+
+  it("gives exactly one session for concurrent answers to one challenge", async () => {
+    const u = await user();
+    await register(u);
+    const { challengeId, options } = await callerFor(db()).caller.passkey.authenticationOptions();
+    const response = u.authenticator.authenticate(options);
+    const attempts = Array.from({ length: 8 }, () => callerFor(db()));
+    const results = await Promise.allSettled(attempts.map((a) => a.caller.passkey.signIn({ challengeId, response })));
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    expect(attempts.filter((a) => tokenFrom(a.resHeaders)).length).toBe(1);
+    expect(await countRows(db(), `sessions where user_id = '${u.userId}'`)).toBe(2);
   });
 
   it("refuses a passkey without user verification", async () => {

@@ -200,13 +200,14 @@ describe("phone numbers for sign-in codes", () => {
     const owner = await user("owner");
     const theirs = await addVerified(owner);
     const u = await user();
+    // Each call made only when awaited: a rejection nobody awaits yet would fail the run.
     for (const call of [
-      u.as().phone.verify({ phoneNumberId: theirs.id, code: "123456" }),
-      u.as().phone.resendCode({ phoneNumberId: theirs.id }),
-      u.as().phone.setUsedForMfa({ phoneNumberId: theirs.id, usedForMfa: true }),
-      u.as().phone.remove({ phoneNumberId: theirs.id }),
+      () => u.as().phone.verify({ phoneNumberId: theirs.id, code: "123456" }),
+      () => u.as().phone.resendCode({ phoneNumberId: theirs.id }),
+      () => u.as().phone.setUsedForMfa({ phoneNumberId: theirs.id, usedForMfa: true }),
+      () => u.as().phone.remove({ phoneNumberId: theirs.id }),
     ]) {
-      expect((await errorOf(call)).code).toBe("NOT_FOUND");
+      expect((await errorOf(call())).code).toBe("NOT_FOUND");
     }
     expect((await owner.as().phone.list()).map((p) => [p.id, p.usedForMfa])).toEqual([[theirs.id, false]]);
     const anonymous = callerFor(db()).caller;
