@@ -180,7 +180,11 @@ describe("managing passkeys", () => {
     const stale = await errorOf(u.as().passkey.remove({ passkeyId: mine.id }));
     expect(stale.reason).toBe("REVERIFICATION_REQUIRED");
     await db().query(`update sessions set last_reverified_at = now() where user_id = '${u.userId}'`);
+    // A session elsewhere (here: one signed in with this passkey) ends when the passkey is removed.
+    const elsewhere = await signInWith(u);
     await u.as().passkey.remove({ passkeyId: mine.id });
+    expect(await callerFor(db(), { token: elsewhere.token }).caller.auth.session()).toBeNull();
+    expect((await u.as().auth.session())?.userId).toBe(u.userId);
     expect(await u.as().passkey.list()).toEqual([]);
     expect(u.sent.map((m) => m.values)).toEqual([{ event: "passkey_removed" }]);
     expect(await auditActions(u.userId)).toEqual(expect.arrayContaining(["user.passkey_renamed:success", "user.passkey_removed:success"]));

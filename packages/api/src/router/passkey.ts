@@ -12,7 +12,7 @@ import type { TRPCRouterRecord } from "@trpc/server";
 import { and, asc, eq, isNotNull } from "drizzle-orm";
 import { z } from "zod";
 import { emailAddresses, isUniqueViolation, passkeys, users } from "@latchkey/db";
-import { defineRateLimit, generateRegistrationOptions, MINUTE, verifyRegistrationResponse, type RegistrationResponseJSON } from "@latchkey/auth";
+import { defineRateLimit, generateRegistrationOptions, invalidateUserSessions, MINUTE, verifyRegistrationResponse, type RegistrationResponseJSON } from "@latchkey/auth";
 import { ApiError } from "../errors.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { enforceRateLimit } from "../rate-limits.ts";
@@ -226,7 +226,9 @@ export const passkeyRouter = {
           .where(and(eq(passkeys.id, input.passkeyId), eq(passkeys.userId, ctx.user.id)))
           .returning({ id: passkeys.id, name: passkeys.name });
         if (!row) throw notFound();
-        await audit(ctx, "user.passkey_removed", "success", row.id, { name: row.name }, tx);
+        // Whoever signed in elsewhere (perhaps with this very passkey) is signed out; this session stays.
+        const sessionsEnded = await invalidateUserSessions(tx, ctx.user.id, ctx.session.id);
+        await audit(ctx, "user.passkey_removed", "success", row.id, { name: row.name, sessionsEnded }, tx);
       });
       await sendSecurityNotice(ctx, ctx.user.id, "passkey_removed");
       return { passkeyId: input.passkeyId, removed: true as const };

@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import { useTestDb } from "@latchkey/db/testing";
 import { createMemoryMailer } from "../mail/index.ts";
 import { createMemorySmsSender, type SmsSender } from "../sms/index.ts";
+import { createSession, defaultSessionPolicy } from "@latchkey/auth";
 import { callerFor, countRows, errorOf, signUp, uniqueEmail } from "../../test/helpers.ts";
 import { checkSmsSecondFactorCode, MAX_PHONE_NUMBERS, sendSmsSecondFactorCode } from "./phone.ts";
 
@@ -43,6 +44,12 @@ async function auditActions(userId: string) {
     `select action, outcome from audit_events where actor_user_id = '${userId}' and (action like 'user.phone%' or action like 'user.sms%') order by occurred_at, id`,
   );
   return rows.map((r) => `${r.action}:${r.outcome}`);
+}
+
+/** A second session of the same account, as from another device (made directly: sign-in rules are not tested here). */
+async function otherSession(userId: string): Promise<string> {
+  const { token } = await createSession(db().db, { userId, ip: null, userAgent: "other device", now: new Date(), policy: defaultSessionPolicy });
+  return token;
 }
 
 const wrong = (code: string) => (code === "000000" ? "111111" : "000000");
@@ -191,7 +198,10 @@ describe("phone numbers for sign-in codes", () => {
     const staleRemove = await errorOf(u.as().phone.remove({ phoneNumberId: second.id }));
     expect(staleRemove.reason).toBe("REVERIFICATION_REQUIRED");
     await db().query(`update sessions set last_reverified_at = now() where user_id = '${u.userId}'`);
+    const elsewhere = await otherSession(u.userId);
     await u.as().phone.remove({ phoneNumberId: second.id });
+    expect(await callerFor(db(), { token: elsewhere }).caller.auth.session()).toBeNull();
+    expect((await u.as().auth.session())?.userId).toBe(u.userId);
     expect(u.mails.at(-1)!.values).toEqual({ event: "phone_removed" });
     expect(await auditActions(u.userId)).toEqual(expect.arrayContaining(["user.phone_mfa_enabled:success", "user.phone_removed:success"]));
   });

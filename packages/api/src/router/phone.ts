@@ -17,7 +17,7 @@ import type { TRPCRouterRecord } from "@trpc/server";
 import { and, asc, desc, eq, isNotNull, isNull, ne } from "drizzle-orm";
 import { z } from "zod";
 import { isUniqueViolation, phoneNumbers, users, verifications } from "@latchkey/db";
-import { createVerification, defineRateLimit, HOUR, MINUTE, verifyCode } from "@latchkey/auth";
+import { createVerification, defineRateLimit, HOUR, invalidateUserSessions, MINUTE, verifyCode } from "@latchkey/auth";
 import type { Context } from "../context.ts";
 import { ApiError, fieldError } from "../errors.ts";
 import { recordAuditEvent } from "../audit.ts";
@@ -248,7 +248,9 @@ export const phoneRouter = {
           .returning({ id: phoneNumbers.id, phone: phoneNumbers.phone, usedForMfa: phoneNumbers.usedForMfa });
         if (!row) throw notFound();
         await tx.update(verifications).set({ consumedAt: ctx.now() }).where(and(eq(verifications.target, row.id), isNull(verifications.consumedAt)));
-        await audit(ctx, "user.phone_removed", "success", row.id, { phone: maskPhone(row.phone), usedForMfa: row.usedForMfa }, tx);
+        // A number that finished sign-ins: other sessions end with it (SECURITY.md: an MFA change revokes sessions).
+        const sessionsEnded = row.usedForMfa ? await invalidateUserSessions(tx, ctx.user.id, ctx.session.id) : 0;
+        await audit(ctx, "user.phone_removed", "success", row.id, { phone: maskPhone(row.phone), usedForMfa: row.usedForMfa, sessionsEnded }, tx);
         return row;
       });
       if (removed.usedForMfa) await sendSecurityNotice(ctx, ctx.user.id, "phone_removed");
@@ -274,7 +276,9 @@ export const phoneRouter = {
           await tx.update(phoneNumbers).set({ usedForMfa: false }).where(and(eq(phoneNumbers.userId, ctx.user.id), ne(phoneNumbers.id, row.id)));
         }
         await tx.update(phoneNumbers).set({ usedForMfa: input.usedForMfa }).where(eq(phoneNumbers.id, row.id));
-        await audit(ctx, input.usedForMfa ? "user.phone_mfa_enabled" : "user.phone_mfa_disabled", "success", row.id, { phone: maskPhone(row.phone) }, tx);
+        // Turning sign-in codes off is an MFA change: other sessions end (this one stays).
+        const sessionsEnded = input.usedForMfa ? 0 : await invalidateUserSessions(tx, ctx.user.id, ctx.session.id);
+        await audit(ctx, input.usedForMfa ? "user.phone_mfa_enabled" : "user.phone_mfa_disabled", "success", row.id, { phone: maskPhone(row.phone), sessionsEnded }, tx);
         return input.usedForMfa;
       });
       if (change !== null) await sendSecurityNotice(ctx, ctx.user.id, change ? "phone_added" : "phone_removed");
