@@ -4,7 +4,8 @@
  * page knows the browser has them; the password form works without. The browser's answer is posted to /sign-in's
  * action (`intent=passkey`), which finishes the sign-in on the server and sets the session cookie.
  *
- * The WebAuthn code is loaded on demand, so the sign-in page stays light for people who never use a passkey.
+ * The WebAuthn code is loaded on demand (on the button, or when the visitor heads for the email field), so the
+ * sign-in page stays light for people who never use a passkey.
  */
 import { useSubmit } from "@remix-run/react";
 import { useEffect, useState } from "react";
@@ -44,15 +45,27 @@ export function PasskeySignIn({ redirectUrl, serverError }: { redirectUrl: strin
   useEffect(() => {
     if (typeof window.PublicKeyCredential !== "function") return;
     setSupported(true);
-    let cancelled = false;
-    void (async () => {
-      const conditional = await window.PublicKeyCredential.isConditionalMediationAvailable?.().catch(() => false);
-      if (conditional && !cancelled) await authenticate(true).catch(() => undefined);
-    })();
-    return () => {
-      cancelled = true;
+    // The autofill prompt starts when the visitor heads for the email field (pointer over it, or focus), so the
+    // WebAuthn code is downloaded only by people about to sign in, and the page itself stays light.
+    const input = document.querySelector<HTMLInputElement>('input[autocomplete~="webauthn"]');
+    if (!input) return;
+    let started = false;
+    const start = () => {
+      if (started) return;
+      started = true;
+      void (async () => {
+        const conditional = await window.PublicKeyCredential.isConditionalMediationAvailable?.().catch(() => false);
+        if (conditional) await authenticate(true).catch(() => undefined);
+      })();
     };
-    // Once per page: the autofill prompt waits in the background until a passkey is chosen.
+    input.addEventListener("pointerover", start);
+    input.addEventListener("focus", start);
+    if (document.activeElement === input) start();
+    return () => {
+      input.removeEventListener("pointerover", start);
+      input.removeEventListener("focus", start);
+    };
+    // Once per page: the autofill prompt then waits in the background until a passkey is chosen.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 

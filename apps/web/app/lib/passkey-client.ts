@@ -2,8 +2,10 @@
  * Browser side of passkeys. Loaded on demand (dynamic import), so pages without a passkey prompt ship none of it.
  * Options come from the tRPC endpoint (same origin, the session cookie); the browser's answer then goes to the page's
  * own form action, which finishes the ceremony on the server.
+ *
+ * The option procedures take no input and answer plain JSON (strings and arrays, no dates), so the superjson envelope
+ * is read by hand — `{ json }` — rather than shipping superjson to the sign-in page.
  */
-import superjson from "superjson";
 
 export class PasskeyCallError extends Error {
   constructor(readonly reason: string) {
@@ -17,17 +19,17 @@ interface TrpcAnswer {
   error?: { json?: { data?: { reason?: string } } };
 }
 
-/** Calls one tRPC mutation with superjson, as the app's tRPC client would. */
-export async function callMutation<T>(path: string, input?: unknown): Promise<T> {
+/** Calls a tRPC mutation without input whose answer is plain JSON (no dates, maps or other superjson types). */
+export async function callMutation<T>(path: string): Promise<T> {
   const response = await fetch(`/api/trpc/${path}`, {
     method: "POST",
     credentials: "same-origin",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify(input === undefined ? {} : superjson.serialize(input)),
+    body: "{}",
   });
   const body = (await response.json().catch(() => ({}))) as TrpcAnswer;
   if (!response.ok || !body.result) throw new PasskeyCallError(body.error?.json?.data?.reason ?? "INTERNAL");
-  return superjson.deserialize(body.result.data as Parameters<typeof superjson.deserialize>[0]) as T;
+  return body.result.data.json as T;
 }
 
 /** Whether this error means the person closed or refused the browser's prompt (not worth an alarming message). */
