@@ -8,7 +8,7 @@
  */
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation, useSubmit } from "@remix-run/react";
-import { useId, useState } from "react";
+import { useEffect, useId, useState } from "react";
 import { ApiError } from "@latchkey/api";
 import { isReverified } from "@latchkey/auth";
 import { Button } from "~/components/button";
@@ -188,6 +188,9 @@ function AddPasskey() {
   const [name, setName] = useState("");
   const [problem, setProblem] = useState<MessageKey | null>(null);
   const [working, setWorking] = useState(false);
+  // The button only works with JavaScript, so it appears once the page is hydrated; until then a note says why.
+  const [hydrated, setHydrated] = useState(false);
+  useEffect(() => setHydrated(true), []);
   // A malformed answer names a nested field (`response.response.clientDataJSON`): any of them is "the passkey failed".
   const serverError =
     result?.intent === "register"
@@ -237,13 +240,16 @@ function AddPasskey() {
       {reverified ? (
         <>
           <FormError>{problem ? t(problem) : message(serverError)}</FormError>
-          <TextField label={t("passkeys.nameOptional")} name="name" value={name} onChange={(e) => setName(e.target.value)} maxLength={64} />
-          <Button type="button" onClick={() => void add()} pending={working || (navigation.state === "submitting" && navigation.formData?.get("intent") === "register")}>
-            {t("passkeys.add")}
-          </Button>
-          <noscript>
+          {hydrated ? (
+            <>
+              <TextField label={t("passkeys.nameOptional")} name="name" value={name} onChange={(e) => setName(e.target.value)} maxLength={64} />
+              <Button type="button" onClick={() => void add()} pending={working || (navigation.state === "submitting" && navigation.formData?.get("intent") === "register")}>
+                {t("passkeys.add")}
+              </Button>
+            </>
+          ) : (
             <p className="text-sm text-muted">{t("passkeys.needsJavaScript")}</p>
-          </noscript>
+          )}
         </>
       ) : (
         <p>
