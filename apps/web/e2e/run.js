@@ -124,7 +124,9 @@ async function startServer(port, databaseEnv, mailEnv) {
     NODE_ENV: "production",
     HOST: "127.0.0.1",
     PORT: String(port),
-    APP_URL: `http://127.0.0.1:${port}`,
+    // A name, not an IP address: WebAuthn refuses IP addresses as relying-party ids, and the passkey tests need one.
+    // The server still listens on 127.0.0.1 only; Chromium and Node resolve `localhost` to the loopback interface.
+    APP_URL: `http://localhost:${port}`,
     // Browser contexts send X-Forwarded-For (e2e/browser.ts), as a reverse proxy on this machine would.
     TRUSTED_PROXIES: "loopback",
     // A fresh key per run, as production requires one.
@@ -147,7 +149,7 @@ async function startServer(port, databaseEnv, mailEnv) {
     }
     log.end();
   });
-  console.log(`[e2e] server on http://127.0.0.1:${port} (log: ${path.relative(process.cwd(), logFile)})`);
+  console.log(`[e2e] server on http://localhost:${port} (log: ${path.relative(process.cwd(), logFile)})`);
   return { server, exited, logFile };
 }
 
@@ -178,7 +180,7 @@ async function main() {
     if (code !== 0) return code;
   }
   const port = await freePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
+  const baseUrl = `http://localhost:${port}`;
   const databaseEnv = await createFreshDatabase();
   const mailLog = path.join(webDir, "test-results", "e2e-mail.jsonl");
   await mkdir(path.dirname(mailLog), { recursive: true });

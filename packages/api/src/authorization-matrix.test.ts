@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { defaultRolePermissions } from "@latchkey/auth";
-import { emailAddresses, type DbHandle } from "@latchkey/db";
+import { emailAddresses, passkeys, phoneNumbers, type DbHandle } from "@latchkey/db";
 import { useTestDb } from "@latchkey/db/testing";
 import { appRouter } from "./root.ts";
 import type { AuthzPolicy } from "./trpc.ts";
@@ -31,6 +31,8 @@ interface World {
     membershipId: string;
     invitationId: string;
     domainId: string;
+    passkeyId: string;
+    phoneId: string;
   };
   tokens: Record<Exclude<CallerKind, "anonymous">, string>;
   /** Every user of the world, whose email addresses no denied or foreign call may change. */
@@ -54,6 +56,15 @@ async function buildWorld(handle: DbHandle): Promise<World> {
   const otherMembers = await asOther.member.list();
   const otherInvitation = await asOther.invitation.create({ emails: [uniqueEmail("matrix-invitee")], roleKey: "org:member" });
   const otherDomain = await asOther.domain.add({ domain: `other-${suffix}.test` });
+  // factors: the other tenant's admin has a passkey and a verified phone number.
+  const [otherPasskey] = await handle.db
+    .insert(passkeys)
+    .values({ userId: otherAdmin.userId, credentialId: `matrix-${suffix}`, publicKey: Buffer.from([1, 2, 3]), name: "Other's passkey" })
+    .returning({ id: passkeys.id });
+  const [otherPhone] = await handle.db
+    .insert(phoneNumbers)
+    .values({ userId: otherAdmin.userId, phone: `+4860${Math.floor(1e6 + Math.random() * 8e6)}`, verifiedAt: new Date() })
+    .returning({ id: phoneNumbers.id });
   const [otherEmail] = await handle.db.select({ id: emailAddresses.id }).from(emailAddresses).where(eq(emailAddresses.userId, otherAdmin.userId));
   return {
     target: { ...target, projectId: targetProject.id, projectName: targetProject.name },
@@ -65,6 +76,8 @@ async function buildWorld(handle: DbHandle): Promise<World> {
       membershipId: otherMembers.members[0]!.id,
       invitationId: otherInvitation.invited[0]!.id,
       domainId: otherDomain.id,
+      passkeyId: otherPasskey!.id,
+      phoneId: otherPhone!.id,
     },
     tokens: { signedInWithoutOrg: loner.token, memberOfAnotherOrg: otherAdmin.token, memberWithoutPermission: member.token, admin: admin.token },
     userIds: [admin.userId, member.userId, otherAdmin.userId, loner.userId],
@@ -76,6 +89,22 @@ interface Example {
   /** The input names another tenant's resource: allowed callers must find nothing there. */
   foreign?: boolean;
 }
+
+/** Well-formed WebAuthn answers that verify against nothing. */
+const matrixRegistration = {
+  id: "AAAA",
+  rawId: "AAAA",
+  type: "public-key",
+  response: { clientDataJSON: "e30", attestationObject: "oA" },
+  clientExtensionResults: {},
+};
+const matrixAssertion = {
+  id: "AAAA",
+  rawId: "AAAA",
+  type: "public-key",
+  response: { clientDataJSON: "e30", authenticatorData: "AAAA", signature: "AAAA" },
+  clientExtensionResults: {},
+};
 
 /** A valid input for each procedure, with another tenant's ids where the procedure takes ids. */
 const examples: Record<string, Example> = {
@@ -160,6 +189,20 @@ const examples: Record<string, Example> = {
   "audit.listForOrganization": { input: () => ({ action: "organization." }) },
   "audit.listForInstance": { input: () => ({}) },
   "user.updateUnsafeMetadata": { input: () => ({ unsafeMetadata: { theme: "dark" } }) },
+  // factors: passkeys and phone numbers
+  "passkey.list": { input: () => undefined },
+  "passkey.registrationOptions": { input: () => undefined },
+  "passkey.register": { input: () => ({ challengeId: "wac_aaaaaaaaaaaaaaaaaaaaaaaa", response: matrixRegistration }) },
+  "passkey.rename": { input: (w) => ({ passkeyId: w.other.passkeyId, name: "Mine now" }), foreign: true },
+  "passkey.remove": { input: (w) => ({ passkeyId: w.other.passkeyId }), foreign: true },
+  "passkey.authenticationOptions": { input: () => undefined },
+  "passkey.signIn": { input: () => ({ challengeId: "wac_aaaaaaaaaaaaaaaaaaaaaaaa", response: matrixAssertion }) },
+  "phone.list": { input: () => undefined },
+  "phone.add": { input: () => ({ phone: `+4869${Math.floor(1e6 + Math.random() * 8e6)}` }) },
+  "phone.resendCode": { input: (w) => ({ phoneNumberId: w.other.phoneId }), foreign: true },
+  "phone.verify": { input: (w) => ({ phoneNumberId: w.other.phoneId, code: "123456" }), foreign: true },
+  "phone.remove": { input: (w) => ({ phoneNumberId: w.other.phoneId }), foreign: true },
+  "phone.setUsedForMfa": { input: (w) => ({ phoneNumberId: w.other.phoneId, usedForMfa: true }), foreign: true },
 };
 
 function isAllowed(policy: AuthzPolicy, caller: CallerKind): boolean {
@@ -200,7 +243,9 @@ async function snapshot(handle: DbHandle, w: World): Promise<string> {
   // Instance-wide definitions: only an instance admin may change them.
   const roles = await handle.query(`select key, name, permissions from roles order by key`);
   const customPermissions = await handle.query(`select key, name from custom_permissions order by key`);
-  return JSON.stringify({ orgs, members, projects, emails, invitations, domains, suggestions, images, roles, customPermissions });
+  const passkeyRows = await handle.query(`select id, user_id, name, counter from passkeys where user_id in (${users}) order by id`);
+  const phoneRows = await handle.query(`select id, user_id, phone, verified_at, used_for_mfa from phone_numbers where user_id in (${users}) order by id`);
+  return JSON.stringify({ orgs, members, projects, emails, invitations, domains, suggestions, images, roles, customPermissions, passkeyRows, phoneRows });
 }
 
 async function call(handle: DbHandle, w: World, path: string, caller: CallerKind, input: unknown) {

@@ -14,6 +14,7 @@ import {
 } from "@latchkey/auth";
 import { lookupAuth, type AuthLookupOutcome, type ResolvedAuth } from "./auth-lookup.ts";
 import { createDevOutboxTransport, createMailer, type Mailer } from "./mail/index.ts";
+import { createDevOutboxSmsSender, type SmsSender } from "./sms/index.ts";
 
 export const ORG_HEADER = "x-latchkey-org";
 
@@ -36,6 +37,8 @@ export interface InnerContextOptions {
   mailer?: Mailer;
   /** Encrypts secrets at rest (TOTP, webhook secrets, signing keys); the public development key when not given. */
   keyring?: Keyring;
+  /** Sends text messages; the development outbox when not given, null when SMS is not configured (production). */
+  sms?: SmsSender | null;
 }
 
 export interface Context {
@@ -48,6 +51,8 @@ export interface Context {
   sessionPolicy: SessionPolicy;
   mailer: Mailer;
   keyring: Keyring;
+  /** Sends text messages (phone verification, SMS codes); null when the instance has no SMS configured. */
+  sms: SmsSender | null;
   orgSlug: string | null;
   /** Who is calling, resolved in one query on first use and memoised for the rest of the request. */
   getAuth: () => Promise<ResolvedAuth | null>;
@@ -93,6 +98,7 @@ export function createInnerContext(options: InnerContextOptions): Context {
     sessionPolicy,
     mailer: options.mailer ?? defaultMailer(),
     keyring: options.keyring ?? defaultKeyring(),
+    sms: options.sms === undefined ? defaultSms() : options.sms,
     orgSlug: options.orgSlug ?? null,
     getAuth: async () => {
       const outcome = await resolve();
@@ -119,6 +125,12 @@ let devKeyring: Keyring | undefined;
 function defaultKeyring(): Keyring {
   devKeyring ??= createKeyring();
   return devKeyring;
+}
+
+let devSms: SmsSender | undefined;
+function defaultSms(): SmsSender {
+  devSms ??= createDevOutboxSmsSender();
+  return devSms;
 }
 
 let devMailer: Mailer | undefined;
@@ -156,6 +168,7 @@ export interface RequestContextOptions {
   sessionPolicy?: SessionPolicy;
   mailer?: Mailer;
   keyring?: Keyring;
+  sms?: SmsSender | null;
 }
 
 export function createRequestContext(options: RequestContextOptions): Context {
@@ -172,5 +185,6 @@ export function createRequestContext(options: RequestContextOptions): Context {
     ...(options.sessionPolicy ? { sessionPolicy: options.sessionPolicy } : {}),
     ...(options.mailer ? { mailer: options.mailer } : {}),
     ...(options.keyring ? { keyring: options.keyring } : {}),
+    ...(options.sms !== undefined ? { sms: options.sms } : {}),
   });
 }

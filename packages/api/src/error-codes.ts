@@ -62,6 +62,16 @@ export const errorReasons = [
   "INTERNAL",
   // devices: change password
   "PASSWORD_UNCHANGED",
+  // factors: passkeys and phone numbers
+  "PASSKEY_CHALLENGE_INVALID",
+  "PASSKEY_INVALID_RESPONSE",
+  "PASSKEY_NOT_ACCEPTED",
+  "PASSKEY_ALREADY_REGISTERED",
+  "PASSKEY_LIMIT_REACHED",
+  "PHONE_LIMIT_REACHED",
+  "PHONE_ALREADY_YOURS",
+  "PHONE_NOT_VERIFIED",
+  "SMS_NOT_DELIVERED",
 ] as const;
 
 export type ErrorReason = (typeof errorReasons)[number];

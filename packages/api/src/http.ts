@@ -6,6 +6,7 @@ import { appRouter } from "./root.ts";
 import { createRequestContext } from "./context.ts";
 import { ApiError } from "./errors.ts";
 import type { Mailer } from "./mail/index.ts";
+import type { SmsSender } from "./sms/index.ts";
 
 export interface TrpcHandlerOptions {
   db: Database;
@@ -17,6 +18,8 @@ export interface TrpcHandlerOptions {
   sessionPolicy?: SessionPolicy;
   mailer?: Mailer;
   keyring?: Keyring;
+  /** Text messages; the development outbox when not given, null when SMS is not configured. */
+  sms?: SmsSender | null;
   /** Where internal errors are reported; receives no SQL, parameters or messages, only what is safe to log. */
   log?: (line: string) => void;
 }
@@ -46,6 +49,7 @@ export async function handleTrpcRequest(request: Request, options: TrpcHandlerOp
         ...(options.sessionPolicy ? { sessionPolicy: options.sessionPolicy } : {}),
         ...(options.mailer ? { mailer: options.mailer } : {}),
         ...(options.keyring ? { keyring: options.keyring } : {}),
+        ...(options.sms !== undefined ? { sms: options.sms } : {}),
       }),
     responseMeta: ({ errors }) => {
       const headers = new Headers({ "Cache-Control": "no-store" });

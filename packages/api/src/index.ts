@@ -29,3 +29,6 @@ export {
   type UserMetadataParams,
   type OrganizationMetadataParams,
 } from "./server-client.ts";
+export * from "./sms/index.ts";
+export { createPasskeyAuthenticationOptions, verifyPasskeyAuthentication } from "./passkeys.ts";
+export { sendSmsSecondFactorCode, checkSmsSecondFactorCode } from "./router/phone.ts";

@@ -6,6 +6,8 @@ import { memberRouter } from "./router/member.ts";
 import { organizationRouter } from "./router/organization.ts";
 import { passwordResetRouter } from "./router/password-reset.ts";
 import { passwordlessRouter } from "./router/passwordless.ts";
+import { passkeyRouter } from "./router/passkey.ts";
+import { phoneRouter } from "./router/phone.ts";
 import { projectRouter } from "./router/project.ts";
 import { roleRouter } from "./router/role.ts";
 import { emailVerificationRouter, signUpRouter } from "./router/sign-up.ts";
@@ -31,6 +33,8 @@ export const appRouter = createTRPCRouter({
   session: sessionRouter,
   // audit log views (audit helper)
   audit: auditRouter,
+  passkey: passkeyRouter,
+  phone: phoneRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -11,3 +11,4 @@ export * from "./reverification.ts";
 export * from "./invitation-token.ts";
 export * from "./encryption.ts";
 export * from "./user-agent.ts";
+export * from "./webauthn.ts";

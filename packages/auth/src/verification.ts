@@ -17,6 +17,9 @@ export const verificationPurposes = [
   "magic_link",
   "add_email",
   "domain_verification",
+  // factors: SMS codes to a phone number
+  "phone_verification",
+  "sms_second_factor",
 ] as const;
 export type VerificationPurpose = (typeof verificationPurposes)[number];
 

@@ -11,6 +11,7 @@ import { getDb } from "./db.server";
 import { getEnv } from "./env.server";
 import { getMailer } from "./mailer.server";
 import { getKeyring } from "./keyring.server";
+import { getSmsSender } from "./sms.server";
 
 export type AuthArgs = Request | { request: Request; context?: unknown };
 
@@ -92,6 +93,7 @@ export function getRequestContext(args: AuthArgs): Promise<Context> {
         ip: clientIpOf(args),
         mailer: getMailer(),
         keyring: getKeyring(),
+        sms: getSmsSender(),
       }),
     );
     contexts.set(key, ctx);

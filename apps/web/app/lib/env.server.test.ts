@@ -98,4 +98,19 @@ describe("environment validation", () => {
     expect(bad.join("\n")).not.toContain("tooshort-secret");
     expect(parseEnv({ LATCHKEY_ENCRYPTION_KEY: `${KEY},${Buffer.alloc(32, 1).toString("hex")}` }).ok).toBe(true);
   });
+
+  // factors: SMS through a Twilio-style API
+  test("SMS_API_URL needs the account SID, token and sender, and the secrets are never echoed", () => {
+    const found = problems({ SMS_API_URL: "https://api.twilio.example", SMS_AUTH_TOKEN: "" });
+    expect(found.sort()).toEqual([
+      "SMS_ACCOUNT_SID is required when SMS_API_URL is set",
+      "SMS_AUTH_TOKEN is required when SMS_API_URL is set",
+      "SMS_FROM is required when SMS_API_URL is set",
+    ]);
+    const bad = problems({ SMS_API_URL: "ftp://x", SMS_ACCOUNT_SID: "AC1", SMS_AUTH_TOKEN: "t".repeat(300), SMS_FROM: "+15005550006" });
+    expect(bad.map((line) => line.split(" ")[0]).sort()).toEqual(["SMS_API_URL", "SMS_AUTH_TOKEN"]);
+    expect(bad.join("\n")).not.toContain("tttt");
+    const ok = parseEnv({ SMS_API_URL: "https://api.twilio.example", SMS_ACCOUNT_SID: "AC1", SMS_AUTH_TOKEN: "tok", SMS_FROM: "+15005550006" });
+    expect(ok.ok && ok.env.SMS_FROM).toBe("+15005550006");
+  });
 });

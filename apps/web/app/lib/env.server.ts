@@ -9,7 +9,7 @@ import { parseEncryptionKey } from "@latchkey/auth";
 type RawEnv = Record<string, string | undefined>;
 
 // Never echoed in error messages: a malformed connection string may still hold a password.
-const SECRET_VARIABLES = new Set(["DATABASE_URL", "SMTP_URL", "LATCHKEY_ENCRYPTION_KEY"]);
+const SECRET_VARIABLES = new Set(["DATABASE_URL", "SMTP_URL", "LATCHKEY_ENCRYPTION_KEY", "SMS_AUTH_TOKEN", "SMS_ACCOUNT_SID"]);
 
 const port = z
   .string()
@@ -55,6 +55,11 @@ const schema = z.object({
       "must be one or more comma-separated 32-byte keys, base64 or hex (make one with: node -e \"console.log(require('crypto').randomBytes(32).toString('base64url'))\")",
     )
     .optional(),
+  // factors: SMS through a Twilio-style HTTP API
+  SMS_API_URL: httpUrl.optional(),
+  SMS_ACCOUNT_SID: z.string().trim().min(1).max(128).optional(),
+  SMS_AUTH_TOKEN: z.string().trim().min(1).max(256).optional(),
+  SMS_FROM: z.string().trim().min(1).max(64).optional(),
 });
 
 export interface Env {
@@ -73,6 +78,11 @@ export interface Env {
   MAIL_FROM: string | undefined;
   /** Keys for secrets at rest (first encrypts, the rest decrypt); the public development key when absent, which production refuses. */
   LATCHKEY_ENCRYPTION_KEY: string | undefined;
+  /** A Twilio-style SMS API (`…/2010-04-01/Accounts/{SID}/Messages.json`); the development outbox when absent outside production, no SMS in production. */
+  SMS_API_URL: string | undefined;
+  SMS_ACCOUNT_SID: string | undefined;
+  SMS_AUTH_TOKEN: string | undefined;
+  SMS_FROM: string | undefined;
 }
 
 export type ParseEnvResult = { ok: true; env: Env } | { ok: false; problems: string[] };
@@ -112,6 +122,11 @@ export function parseEnv(source: RawEnv): ParseEnvResult {
   if (production && raw.LATCHKEY_ENCRYPTION_KEY === undefined) {
     problems.push("LATCHKEY_ENCRYPTION_KEY is required in production (32 random bytes, base64): it encrypts TOTP secrets, webhook secrets and signing keys");
   }
+  if (raw.SMS_API_URL !== undefined) {
+    for (const name of ["SMS_ACCOUNT_SID", "SMS_AUTH_TOKEN", "SMS_FROM"] as const) {
+      if (raw[name] === undefined) problems.push(`${name} is required when SMS_API_URL is set`);
+    }
+  }
   if (!parsed.success || problems.length > 0) return { ok: false, problems };
   const data = parsed.data;
   const appUrl = data.APP_URL ?? `http://localhost:${data.PORT}`;
@@ -127,6 +142,10 @@ export function parseEnv(source: RawEnv): ParseEnvResult {
       SMTP_URL: data.SMTP_URL,
       MAIL_FROM: data.MAIL_FROM,
       LATCHKEY_ENCRYPTION_KEY: data.LATCHKEY_ENCRYPTION_KEY,
+      SMS_API_URL: data.SMS_API_URL,
+      SMS_ACCOUNT_SID: data.SMS_ACCOUNT_SID,
+      SMS_AUTH_TOKEN: data.SMS_AUTH_TOKEN,
+      SMS_FROM: data.SMS_FROM,
     },
   };
 }

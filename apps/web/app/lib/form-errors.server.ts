@@ -55,6 +55,16 @@ const reasonKeys: Partial<Record<string, MessageKey>> = {
   CONFIRMATION_MISMATCH: "orgSettings.errors.confirmation",
   // devices
   PASSWORD_UNCHANGED: "security.password.unchanged",
+  // factors: passkeys and phone numbers
+  PASSKEY_ALREADY_REGISTERED: "passkeys.errors.alreadyRegistered",
+  PASSKEY_LIMIT_REACHED: "passkeys.errors.limitReached",
+  PASSKEY_INVALID_RESPONSE: "passkeys.errors.failed",
+  PASSKEY_CHALLENGE_INVALID: "passkeys.errors.expired",
+  PASSKEY_NOT_ACCEPTED: "passkeys.signIn.notAccepted",
+  PHONE_ALREADY_YOURS: "phones.errors.alreadyYours",
+  PHONE_LIMIT_REACHED: "phones.errors.limitReached",
+  PHONE_NOT_VERIFIED: "phones.errors.notVerified",
+  SMS_NOT_DELIVERED: "phones.errors.smsUnavailable",
 };
 
 /** Reasons whose words depend on the page: a link token is a reset link on one page and a verify link on another. */
@@ -78,6 +88,12 @@ const fieldKeys: Partial<Record<string, MessageKey>> = {
   // devices
   currentPassword: "errors.passwordRequired",
   newPassword: "errors.passwordRequired",
+  // factors
+  phone: "phones.errors.phoneInvalid",
+  phoneNumberId: "phones.errors.notFound",
+  passkeyId: "passkeys.errors.notFound",
+  response: "passkeys.errors.failed",
+  challengeId: "passkeys.errors.expired",
 };
 
 export function toFormErrors(error: unknown, overrides: ReasonOverrides = {}): FormErrors {

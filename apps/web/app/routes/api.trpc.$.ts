@@ -5,6 +5,7 @@ import { getDb } from "~/lib/db.server";
 import { getEnv } from "~/lib/env.server";
 import { getMailer } from "~/lib/mailer.server";
 import { getKeyring } from "~/lib/keyring.server";
+import { getSmsSender } from "~/lib/sms.server";
 
 async function handle({ request, context }: LoaderFunctionArgs | ActionFunctionArgs): Promise<Response> {
   const handle = await getDb();
@@ -14,6 +15,7 @@ async function handle({ request, context }: LoaderFunctionArgs | ActionFunctionA
     ip: typeof context.clientIp === "string" ? context.clientIp : null,
     mailer: getMailer(),
     keyring: getKeyring(),
+    sms: getSmsSender(),
   });
 }
 

@@ -4,7 +4,7 @@
  */
 import { redirect, type HeadersFunction, type MetaFunction } from "@remix-run/node";
 import { Form, useLoaderData, useNavigation } from "@remix-run/react";
-import { clearOutbox, listOutbox, OUTBOX_LIMIT } from "@latchkey/api";
+import { clearOutbox, clearSmsOutbox, listOutbox, listSmsOutbox, OUTBOX_LIMIT } from "@latchkey/api";
 import { Button } from "~/components/button";
 import { metaT } from "~/i18n/meta";
 import { useLocale, useT } from "~/i18n/react";
@@ -24,12 +24,15 @@ export function loader() {
   return {
     limit: OUTBOX_LIMIT,
     messages: listOutbox().map(({ id, to, subject, kind, sentAt, text }) => ({ id, to, subject, kind, sentAt, text })),
+    // factors: text messages from the development SMS outbox
+    texts: listSmsOutbox().map(({ id, to, body, sentAt }) => ({ id, to, body, sentAt })),
   };
 }
 
 export function action() {
   requireDevelopment();
   clearOutbox();
+  clearSmsOutbox();
   // Post/redirect/get, so a reload does not post again.
   throw redirect("/dev/outbox");
 }
@@ -40,7 +43,7 @@ const timeFormat = { dateStyle: "medium", timeStyle: "medium", timeZone: "UTC" }
 export default function DevOutbox() {
   const t = useT();
   const locale = useLocale();
-  const { limit, messages } = useLoaderData<typeof loader>();
+  const { limit, messages, texts } = useLoaderData<typeof loader>();
   const clearing = useNavigation().state === "submitting";
   return (
     <section aria-labelledby="outbox-title" className="flex flex-col gap-6 py-6">
@@ -77,6 +80,28 @@ export default function DevOutbox() {
                 </dd>
               </dl>
               <pre className="overflow-x-auto whitespace-pre-wrap break-words rounded-lk bg-subtle p-3 text-sm">{message.text}</pre>
+            </li>
+          ))}
+        </ol>
+      )}
+      <h2 id="outbox-sms-title" className="text-xl font-semibold">
+        {t("devOutbox.sms.title")}
+      </h2>
+      {texts.length === 0 ? (
+        <p className="text-muted">{t("devOutbox.sms.empty")}</p>
+      ) : (
+        <ol className="flex flex-col gap-4" aria-labelledby="outbox-sms-title">
+          {texts.map((text) => (
+            <li key={text.id} className="flex flex-col gap-2 rounded-lk border border-border p-4">
+              <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm">
+                <dt className="text-muted">{t("devOutbox.to")}</dt>
+                <dd>{text.to}</dd>
+                <dt className="text-muted">{t("devOutbox.sentAt")}</dt>
+                <dd>
+                  <time dateTime={text.sentAt.toISOString()}>{text.sentAt.toLocaleString(locale, timeFormat)} UTC</time>
+                </dd>
+              </dl>
+              <pre className="overflow-x-auto whitespace-pre-wrap break-words rounded-lk bg-subtle p-3 text-sm">{text.body}</pre>
             </li>
           ))}
         </ol>

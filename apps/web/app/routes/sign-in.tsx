@@ -6,11 +6,13 @@ import { FormPage } from "~/components/form-page";
 import { FormError } from "~/components/form-error";
 import { useFormMessage } from "~/components/form-message";
 import { TextField } from "~/components/text-field";
+import { PasskeySignIn, passkeyFieldError } from "~/components/passkey-sign-in";
 import { metaT } from "~/i18n/meta";
 import { useT } from "~/i18n/react";
 import { getAuthHeaders, getCaller, redirectIfSignedIn } from "~/lib/auth.server";
 import { formErrorResponse, type FormMessage } from "~/lib/form-errors.server";
 import { formRouteHeaders } from "~/lib/route-headers";
+import { passkeyErrorKeys, signInWithPasskey } from "~/lib/passkey-sign-in.server";
 
 export const headers = formRouteHeaders;
 
@@ -41,10 +43,14 @@ export async function action(args: ActionFunctionArgs) {
       await caller.passwordless.requestLink({ email, redirectUrl });
       return { fieldErrors: {} as Record<string, FormMessage>, formError: null, email: email.trim(), linkSent: true };
     }
-    await caller.auth.signIn({ email, password: String(form.get("password") ?? "") });
+    if (intent === "passkey") {
+      await signInWithPasskey(caller, form);
+    } else {
+      await caller.auth.signIn({ email, password: String(form.get("password") ?? "") });
+    }
   } catch (error) {
     if (error instanceof Response) throw error;
-    return formErrorResponse(args, error, { email, linkSent: false }, { EMAIL_NOT_VERIFIED: "signIn.emailNotVerified" });
+    return formErrorResponse(args, error, { email, linkSent: false }, { EMAIL_NOT_VERIFIED: "signIn.emailNotVerified", ...passkeyErrorKeys });
   }
   throw redirect(redirectUrl, { headers: await getAuthHeaders(args) });
 }
@@ -92,7 +98,7 @@ function SignIn() {
           label={t("form.emailAddress")}
           name="email"
           type="email"
-          autoComplete="username"
+          autoComplete="username webauthn"
           required
           defaultValue={result?.email}
           error={message(result?.fieldErrors.email)}
@@ -121,6 +127,7 @@ function SignIn() {
           </Button>
         </div>
       </Form>
+      <PasskeySignIn redirectUrl={redirectUrl} serverError={message(passkeyFieldError(result?.fieldErrors))} />
       <p className="text-sm text-muted">
         {t("signIn.noAccount")}{" "}
         <Link to={redirectUrl === "/" ? "/sign-up" : `/sign-up?redirect_url=${encodeURIComponent(redirectUrl)}`} className="text-primary underline">

@@ -176,6 +176,24 @@ export default function Account() {
           </Link>
         </p>
       </section>
+      {/* factors: passkeys and phone numbers live on their own pages */}
+      <section aria-labelledby={`${titleId}-factors`} className="flex flex-col gap-3">
+        <h2 id={`${titleId}-factors`} className="text-xl font-semibold">
+          {t("user.factors.title")}
+        </h2>
+        <ul className="flex flex-col gap-2">
+          <li>
+            <Link to="/user/passkeys" className="text-primary underline">
+              {t("user.factors.passkeys")}
+            </Link>
+          </li>
+          <li>
+            <Link to="/user/phones" className="text-primary underline">
+              {t("user.factors.phones")}
+            </Link>
+          </li>
+        </ul>
+      </section>
       <CustomProfileData />
     </section>
   );

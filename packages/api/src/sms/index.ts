@@ -1,0 +1,2 @@
+export * from "./sender.ts";
+export { smsCodeBody } from "./messages.ts";
