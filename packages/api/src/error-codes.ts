@@ -60,6 +60,9 @@ export const errorReasons = [
   "REVERIFICATION_REQUIRED",
   "SERVICE_UNAVAILABLE",
   "INTERNAL",
+  // webhooks
+  "WEBHOOK_URL_INSECURE",
+  "WEBHOOK_TARGET_PRIVATE",
 ] as const;
 
 export type ErrorReason = (typeof errorReasons)[number];
