@@ -148,6 +148,17 @@ const examples: Record<string, Example> = {
   "role.permissions": { input: () => undefined },
   "role.createPermission": { input: () => ({ key: "org:matrix:read", name: "Matrix" }) },
   "role.deletePermission": { input: () => ({ key: "org:matrix:read" }) },
+  // webhooks: instance administrators only (webhook.test.ts covers the admin).
+  "webhook.list": { input: () => undefined },
+  "webhook.get": { input: () => ({ endpointId: "ep_matrix" }) },
+  "webhook.create": { input: () => ({ url: "https://hooks.example.com/latchkey", eventTypes: ["user.created"] }) },
+  "webhook.update": { input: () => ({ endpointId: "ep_matrix", enabled: false }) },
+  "webhook.delete": { input: () => ({ endpointId: "ep_matrix" }) },
+  "webhook.rotateSecret": { input: () => ({ endpointId: "ep_matrix" }) },
+  "webhook.deliveries": { input: () => ({ endpointId: "ep_matrix" }) },
+  "webhook.delivery": { input: () => ({ deliveryId: "msg_matrix" }) },
+  "webhook.replay": { input: () => ({ deliveryId: "msg_matrix" }) },
+  "webhook.sendTest": { input: () => ({ endpointId: "ep_matrix" }) },
 };
 
 function isAllowed(policy: AuthzPolicy, caller: CallerKind): boolean {
