@@ -16,3 +16,6 @@ export { recordAuditEvent } from "./audit.ts";
 export { findImage, MAX_IMAGE_BYTES } from "./images.ts";
 export { handleTrpcRequest, type TrpcHandlerOptions } from "./http.ts";
 export * from "./mail/index.ts";
+// webhooks
+export { startWebhookWorker, runWorkerOnce, type RunningWorker, type WorkerOptions } from "./webhooks/worker.ts";
+export { webhookEventTypes, type WebhookEventType } from "./webhooks/events.ts";
