@@ -53,6 +53,9 @@ const reasonKeys: Partial<Record<string, MessageKey>> = {
   IMAGE_UNSUPPORTED: "orgSettings.errors.imageUnsupported",
   IMAGE_TOO_LARGE: "orgSettings.errors.imageTooLarge",
   CONFIRMATION_MISMATCH: "orgSettings.errors.confirmation",
+  // webhooks
+  WEBHOOK_URL_INSECURE: "webhooks.errors.insecure",
+  WEBHOOK_TARGET_PRIVATE: "webhooks.errors.private",
 };
 
 /** Reasons whose words depend on the page: a link token is a reset link on one page and a verify link on another. */
@@ -73,6 +76,9 @@ const fieldKeys: Partial<Record<string, MessageKey>> = {
   mode: "domains.errors.modeInvalid",
   image: "orgSettings.errors.imageUnsupported",
   confirmation: "orgSettings.errors.confirmation",
+  // webhooks
+  url: "webhooks.errors.url",
+  eventTypes: "webhooks.errors.eventTypes",
 };
 
 export function toFormErrors(error: unknown, overrides: ReasonOverrides = {}): FormErrors {

@@ -77,7 +77,16 @@ const endpointColumns = {
   updatedAt: webhookEndpoints.updatedAt,
 };
 
-type EndpointRow = { [K in keyof typeof endpointColumns]: (typeof endpointColumns)[K]["_"]["data"] };
+interface EndpointRow {
+  id: string;
+  url: string;
+  description: string | null;
+  eventTypes: string[];
+  enabled: boolean;
+  previousSecretExpiresAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
 
 function endpointResult(row: EndpointRow, now: Date) {
   const rotating = row.previousSecretExpiresAt !== null && row.previousSecretExpiresAt > now;
