@@ -14,7 +14,7 @@ import { callerFor, signUp, uniqueEmail } from "../../test/helpers.ts";
 import { plainHeaders, startReceiver, type Receiver } from "../../test/webhook-receiver.ts";
 import { updateInstanceSettings } from "../instance-settings.ts";
 import { isPrivateAddress } from "./targets.ts";
-import { claimDue, deliver, fanOut, MAX_ATTEMPTS, nextAttemptAt, RETRY_DELAYS_MS, runWorkerOnce, type WorkerOptions } from "./worker.ts";
+import { claimDue, deliver, fanOut, MAX_ATTEMPTS, nextAttemptAt, RETRY_DELAYS_MS, runWorkerOnce, startWebhookWorker, type WorkerOptions } from "./worker.ts";
 
 const db = useTestDb();
 const keyring = createKeyring();
@@ -261,5 +261,27 @@ describe("private targets", () => {
     for (const address of ["93.184.216.34", "1.1.1.1", "2606:4700:4700::1111", "8.8.8.8"]) {
       expect(isPrivateAddress(address), address).toBe(false);
     }
+  });
+});
+
+describe("the worker loop", () => {
+  it("delivers on its own while running and stops cleanly, finishing the pass in flight", async () => {
+    await admin().webhook.create({ url: receiver.url, eventTypes: ["user.created"] });
+    const running = startWebhookWorker({ ...worker(), intervalMs: 50 });
+    try {
+      const user = await signUp(db(), uniqueEmail("loop"));
+      const deadline = Date.now() + 20_000;
+      while (!receiver.requests.some((r) => r.body.includes(user.userId)) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(receiver.requests.some((r) => r.body.includes(user.userId))).toBe(true);
+    } finally {
+      await running.stop();
+    }
+    // Stopped: a new event stays queued.
+    const count = receiver.requests.length;
+    await signUp(db(), uniqueEmail("after-stop"));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(receiver.requests.length).toBe(count);
   });
 });
