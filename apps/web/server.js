@@ -21,6 +21,8 @@ import { securityHeadersMiddleware } from "./server/security-headers.js";
  * @property {(source: Record<string, string | undefined>) => ParseEnvResult} parseEnv
  * @property {() => Promise<void>} [startDatabase]
  * @property {() => Promise<void>} [closeDb]
+ * @property {() => Promise<void>} [startWorkers]
+ * @property {() => Promise<void>} [stopWorkers]
  * @property {(error: unknown) => string} [describeErrorForLog]
  */
 
@@ -90,7 +92,11 @@ httpServer.on("request", app);
 httpServer.listen(env.PORT, env.HOST, () => {
   const address = `http://${env.HOST ?? "localhost"}:${env.PORT}`;
   console.log(`Latchkey ${DEV ? "dev server" : "server"} listening on ${address} (APP_URL ${env.APP_URL})`);
-  void getHooks().then((hooks) => hooks.startDatabase?.());
+  // The webhook delivery worker starts once the database is up (WEBHOOK_WORKER=off leaves it to `npm run worker`).
+  void getHooks().then(async (hooks) => {
+    await hooks.startDatabase?.();
+    await hooks.startWorkers?.();
+  });
 });
 
 let closing = false;
@@ -104,6 +110,7 @@ async function shutdown(signal) {
   httpServer.close();
   httpServer.closeIdleConnections();
   try {
+    await (await getHooks()).stopWorkers?.();
     await (await getHooks()).closeDb?.();
     await vite?.close();
   } catch (error) {

@@ -20,6 +20,8 @@ import { describeErrorForLog } from "@latchkey/db";
 
 export { parseEnv } from "~/lib/env.server";
 export { closeDb } from "~/lib/db.server";
+// webhooks: server.js starts the delivery worker after the database and stops it on shutdown
+export { startWorkers, stopWorkers } from "~/lib/webhook-worker.server";
 /** server.js logs its own errors through this too, so no SQL or parameters reach a log line. */
 export { describeErrorForLog } from "@latchkey/db";
 

@@ -185,6 +185,9 @@ async function main() {
   const mailLog = path.join(webDir, "test-results", "e2e-mail.jsonl");
   await mkdir(path.dirname(mailLog), { recursive: true });
   await rm(mailLog, { force: true });
+  // webhooks: an instance admin and the development webhook settings, written before the server opens the database.
+  const prepared = await run(bin("tsx"), ["e2e/webhooks-prepare.ts"], { ...process.env, ...databaseEnv, NODE_ENV: "production" });
+  if (prepared !== 0) return prepared;
   const sink = await startMailSink(mailLog);
   cleanups.push(sink.close);
   const { exited, logFile } = await startServer(port, databaseEnv, { SMTP_URL: sink.url, MAIL_FROM: "Latchkey e2e <e2e@latchkey.test>" });

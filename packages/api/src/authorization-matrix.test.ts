@@ -203,6 +203,17 @@ const examples: Record<string, Example> = {
   "phone.verify": { input: (w) => ({ phoneNumberId: w.other.phoneId, code: "123456" }), foreign: true },
   "phone.remove": { input: (w) => ({ phoneNumberId: w.other.phoneId }), foreign: true },
   "phone.setUsedForMfa": { input: (w) => ({ phoneNumberId: w.other.phoneId, usedForMfa: true }), foreign: true },
+  // webhooks: instance administrators only (webhook.test.ts covers the admin).
+  "webhook.list": { input: () => undefined },
+  "webhook.get": { input: () => ({ endpointId: "ep_matrix" }) },
+  "webhook.create": { input: () => ({ url: "https://hooks.example.com/latchkey", eventTypes: ["user.created"] }) },
+  "webhook.update": { input: () => ({ endpointId: "ep_matrix", enabled: false }) },
+  "webhook.delete": { input: () => ({ endpointId: "ep_matrix" }) },
+  "webhook.rotateSecret": { input: () => ({ endpointId: "ep_matrix" }) },
+  "webhook.deliveries": { input: () => ({ endpointId: "ep_matrix" }) },
+  "webhook.delivery": { input: () => ({ deliveryId: "msg_matrix" }) },
+  "webhook.replay": { input: () => ({ deliveryId: "msg_matrix" }) },
+  "webhook.sendTest": { input: () => ({ endpointId: "ep_matrix" }) },
 };
 
 function isAllowed(policy: AuthzPolicy, caller: CallerKind): boolean {

@@ -72,6 +72,9 @@ export const errorReasons = [
   "PHONE_ALREADY_YOURS",
   "PHONE_NOT_VERIFIED",
   "SMS_NOT_DELIVERED",
+  // webhooks
+  "WEBHOOK_URL_INSECURE",
+  "WEBHOOK_TARGET_PRIVATE",
 ] as const;
 
 export type ErrorReason = (typeof errorReasons)[number];

@@ -32,3 +32,6 @@ export {
 export * from "./sms/index.ts";
 export { createPasskeyAuthenticationOptions, verifyPasskeyAuthentication } from "./passkeys.ts";
 export { sendSmsSecondFactorCode, checkSmsSecondFactorCode } from "./router/phone.ts";
+// webhooks
+export { startWebhookWorker, runWorkerOnce, type RunningWorker, type WorkerOptions } from "./webhooks/worker.ts";
+export { webhookEventTypes, type WebhookEventType } from "./webhooks/events.ts";

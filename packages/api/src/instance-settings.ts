@@ -19,12 +19,20 @@ const settingsSchema = z.object({
    * default): no limit. Checked when inviting (members + pending invitations) and when an invitation is accepted.
    */
   maxMembershipsPerOrganization: z.number().int().positive().nullable().catch(null),
+  // webhooks ---------------------------------------------------------------------------------------------------------
+  /** Development only: let webhooks reach private, loopback and link-local addresses (SSRF guard off). */
+  allowPrivateWebhookTargets: z.boolean().catch(false),
+  /** Development only: accept `http://` webhook URLs (otherwise https only). */
+  allowHttpWebhookUrls: z.boolean().catch(false),
 });
 
 /** What may be changed, exactly typed: unknown keys and wrong types are refused. */
 const patchSchema = z.strictObject({
   requireEmailVerification: z.boolean().optional(),
   maxMembershipsPerOrganization: z.number().int().positive().nullable().optional(),
+  // webhooks
+  allowPrivateWebhookTargets: z.boolean().optional(),
+  allowHttpWebhookUrls: z.boolean().optional(),
 });
 
 export type InstanceSettings = z.infer<typeof settingsSchema>;

@@ -14,6 +14,8 @@ import { emailVerificationRouter, signUpRouter } from "./router/sign-up.ts";
 import { userRouter } from "./router/user.ts";
 import { sessionRouter } from "./router/session.ts";
 import { auditRouter } from "./router/audit.ts";
+// webhooks
+import { webhookRouter } from "./router/webhook.ts";
 import { createCallerFactory, createTRPCRouter } from "./trpc.ts";
 
 export const appRouter = createTRPCRouter({
@@ -35,6 +37,8 @@ export const appRouter = createTRPCRouter({
   audit: auditRouter,
   passkey: passkeyRouter,
   phone: phoneRouter,
+  // webhooks
+  webhook: webhookRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -65,6 +65,9 @@ const reasonKeys: Partial<Record<string, MessageKey>> = {
   PHONE_LIMIT_REACHED: "phones.errors.limitReached",
   PHONE_NOT_VERIFIED: "phones.errors.notVerified",
   SMS_NOT_DELIVERED: "phones.errors.smsUnavailable",
+  // webhooks
+  WEBHOOK_URL_INSECURE: "webhooks.errors.insecure",
+  WEBHOOK_TARGET_PRIVATE: "webhooks.errors.private",
 };
 
 /** Reasons whose words depend on the page: a link token is a reset link on one page and a verify link on another. */
@@ -94,6 +97,9 @@ const fieldKeys: Partial<Record<string, MessageKey>> = {
   passkeyId: "passkeys.errors.notFound",
   response: "passkeys.errors.failed",
   challengeId: "passkeys.errors.expired",
+  // webhooks
+  url: "webhooks.errors.url",
+  eventTypes: "webhooks.errors.eventTypes",
 };
 
 export function toFormErrors(error: unknown, overrides: ReasonOverrides = {}): FormErrors {

@@ -22,6 +22,8 @@ const sections: { to: string; label: MessageKey; end?: boolean }[] = [
   { to: "/admin", label: "admin.overview", end: true },
   // audit log (audit helper)
   { to: "/admin/audit", label: "audit.instance.link" },
+  // webhooks
+  { to: "/admin/webhooks", label: "admin.webhooks" },
 ];
 
 export default function AdminLayout() {
