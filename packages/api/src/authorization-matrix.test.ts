@@ -148,6 +148,16 @@ const examples: Record<string, Example> = {
   "role.permissions": { input: () => undefined },
   "role.createPermission": { input: () => ({ key: "org:matrix:read", name: "Matrix" }) },
   "role.deletePermission": { input: () => ({ key: "org:matrix:read" }) },
+  // tokens: any signed-in caller gets a token (org claims only for a member); templates and keys are instance-wide.
+  "token.get": { input: () => undefined },
+  "signingKey.list": { input: () => undefined },
+  "signingKey.rotate": { input: () => ({ alg: "EdDSA" }) },
+  "jwtTemplate.list": { input: () => undefined },
+  "jwtTemplate.get": { input: () => ({ name: "matrix" }) },
+  "jwtTemplate.create": { input: () => ({ name: "matrix", claims: { aud: "matrix" } }) },
+  "jwtTemplate.update": { input: () => ({ name: "matrix", lifetimeSeconds: 120 }) },
+  "jwtTemplate.delete": { input: () => ({ name: "matrix" }) },
+  "jwtTemplate.preview": { input: () => ({ name: "matrix" }) },
 };
 
 function isAllowed(policy: AuthzPolicy, caller: CallerKind): boolean {
@@ -188,7 +198,10 @@ async function snapshot(handle: DbHandle, w: World): Promise<string> {
   // Instance-wide definitions: only an instance admin may change them.
   const roles = await handle.query(`select key, name, permissions from roles order by key`);
   const customPermissions = await handle.query(`select key, name from custom_permissions order by key`);
-  return JSON.stringify({ orgs, members, projects, emails, invitations, domains, suggestions, images, roles, customPermissions });
+  // tokens: templates and signing keys are instance-wide too.
+  const jwtTemplates = await handle.query(`select name, claims, lifetime_seconds from jwt_templates order by name`);
+  const signingKeys = await handle.query(`select id, retired_at, published_until from signing_keys order by id`);
+  return JSON.stringify({ orgs, members, projects, emails, invitations, domains, suggestions, images, roles, customPermissions, jwtTemplates, signingKeys });
 }
 
 async function call(handle: DbHandle, w: World, path: string, caller: CallerKind, input: unknown) {

@@ -36,6 +36,10 @@ export interface InnerContextOptions {
   mailer?: Mailer;
   /** Encrypts secrets at rest (TOTP, webhook secrets, signing keys); the public development key when not given. */
   keyring?: Keyring;
+  /** The request's Origin header, if any (session JWTs name it in `azp` when it is trusted). */
+  origin?: string | null;
+  /** Origins besides APP_URL's own that may appear in a token's `azp`. */
+  trustedOrigins?: readonly string[];
 }
 
 export interface Context {
@@ -48,6 +52,9 @@ export interface Context {
   sessionPolicy: SessionPolicy;
   mailer: Mailer;
   keyring: Keyring;
+  /** The request's Origin header, if any. */
+  origin: string | null;
+  trustedOrigins: readonly string[];
   orgSlug: string | null;
   /** Who is calling, resolved in one query on first use and memoised for the rest of the request. */
   getAuth: () => Promise<ResolvedAuth | null>;
@@ -93,6 +100,8 @@ export function createInnerContext(options: InnerContextOptions): Context {
     sessionPolicy,
     mailer: options.mailer ?? defaultMailer(),
     keyring: options.keyring ?? defaultKeyring(),
+    origin: options.origin ?? null,
+    trustedOrigins: options.trustedOrigins ?? [],
     orgSlug: options.orgSlug ?? null,
     getAuth: async () => {
       const outcome = await resolve();
@@ -156,6 +165,7 @@ export interface RequestContextOptions {
   sessionPolicy?: SessionPolicy;
   mailer?: Mailer;
   keyring?: Keyring;
+  trustedOrigins?: readonly string[];
 }
 
 export function createRequestContext(options: RequestContextOptions): Context {
@@ -172,5 +182,7 @@ export function createRequestContext(options: RequestContextOptions): Context {
     ...(options.sessionPolicy ? { sessionPolicy: options.sessionPolicy } : {}),
     ...(options.mailer ? { mailer: options.mailer } : {}),
     ...(options.keyring ? { keyring: options.keyring } : {}),
+    origin: request.headers.get("origin")?.slice(0, 512) ?? null,
+    ...(options.trustedOrigins ? { trustedOrigins: options.trustedOrigins } : {}),
   });
 }

@@ -46,6 +46,7 @@ export async function handleTrpcRequest(request: Request, options: TrpcHandlerOp
         ...(options.sessionPolicy ? { sessionPolicy: options.sessionPolicy } : {}),
         ...(options.mailer ? { mailer: options.mailer } : {}),
         ...(options.keyring ? { keyring: options.keyring } : {}),
+        ...(options.trustedOrigins ? { trustedOrigins: options.trustedOrigins } : {}),
       }),
     responseMeta: ({ errors }) => {
       const headers = new Headers({ "Cache-Control": "no-store" });

@@ -16,3 +16,6 @@ export { recordAuditEvent } from "./audit.ts";
 export { findImage, MAX_IMAGE_BYTES } from "./images.ts";
 export { handleTrpcRequest, type TrpcHandlerOptions } from "./http.ts";
 export * from "./mail/index.ts";
+// tokens: session JWTs, JWKS, JWT templates
+export { getJwks, listSigningKeys, rotateSigningKey, type PublicJwk, type SigningKeySummary } from "./signing-keys.ts";
+export { issueToken } from "./session-token.ts";

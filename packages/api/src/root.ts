@@ -10,6 +10,8 @@ import { projectRouter } from "./router/project.ts";
 import { roleRouter } from "./router/role.ts";
 import { emailVerificationRouter, signUpRouter } from "./router/sign-up.ts";
 import { userRouter } from "./router/user.ts";
+// tokens: session JWTs, signing keys, JWT templates
+import { jwtTemplateRouter, signingKeyRouter, tokenRouter } from "./router/tokens.ts";
 import { createCallerFactory, createTRPCRouter } from "./trpc.ts";
 
 export const appRouter = createTRPCRouter({
@@ -26,6 +28,10 @@ export const appRouter = createTRPCRouter({
   invitation: invitationRouter,
   domain: domainRouter,
   role: roleRouter,
+  // tokens
+  token: tokenRouter,
+  signingKey: signingKeyRouter,
+  jwtTemplate: jwtTemplateRouter,
 });
 
 export type AppRouter = typeof appRouter;

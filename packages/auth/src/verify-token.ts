@@ -100,7 +100,7 @@ function remoteKeySet(url: string | URL): JWTVerifyGetKey {
   const href = new URL(url).href;
   let set = remoteSets.get(href);
   if (!set) {
-    set = createRemoteJWKSet(new URL(href), { cacheMaxAge: 5 * 60_000, cooldownDuration: 30_000 });
+    set = createRemoteJWKSet(new URL(href), { cacheMaxAge: 5 * 60_000, cooldownDuration: 5_000 });
     if (remoteSets.size >= 32) remoteSets.delete(remoteSets.keys().next().value!);
     remoteSets.set(href, set);
   }
