@@ -60,6 +60,10 @@ export const errorReasons = [
   "REVERIFICATION_REQUIRED",
   "SERVICE_UNAVAILABLE",
   "INTERNAL",
+  // tokens: JWT templates
+  "JWT_CLAIM_RESERVED",
+  "JWT_PLACEHOLDER_UNKNOWN",
+  "JWT_CLAIMS_INVALID",
 ] as const;
 
 export type ErrorReason = (typeof errorReasons)[number];

@@ -67,32 +67,32 @@ function claimPath(path: string[]): string {
 /** Checks the shape, size, keys and placeholders; throws a 400 naming the claim. Returns the claims unchanged. */
 export function validateTemplateClaims(claims: unknown): Record<string, Json> {
   if (typeof claims !== "object" || claims === null || Array.isArray(claims)) {
-    throw fieldError("claims", "Claims must be a JSON object.");
+    throw fieldError("claims", "Claims must be a JSON object.", "JWT_CLAIMS_INVALID");
   }
   const text = JSON.stringify(claims);
   if (new TextEncoder().encode(text).length > MAX_CLAIMS_BYTES) {
-    throw fieldError("claims", `Claims must be at most ${MAX_CLAIMS_BYTES} bytes of JSON.`);
+    throw fieldError("claims", `Claims must be at most ${MAX_CLAIMS_BYTES} bytes of JSON.`, "JWT_CLAIMS_INVALID");
   }
   for (const key of Object.keys(claims)) {
     if (FORBIDDEN_SEGMENTS.has(key) || key.length === 0 || key.length > 128) {
-      throw fieldError("claims", `The claim name "${key.slice(0, 40)}" is not allowed.`);
+      throw fieldError("claims", `The claim name "${key.slice(0, 40)}" is not allowed.`, "JWT_CLAIMS_INVALID");
     }
     if ((RESERVED_CLAIMS as readonly string[]).includes(key)) {
-      throw fieldError("claims", `The claim "${key}" is reserved and can't be set by a template.`);
+      throw fieldError("claims", `The claim "${key}" is reserved and can't be set by a template.`, "JWT_CLAIM_RESERVED");
     }
   }
   const visit = (value: unknown, path: string[], depth: number): void => {
-    if (depth > MAX_DEPTH) throw fieldError("claims", `The claim "${claimPath(path)}" is nested too deeply.`);
+    if (depth > MAX_DEPTH) throw fieldError("claims", `The claim "${claimPath(path)}" is nested too deeply.`, "JWT_CLAIMS_INVALID");
     if (typeof value === "string") {
       for (const match of value.matchAll(PLACEHOLDER)) {
         if (!isKnownPlaceholder(match[1]!)) {
-          throw fieldError("claims", `Unknown placeholder {{${match[1]!.slice(0, 80)}}} in the claim "${claimPath(path)}".`);
+          throw fieldError("claims", `Unknown placeholder {{${match[1]!.slice(0, 80)}}} in the claim "${claimPath(path)}".`, "JWT_PLACEHOLDER_UNKNOWN");
         }
       }
       return;
     }
     if (typeof value === "number") {
-      if (!Number.isFinite(value)) throw fieldError("claims", `The claim "${claimPath(path)}" is not a JSON number.`);
+      if (!Number.isFinite(value)) throw fieldError("claims", `The claim "${claimPath(path)}" is not a JSON number.`, "JWT_CLAIMS_INVALID");
       return;
     }
     if (value === null || typeof value === "boolean") return;
@@ -103,13 +103,13 @@ export function validateTemplateClaims(claims: unknown): Record<string, Json> {
     if (typeof value === "object") {
       for (const key of Object.keys(value)) {
         if (FORBIDDEN_SEGMENTS.has(key) || key.length === 0 || key.length > 128) {
-          throw fieldError("claims", `The claim name "${key.slice(0, 40)}" is not allowed.`);
+          throw fieldError("claims", `The claim name "${key.slice(0, 40)}" is not allowed.`, "JWT_CLAIMS_INVALID");
         }
         visit((value as Record<string, unknown>)[key], [...path, key], depth + 1);
       }
       return;
     }
-    throw fieldError("claims", `The claim "${claimPath(path)}" is not JSON.`);
+    throw fieldError("claims", `The claim "${claimPath(path)}" is not JSON.`, "JWT_CLAIMS_INVALID");
   };
   for (const key of Object.keys(claims)) visit((claims as Record<string, unknown>)[key], [key], 1);
   return claims as Record<string, Json>;
@@ -117,11 +117,11 @@ export function validateTemplateClaims(claims: unknown): Record<string, Json> {
 
 /** Parses the JSON text an admin typed; a 400 naming `claims` when it is not JSON. */
 export function parseClaimsText(text: string): unknown {
-  if (new TextEncoder().encode(text).length > MAX_CLAIMS_BYTES * 2) throw fieldError("claims", `Claims must be at most ${MAX_CLAIMS_BYTES} bytes of JSON.`);
+  if (new TextEncoder().encode(text).length > MAX_CLAIMS_BYTES * 2) throw fieldError("claims", `Claims must be at most ${MAX_CLAIMS_BYTES} bytes of JSON.`, "JWT_CLAIMS_INVALID");
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw fieldError("claims", "Claims must be valid JSON.");
+    throw fieldError("claims", "Claims must be valid JSON.", "JWT_CLAIMS_INVALID");
   }
 }
 

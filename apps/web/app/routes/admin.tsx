@@ -18,7 +18,11 @@ export async function loader(args: LoaderFunctionArgs) {
 }
 
 /** The console's sections, in menu order. */
-const sections: { to: string; label: MessageKey; end?: boolean }[] = [{ to: "/admin", label: "admin.overview", end: true }];
+const sections: { to: string; label: MessageKey; end?: boolean }[] = [
+  { to: "/admin", label: "admin.overview", end: true },
+  // tokens
+  { to: "/admin/jwt-templates", label: "admin.jwtTemplates" },
+];
 
 export default function AdminLayout() {
   const t = useT();
