@@ -214,6 +214,16 @@ const examples: Record<string, Example> = {
   "webhook.delivery": { input: () => ({ deliveryId: "msg_matrix" }) },
   "webhook.replay": { input: () => ({ deliveryId: "msg_matrix" }) },
   "webhook.sendTest": { input: () => ({ endpointId: "ep_matrix" }) },
+  // tokens: any signed-in caller gets a token (org claims only for a member); templates and keys are instance-wide.
+  "token.get": { input: () => undefined },
+  "signingKey.list": { input: () => undefined },
+  "signingKey.rotate": { input: () => ({ alg: "EdDSA" }) },
+  "jwtTemplate.list": { input: () => undefined },
+  "jwtTemplate.get": { input: () => ({ name: "matrix" }) },
+  "jwtTemplate.create": { input: () => ({ name: "matrix", claims: { aud: "matrix" } }) },
+  "jwtTemplate.update": { input: () => ({ name: "matrix", lifetimeSeconds: 120 }) },
+  "jwtTemplate.delete": { input: () => ({ name: "matrix" }) },
+  "jwtTemplate.preview": { input: () => ({ name: "matrix" }) },
 };
 
 function isAllowed(policy: AuthzPolicy, caller: CallerKind): boolean {
@@ -257,6 +267,10 @@ async function snapshot(handle: DbHandle, w: World): Promise<string> {
   const passkeyRows = await handle.query(`select id, user_id, name, counter from passkeys where user_id in (${users}) order by id`);
   const phoneRows = await handle.query(`select id, user_id, phone, verified_at, used_for_mfa from phone_numbers where user_id in (${users}) order by id`);
   return JSON.stringify({ orgs, members, projects, emails, invitations, domains, suggestions, images, roles, customPermissions, passkeyRows, phoneRows });
+  // tokens: templates and signing keys are instance-wide too.
+  const jwtTemplates = await handle.query(`select name, claims, lifetime_seconds from jwt_templates order by name`);
+  const signingKeys = await handle.query(`select id, retired_at, published_until from signing_keys order by id`);
+  return JSON.stringify({ orgs, members, projects, emails, invitations, domains, suggestions, images, roles, customPermissions, jwtTemplates, signingKeys });
 }
 
 async function call(handle: DbHandle, w: World, path: string, caller: CallerKind, input: unknown) {

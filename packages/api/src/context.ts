@@ -39,6 +39,10 @@ export interface InnerContextOptions {
   keyring?: Keyring;
   /** Sends text messages; the development outbox when not given, null when SMS is not configured (production). */
   sms?: SmsSender | null;
+  /** The request's Origin header, if any (session JWTs name it in `azp` when it is trusted). */
+  origin?: string | null;
+  /** Origins besides APP_URL's own that may appear in a token's `azp`. */
+  trustedOrigins?: readonly string[];
 }
 
 export interface Context {
@@ -53,6 +57,9 @@ export interface Context {
   keyring: Keyring;
   /** Sends text messages (phone verification, SMS codes); null when the instance has no SMS configured. */
   sms: SmsSender | null;
+  /** The request's Origin header, if any. */
+  origin: string | null;
+  trustedOrigins: readonly string[];
   orgSlug: string | null;
   /** Who is calling, resolved in one query on first use and memoised for the rest of the request. */
   getAuth: () => Promise<ResolvedAuth | null>;
@@ -99,6 +106,8 @@ export function createInnerContext(options: InnerContextOptions): Context {
     mailer: options.mailer ?? defaultMailer(),
     keyring: options.keyring ?? defaultKeyring(),
     sms: options.sms === undefined ? defaultSms() : options.sms,
+    origin: options.origin ?? null,
+    trustedOrigins: options.trustedOrigins ?? [],
     orgSlug: options.orgSlug ?? null,
     getAuth: async () => {
       const outcome = await resolve();
@@ -169,6 +178,7 @@ export interface RequestContextOptions {
   mailer?: Mailer;
   keyring?: Keyring;
   sms?: SmsSender | null;
+  trustedOrigins?: readonly string[];
 }
 
 export function createRequestContext(options: RequestContextOptions): Context {
@@ -186,5 +196,7 @@ export function createRequestContext(options: RequestContextOptions): Context {
     ...(options.mailer ? { mailer: options.mailer } : {}),
     ...(options.keyring ? { keyring: options.keyring } : {}),
     ...(options.sms !== undefined ? { sms: options.sms } : {}),
+    origin: request.headers.get("origin")?.slice(0, 512) ?? null,
+    ...(options.trustedOrigins ? { trustedOrigins: options.trustedOrigins } : {}),
   });
 }

@@ -75,6 +75,10 @@ export const errorReasons = [
   // webhooks
   "WEBHOOK_URL_INSECURE",
   "WEBHOOK_TARGET_PRIVATE",
+  // tokens: JWT templates
+  "JWT_CLAIM_RESERVED",
+  "JWT_PLACEHOLDER_UNKNOWN",
+  "JWT_CLAIMS_INVALID",
 ] as const;
 
 export type ErrorReason = (typeof errorReasons)[number];

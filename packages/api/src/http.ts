@@ -50,6 +50,7 @@ export async function handleTrpcRequest(request: Request, options: TrpcHandlerOp
         ...(options.mailer ? { mailer: options.mailer } : {}),
         ...(options.keyring ? { keyring: options.keyring } : {}),
         ...(options.sms !== undefined ? { sms: options.sms } : {}),
+        ...(options.trustedOrigins ? { trustedOrigins: options.trustedOrigins } : {}),
       }),
     responseMeta: ({ errors }) => {
       const headers = new Headers({ "Cache-Control": "no-store" });

@@ -35,3 +35,6 @@ export { sendSmsSecondFactorCode, checkSmsSecondFactorCode } from "./router/phon
 // webhooks
 export { startWebhookWorker, runWorkerOnce, type RunningWorker, type WorkerOptions } from "./webhooks/worker.ts";
 export { webhookEventTypes, type WebhookEventType } from "./webhooks/events.ts";
+// tokens: session JWTs, JWKS, JWT templates
+export { getJwks, listSigningKeys, rotateSigningKey, type PublicJwk, type SigningKeySummary } from "./signing-keys.ts";
+export { issueToken } from "./session-token.ts";

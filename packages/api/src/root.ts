@@ -16,6 +16,8 @@ import { sessionRouter } from "./router/session.ts";
 import { auditRouter } from "./router/audit.ts";
 // webhooks
 import { webhookRouter } from "./router/webhook.ts";
+// tokens: session JWTs, signing keys, JWT templates
+import { jwtTemplateRouter, signingKeyRouter, tokenRouter } from "./router/tokens.ts";
 import { createCallerFactory, createTRPCRouter } from "./trpc.ts";
 
 export const appRouter = createTRPCRouter({
@@ -39,6 +41,10 @@ export const appRouter = createTRPCRouter({
   phone: phoneRouter,
   // webhooks
   webhook: webhookRouter,
+  // tokens
+  token: tokenRouter,
+  signingKey: signingKeyRouter,
+  jwtTemplate: jwtTemplateRouter,
 });
 
 export type AppRouter = typeof appRouter;

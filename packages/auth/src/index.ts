@@ -12,3 +12,4 @@ export * from "./invitation-token.ts";
 export * from "./encryption.ts";
 export * from "./user-agent.ts";
 export * from "./webauthn.ts";
+export * from "./verify-token.ts";

@@ -631,7 +631,10 @@ export const signingKeys = pgTable("signing_keys", {
   createdAt: createdAt(),
   retiredAt: tstz("retired_at"),
   publishedUntil: tstz("published_until"),
-});
+}, (t) => [
+  // At most one active (signing) key, whatever races: the first-key creation and rotation also take an advisory lock.
+  uniqueIndex("signing_keys_one_active").on(sql`(${t.retiredAt} is null)`).where(sql`${t.retiredAt} is null`),
+]);
 
 /** Named JWT templates (`getToken({ template: "supabase" })`): claims with `{{user.id}}`-style placeholders. */
 export const jwtTemplates = pgTable("jwt_templates", {

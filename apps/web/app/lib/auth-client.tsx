@@ -12,6 +12,64 @@ export interface HasCheck {
   role?: string;
 }
 
+export interface GetTokenOptions {
+  /** A JWT template's name (`getToken({ template: "supabase" })`); the 60-second session token when omitted. */
+  template?: string;
+  /** Fetch a new token even when the remembered one is still fresh. */
+  skipCache?: boolean;
+}
+
+/** Tokens are reused until this close to expiry, so a caller never sends one that dies in flight. */
+export const TOKEN_REFRESH_MARGIN_MS = 10_000;
+
+const tokenCache = new Map<string, { jwt: string; expiresAt: number }>();
+const tokenRequests = new Map<string, Promise<string | null>>();
+
+function expiryOf(jwt: string): number {
+  try {
+    const payload = JSON.parse(atob(jwt.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/"))) as { exp?: unknown };
+    return typeof payload.exp === "number" ? payload.exp * 1000 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Calls `token.get` on the tRPC endpoint (a plain GET, so pages don't need the React Query client) for the
+ * organization in scope; null when signed out. Remembers each token until TOKEN_REFRESH_MARGIN_MS before it expires.
+ */
+export async function fetchToken(
+  scope: { userId: string | null; orgSlug: string | null },
+  options: GetTokenOptions = {},
+  fetchImpl: typeof fetch = fetch,
+  now: () => number = Date.now,
+): Promise<string | null> {
+  if (!scope.userId) return null;
+  const key = `${scope.userId}|${scope.orgSlug ?? ""}|${options.template ?? ""}`;
+  const cached = tokenCache.get(key);
+  if (!options.skipCache && cached && cached.expiresAt - TOKEN_REFRESH_MARGIN_MS > now()) return cached.jwt;
+  const pending = tokenRequests.get(key);
+  if (pending) return pending;
+  const request = (async () => {
+    const input = options.template ? `?input=${encodeURIComponent(JSON.stringify({ json: { template: options.template } }))}` : "";
+    const response = await fetchImpl(`/api/trpc/token.get${input}`, {
+      credentials: "same-origin",
+      headers: scope.orgSlug ? { "x-latchkey-org": scope.orgSlug } : {},
+    });
+    if (response.status === 401) {
+      tokenCache.delete(key);
+      return null;
+    }
+    const body = (await response.json().catch(() => null)) as { result?: { data?: { json?: { jwt?: unknown } } } } | null;
+    const jwt = body?.result?.data?.json?.jwt;
+    if (!response.ok || typeof jwt !== "string") throw new Error(`getToken failed (${response.status})`);
+    tokenCache.set(key, { jwt, expiresAt: expiryOf(jwt) });
+    return jwt;
+  })().finally(() => tokenRequests.delete(key));
+  tokenRequests.set(key, request);
+  return request;
+}
+
 export interface ClientAuth {
   isSignedIn: boolean;
   userId: string | null;
@@ -21,6 +79,8 @@ export interface ClientAuth {
   orgPermissions: string[];
   /** True when the member holds the permission (and/or role) in the organization in scope. */
   has: (check: HasCheck) => boolean;
+  /** A session JWT (or a template's) for calling other services; null when signed out. */
+  getToken: (options?: GetTokenOptions) => Promise<string | null>;
 }
 
 function useSessionData(): HeaderSession | null {
@@ -43,6 +103,7 @@ export function useAuth(): ClientAuth {
       (permission !== undefined || role !== undefined) &&
       (permission === undefined || permissions.includes(permission)) &&
       (role === undefined || roles.includes(role)),
+    getToken: (options) => fetchToken({ userId: session?.user.id ?? null, orgSlug: session?.organization?.slug ?? null }, options),
   };
 }
 

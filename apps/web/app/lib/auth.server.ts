@@ -214,3 +214,16 @@ export async function requireAuth(args: AuthArgs, options: RequireAuthOptions = 
 function forbidden(): Response {
   return new Response("Forbidden", { status: 403, headers: { "Cache-Control": "no-store" } });
 }
+
+// tokens ------------------------------------------------------------------------------------------------------------
+
+/**
+ * The signed-in caller's session JWT (60 s), or a template's with `{ template }`, for calling another service from a
+ * loader or action; null when signed out. The organization in scope is the request's (URL, else the active one).
+ */
+export async function getToken(args: AuthArgs, options: { template?: string } = {}): Promise<string | null> {
+  const auth = await getAuth(args);
+  if (!auth.userId) return null;
+  const { jwt } = await (await getCaller(args)).token.get(options.template ? { template: options.template } : undefined);
+  return jwt;
+}

@@ -24,6 +24,8 @@ const sections: { to: string; label: MessageKey; end?: boolean }[] = [
   { to: "/admin/audit", label: "audit.instance.link" },
   // webhooks
   { to: "/admin/webhooks", label: "admin.webhooks" },
+  // tokens
+  { to: "/admin/jwt-templates", label: "admin.jwtTemplates" },
 ];
 
 export default function AdminLayout() {

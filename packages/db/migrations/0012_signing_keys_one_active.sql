@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX "signing_keys_one_active" ON "signing_keys" USING btree (("retired_at" is null)) WHERE "signing_keys"."retired_at" is null;
