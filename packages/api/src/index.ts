@@ -16,3 +16,15 @@ export { recordAuditEvent } from "./audit.ts";
 export { findImage, MAX_IMAGE_BYTES } from "./images.ts";
 export { handleTrpcRequest, type TrpcHandlerOptions } from "./http.ts";
 export * from "./mail/index.ts";
+// oauth: the start/callback flow for the web routes and SSO routing by email domain
+export {
+  startOAuth,
+  finishOAuth,
+  configuredProviders,
+  findSsoConnectionForEmail,
+  callbackUrl,
+  oauthCookieName,
+  type ConfiguredProvider,
+  type GenericOidcEnv,
+  type OAuthOutcome,
+} from "./oauth-flow.ts";

@@ -10,6 +10,8 @@ import { projectRouter } from "./router/project.ts";
 import { roleRouter } from "./router/role.ts";
 import { emailVerificationRouter, signUpRouter } from "./router/sign-up.ts";
 import { userRouter } from "./router/user.ts";
+// oauth
+import { oauthRouter } from "./router/oauth.ts";
 import { createCallerFactory, createTRPCRouter } from "./trpc.ts";
 
 export const appRouter = createTRPCRouter({
@@ -26,6 +28,7 @@ export const appRouter = createTRPCRouter({
   invitation: invitationRouter,
   domain: domainRouter,
   role: roleRouter,
+  oauth: oauthRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -10,3 +10,4 @@ export * from "./verification.ts";
 export * from "./reverification.ts";
 export * from "./invitation-token.ts";
 export * from "./encryption.ts";
+export * from "./oauth.ts";
