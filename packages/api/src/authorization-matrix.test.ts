@@ -148,6 +148,14 @@ const examples: Record<string, Example> = {
   "role.permissions": { input: () => undefined },
   "role.createPermission": { input: () => ({ key: "org:matrix:read", name: "Matrix" }) },
   "role.deletePermission": { input: () => ({ key: "org:matrix:read" }) },
+  // oauth
+  "oauth.connectedAccounts": { input: () => undefined },
+  "oauth.unlink": { input: () => ({ id: `eac_${"a".repeat(24)}` }) },
+  "oauth.ssoConnection": { input: () => undefined },
+  // An issuer that can't resolve: allowed callers get past the chain and are refused by discovery.
+  "oauth.saveSsoConnection": { input: () => ({ issuer: "https://idp.invalid", clientId: "matrix", clientSecret: "matrix-secret" }) },
+  "oauth.setSsoEnabled": { input: () => ({ enabled: false }) },
+  "oauth.removeSsoConnection": { input: () => undefined },
 };
 
 function isAllowed(policy: AuthzPolicy, caller: CallerKind): boolean {
