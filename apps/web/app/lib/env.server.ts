@@ -4,12 +4,38 @@
  * `getEnv()`.
  */
 import { z } from "zod";
-import { parseEncryptionKey } from "@latchkey/auth";
+import { parseEncryptionKey, type SocialProviderEnv } from "@latchkey/auth";
+import type { GenericOidcEnv } from "@latchkey/api";
 
 type RawEnv = Record<string, string | undefined>;
 
 // Never echoed in error messages: a malformed connection string may still hold a password.
-const SECRET_VARIABLES = new Set(["DATABASE_URL", "SMTP_URL", "LATCHKEY_ENCRYPTION_KEY"]);
+const SECRET_VARIABLES = new Set([
+  "DATABASE_URL",
+  "SMTP_URL",
+  "LATCHKEY_ENCRYPTION_KEY",
+  // oauth
+  "OAUTH_GOOGLE_CLIENT_SECRET",
+  "OAUTH_GITHUB_CLIENT_SECRET",
+  "OAUTH_APPLE_PRIVATE_KEY",
+  "OAUTH_MICROSOFT_CLIENT_SECRET",
+  "OAUTH_DISCORD_CLIENT_SECRET",
+  "OAUTH_TWITCH_CLIENT_SECRET",
+  "OAUTH_OIDC_CLIENT_SECRET",
+]);
+
+// oauth: each provider is on when all of its variables are set; a partly configured one is an error.
+const oauthGroups = {
+  google: ["OAUTH_GOOGLE_CLIENT_ID", "OAUTH_GOOGLE_CLIENT_SECRET"],
+  github: ["OAUTH_GITHUB_CLIENT_ID", "OAUTH_GITHUB_CLIENT_SECRET"],
+  apple: ["OAUTH_APPLE_CLIENT_ID", "OAUTH_APPLE_TEAM_ID", "OAUTH_APPLE_KEY_ID", "OAUTH_APPLE_PRIVATE_KEY"],
+  microsoft: ["OAUTH_MICROSOFT_CLIENT_ID", "OAUTH_MICROSOFT_CLIENT_SECRET", "OAUTH_MICROSOFT_TENANT"],
+  discord: ["OAUTH_DISCORD_CLIENT_ID", "OAUTH_DISCORD_CLIENT_SECRET"],
+  twitch: ["OAUTH_TWITCH_CLIENT_ID", "OAUTH_TWITCH_CLIENT_SECRET"],
+  oidc: ["OAUTH_OIDC_ISSUER", "OAUTH_OIDC_CLIENT_ID", "OAUTH_OIDC_CLIENT_SECRET"],
+} as const;
+const oauthVariables = [...Object.values(oauthGroups).flat(), "OAUTH_OIDC_NAME"] as const;
+const oauthText = z.string().trim().min(1).max(8192);
 
 const port = z
   .string()
@@ -55,6 +81,9 @@ const schema = z.object({
       "must be one or more comma-separated 32-byte keys, base64 or hex (make one with: node -e \"console.log(require('crypto').randomBytes(32).toString('base64url'))\")",
     )
     .optional(),
+  // oauth
+  ...Object.fromEntries(oauthVariables.map((name) => [name, oauthText.optional()])),
+  OAUTH_OIDC_ISSUER: httpUrl.optional(),
 });
 
 export interface Env {
@@ -73,6 +102,8 @@ export interface Env {
   MAIL_FROM: string | undefined;
   /** Keys for secrets at rest (first encrypts, the rest decrypt); the public development key when absent, which production refuses. */
   LATCHKEY_ENCRYPTION_KEY: string | undefined;
+  /** oauth: the configured sign-in providers' credentials (`OAUTH_<PROVIDER>_…`); empty when none. */
+  oauth: SocialProviderEnv & { oidc?: GenericOidcEnv };
 }
 
 export type ParseEnvResult = { ok: true; env: Env } | { ok: false; problems: string[] };
@@ -112,6 +143,12 @@ export function parseEnv(source: RawEnv): ParseEnvResult {
   if (production && raw.LATCHKEY_ENCRYPTION_KEY === undefined) {
     problems.push("LATCHKEY_ENCRYPTION_KEY is required in production (32 random bytes, base64): it encrypts TOTP secrets, webhook secrets and signing keys");
   }
+  for (const [provider, names] of Object.entries(oauthGroups)) {
+    const missing = names.filter((name) => raw[name] === undefined);
+    if (missing.length > 0 && missing.length < names.length) {
+      problems.push(`${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} required to sign in with ${provider} (the other ${provider} variables are set)`);
+    }
+  }
   if (!parsed.success || problems.length > 0) return { ok: false, problems };
   const data = parsed.data;
   const appUrl = data.APP_URL ?? `http://localhost:${data.PORT}`;
@@ -127,7 +164,36 @@ export function parseEnv(source: RawEnv): ParseEnvResult {
       SMTP_URL: data.SMTP_URL,
       MAIL_FROM: data.MAIL_FROM,
       LATCHKEY_ENCRYPTION_KEY: data.LATCHKEY_ENCRYPTION_KEY,
+      oauth: oauthEnv(raw),
     },
+  };
+}
+
+/** The providers whose variables are all set (checked complete above). */
+function oauthEnv(raw: RawEnv): Env["oauth"] {
+  const v = (name: string) => raw[name]!.trim();
+  const on = (provider: keyof typeof oauthGroups) => oauthGroups[provider].every((name) => raw[name] !== undefined);
+  const pair = (prefix: string) => ({ clientId: v(`${prefix}_CLIENT_ID`), clientSecret: v(`${prefix}_CLIENT_SECRET`) });
+  return {
+    ...(on("google") ? { google: pair("OAUTH_GOOGLE") } : {}),
+    ...(on("github") ? { github: pair("OAUTH_GITHUB") } : {}),
+    ...(on("apple")
+      ? {
+          apple: {
+            clientId: v("OAUTH_APPLE_CLIENT_ID"),
+            teamId: v("OAUTH_APPLE_TEAM_ID"),
+            keyId: v("OAUTH_APPLE_KEY_ID"),
+            // A PEM in one env line usually arrives with literal "\n".
+            privateKey: v("OAUTH_APPLE_PRIVATE_KEY").replace(/\\n/g, "\n"),
+          },
+        }
+      : {}),
+    ...(on("microsoft") ? { microsoft: { ...pair("OAUTH_MICROSOFT"), tenant: v("OAUTH_MICROSOFT_TENANT") } } : {}),
+    ...(on("discord") ? { discord: pair("OAUTH_DISCORD") } : {}),
+    ...(on("twitch") ? { twitch: pair("OAUTH_TWITCH") } : {}),
+    ...(on("oidc")
+      ? { oidc: { issuer: v("OAUTH_OIDC_ISSUER").replace(/\/+$/, ""), ...pair("OAUTH_OIDC"), ...(raw.OAUTH_OIDC_NAME ? { label: v("OAUTH_OIDC_NAME") } : {}) } }
+      : {}),
   };
 }
 
