@@ -30,12 +30,13 @@ describe("OAuth with the development OpenID provider", () => {
       await loginAtIdp(page, email);
       await page.waitForURL(`${baseURL}/user/connected-accounts`);
       await page.getByRole("heading", { level: 1, name: "Connected accounts" }).waitFor();
-      await page.getByText(email).waitFor();
+      await page.getByRole("list", { name: "Connected accounts" }).getByText(email).waitFor();
       // The only way this user can sign in: disconnecting is refused with a reason.
       await page.getByRole("button", { name: `Disconnect Dev IdP account ${email}` }).click();
       await page.getByRole("alert").filter({ hasText: "only way to sign in" }).waitFor();
       await page.goto("/user");
-      await expect(page.getByText(email).first().isVisible()).resolves.toBe(true);
+      // The provider's verified address became the account's primary one.
+      await page.locator("dd", { hasText: email }).waitFor();
     });
   }
 
@@ -71,7 +72,7 @@ describe("enterprise SSO", () => {
     await admin.getByRole("button", { name: "Verify", exact: true }).click();
     await admin.getByLabel("Enrollment mode", { exact: true }).waitFor();
 
-    await Promise.all([admin.waitForURL(`${baseURL}${orgPath}/sso`), admin.getByRole("link", { name: "SSO" }).click()]);
+    await Promise.all([admin.waitForURL(`${baseURL}${orgPath}/sso`), admin.getByRole("link", { name: "SSO", exact: true }).click()]);
     await admin.getByText(`${baseURL}/sign-in/oauth/sso/callback`).waitFor();
     // A wrong issuer is refused next to the field, nothing saved.
     await admin.getByLabel("Issuer URL").fill(`${issuer}/nowhere`);

@@ -401,6 +401,13 @@ describe("enterprise SSO", () => {
     expect(await findSsoConnectionForEmail(db().db, email)).toBeNull();
   });
 
+  it("never links an SSO identity from the connected-accounts page", async () => {
+    const world = await orgWithVerifiedDomain();
+    const saved = await world.admin().oauth.saveSsoConnection({ issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret });
+    const { ctx } = callerFor(db(), { token: world.member.token });
+    expect((await errorOf(startOAuth(ctx, providers, { provider: saved.id, intent: "link" }))).reason).toBe("OAUTH_UNKNOWN_PROVIDER");
+  });
+
   it("refuses an address outside the organization's verified domains from its IdP", async () => {
     const world = await orgWithVerifiedDomain();
     const saved = await world.admin().oauth.saveSsoConnection({ issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret });

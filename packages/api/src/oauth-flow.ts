@@ -214,7 +214,9 @@ export async function startOAuth(
   input: StartOAuthInput,
 ): Promise<{ url: string }> {
   if (ctx.ip) await enforceRateLimit(ctx, startsPerIp, `ip:${ctx.ip}`);
-  const resolved = await resolveProvider(ctx, providers, input.provider);
+  // SSO identities come only from signing in through the organization's IdP (with its domain check), never linked.
+  const linkingSso = input.intent === "link" && input.provider.startsWith("sso_");
+  const resolved = linkingSso ? null : await resolveProvider(ctx, providers, input.provider);
   if (!resolved)
     throw refused(
       "OAUTH_UNKNOWN_PROVIDER",
