@@ -173,6 +173,18 @@ describe("state attacks", () => {
     expect((await lastAudit("oauth.callback"))?.details).toMatchObject({ why: "state_unknown_or_used" });
   });
 
+  it("lets exactly one of two racing callbacks with the same state through", async () => {
+    const started = await start();
+    const back = await authorizeAtIdp(started.url, uniqueEmail("racer"));
+    const results = await Promise.allSettled([
+      finish("oidc", back.searchParams, started.cookie),
+      finish("oidc", back.searchParams, started.cookie),
+    ]);
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    const rejected = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+    expect(rejected.reason.reason).toBe("OAUTH_STATE_INVALID");
+  });
+
   it("refuses a state made for another provider", async () => {
     const started = await start("oidc");
     const back = await authorizeAtIdp(started.url, uniqueEmail());
@@ -306,6 +318,18 @@ describe("connected accounts", () => {
     expect(await me().oauth.unlink({ id: identity!.id })).toMatchObject({ id: identity!.id, provider: "oidc" });
     expect(await me().oauth.connectedAccounts()).toHaveLength(1);
     expect((await lastAudit("oauth.account_unlinked"))?.outcome).toBe("success");
+  });
+
+  it("keeps one identity when a user without a password unlinks two at once", async () => {
+    const { outcome, token } = await signInAs(uniqueEmail("double"));
+    await signInAs(`again-${outcome.userId}|${uniqueEmail("double-2")}`, { intent: "link", token: token! });
+    const me = () => callerFor(db(), { token }).caller;
+    const ids = (await me().oauth.connectedAccounts()).map((account) => account.id);
+    const results = await Promise.allSettled(ids.map((id) => me().oauth.unlink({ id })));
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    const refused = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+    expect(refused.reason.reason).toBe("OAUTH_LAST_SIGN_IN_METHOD");
+    expect(await identitiesOf(outcome.userId)).toHaveLength(1);
   });
 
   it("lets a user with a password unlink their only identity", async () => {

@@ -79,9 +79,7 @@ export interface GenericOidcEnv {
 }
 
 /** The buttons' providers, from the operator's credentials (see apps/web env.server.ts). */
-export function configuredProviders(
-  env: SocialProviderEnv & { oidc?: GenericOidcEnv },
-): ConfiguredProvider[] {
+export function configuredProviders(env: SocialProviderEnv & { oidc?: GenericOidcEnv }): ConfiguredProvider[] {
   const list: ConfiguredProvider[] = socialProviders(env).map((config) => ({
     id: config.id,
     label: config.label,
@@ -93,19 +91,14 @@ export function configuredProviders(
       id: "oidc",
       label,
       resolve: async () =>
-        openIdProvider(
-          { id: "oidc", kind: "oidc", label, clientId, clientSecret },
-          await discoverOpenIdConfiguration(issuer),
-        ),
+        openIdProvider({ id: "oidc", kind: "oidc", label, clientId, clientSecret }, await discoverOpenIdConfiguration(issuer)),
     });
   }
   return list;
 }
 
 export function oauthCookieName(appUrl: string): string {
-  return new URL(appUrl).protocol === "https:"
-    ? "__Host-latchkey_oauth"
-    : "latchkey_oauth";
+  return new URL(appUrl).protocol === "https:" ? "__Host-latchkey_oauth" : "latchkey_oauth";
 }
 
 function stateCookie(appUrl: string, value: string, maxAge: number): string {
@@ -116,14 +109,11 @@ function stateCookie(appUrl: string, value: string, maxAge: number): string {
 }
 
 export function callbackUrl(appUrl: string, providerId: string): string {
-  const segment = providerId.startsWith("sso_")
-    ? SSO_CALLBACK_SEGMENT
-    : providerId;
+  const segment = providerId.startsWith("sso_") ? SSO_CALLBACK_SEGMENT : providerId;
   return `${appUrl}/sign-in/oauth/${encodeURIComponent(segment)}/callback`;
 }
 
-const hashState = (state: string) =>
-  createHash("sha256").update(state).digest("hex");
+const hashState = (state: string) => createHash("sha256").update(state).digest("hex");
 
 function refused(
   reason: ErrorReason,
@@ -134,31 +124,15 @@ function refused(
 }
 
 /** An enabled SSO connection as a provider: discovery (cached) and the decrypted client secret. */
-async function ssoProvider(
-  ctx: Context,
-  connectionId: string,
-): Promise<{ config: OAuthProviderConfig; organizationId: string } | null> {
-  const [connection] = await ctx.db
-    .select()
-    .from(ssoConnections)
-    .where(eq(ssoConnections.id, connectionId));
+async function ssoProvider(ctx: Context, connectionId: string): Promise<{ config: OAuthProviderConfig; organizationId: string } | null> {
+  const [connection] = await ctx.db.select().from(ssoConnections).where(eq(ssoConnections.id, connectionId));
   if (!connection || !connection.enabled) return null;
-  const document = await discoverOpenIdConfiguration(connection.issuer).catch(
-    (error: unknown) => {
-      if (error instanceof OAuthFlowError)
-        throw refused(
-          "OAUTH_PROVIDER_ERROR",
-          "Your organization's identity provider could not be reached.",
-          "BAD_REQUEST",
-        );
-      throw error;
-    },
-  );
-  const clientSecret = decryptSecret(
-    ctx.keyring,
-    connection.clientSecret,
-    `sso:${connection.id}`,
-  );
+  const document = await discoverOpenIdConfiguration(connection.issuer).catch((error: unknown) => {
+    if (error instanceof OAuthFlowError)
+      throw refused("OAUTH_PROVIDER_ERROR", "Your organization's identity provider could not be reached.", "BAD_REQUEST");
+    throw error;
+  });
+  const clientSecret = decryptSecret(ctx.keyring, connection.clientSecret, `sso:${connection.id}`);
   return {
     config: openIdProvider(
       {
@@ -174,23 +148,14 @@ async function ssoProvider(
   };
 }
 
-async function resolveProvider(
-  ctx: Context,
-  providers: ConfiguredProvider[],
-  id: string,
-) {
+async function resolveProvider(ctx: Context, providers: ConfiguredProvider[], id: string) {
   if (id.startsWith("sso_")) return ssoProvider(ctx, id);
   const configured = providers.find((provider) => provider.id === id);
   if (!configured) return null;
   try {
     return { config: await configured.resolve(), organizationId: null };
   } catch (error) {
-    if (error instanceof OAuthFlowError)
-      throw refused(
-        "OAUTH_PROVIDER_ERROR",
-        `${configured.label} could not be reached.`,
-        "BAD_REQUEST",
-      );
+    if (error instanceof OAuthFlowError) throw refused("OAUTH_PROVIDER_ERROR", `${configured.label} could not be reached.`, "BAD_REQUEST");
     throw error;
   }
 }
@@ -208,21 +173,12 @@ export interface StartOAuthInput {
  * Begins an authorization: records the state, sets the state cookie on `ctx.resHeaders` and returns the provider's
  * authorization URL to redirect to. Linking needs a session (the state remembers whose).
  */
-export async function startOAuth(
-  ctx: Context,
-  providers: ConfiguredProvider[],
-  input: StartOAuthInput,
-): Promise<{ url: string }> {
+export async function startOAuth(ctx: Context, providers: ConfiguredProvider[], input: StartOAuthInput): Promise<{ url: string }> {
   if (ctx.ip) await enforceRateLimit(ctx, startsPerIp, `ip:${ctx.ip}`);
   // SSO identities come only from signing in through the organization's IdP (with its domain check), never linked.
   const linkingSso = input.intent === "link" && input.provider.startsWith("sso_");
   const resolved = linkingSso ? null : await resolveProvider(ctx, providers, input.provider);
-  if (!resolved)
-    throw refused(
-      "OAUTH_UNKNOWN_PROVIDER",
-      "That sign-in provider is not available.",
-      "NOT_FOUND",
-    );
+  if (!resolved) throw refused("OAUTH_UNKNOWN_PROVIDER", "That sign-in provider is not available.", "NOT_FOUND");
   let userId: string | null = null;
   if (input.intent === "link") {
     const auth = await ctx.getAuth();
@@ -247,21 +203,14 @@ export async function startOAuth(
       provider: resolved.config.id,
       intent: input.intent,
       userId,
-      codeVerifier: encryptSecret(
-        ctx.keyring,
-        codeVerifier,
-        `oauth-state:${stateHash}`,
-      ),
+      codeVerifier: encryptSecret(ctx.keyring, codeVerifier, `oauth-state:${stateHash}`),
       nonce,
       redirectUrl: getSafeRedirect(input.redirectUrl ?? null, fallback),
       expiresAt: new Date(now.getTime() + OAUTH_STATE_TTL_MS),
       createdAt: now,
     });
   });
-  ctx.resHeaders.append(
-    "Set-Cookie",
-    stateCookie(ctx.appUrl, state, OAUTH_STATE_TTL_MS / 1000),
-  );
+  ctx.resHeaders.append("Set-Cookie", stateCookie(ctx.appUrl, state, OAUTH_STATE_TTL_MS / 1000));
   const url = createAuthorizationUrl(resolved.config, {
     redirectUri: callbackUrl(ctx.appUrl, resolved.config.id),
     state,
@@ -300,51 +249,27 @@ function sameString(a: string, b: string): boolean {
  * The callback. Always clears the state cookie. Refusals are ApiErrors (reason `OAUTH_…`), audited as
  * `oauth.callback` failures with the reason, never with a code, token or secret.
  */
-export async function finishOAuth(
-  ctx: Context,
-  providers: ConfiguredProvider[],
-  input: FinishOAuthInput,
-): Promise<OAuthOutcome> {
+export async function finishOAuth(ctx: Context, providers: ConfiguredProvider[], input: FinishOAuthInput): Promise<OAuthOutcome> {
   ctx.resHeaders.append("Set-Cookie", stateCookie(ctx.appUrl, "", 0));
-  const fail = async (
-    reason: ErrorReason,
-    why: string,
-    message: string,
-    extra: Record<string, unknown> = {},
-  ): Promise<never> => {
+  const fail = async (reason: ErrorReason, why: string, message: string, extra: Record<string, unknown> = {}): Promise<never> => {
     await recordAuditEvent(ctx, {
       action: "oauth.callback",
       outcome: "failure",
       details: { provider: input.provider.slice(0, 64), why, ...extra },
     });
-    throw refused(
-      reason,
-      message,
-      reason === "OAUTH_STATE_INVALID" ? "BAD_REQUEST" : "FORBIDDEN",
-    );
+    throw refused(reason, message, reason === "OAUTH_STATE_INVALID" ? "BAD_REQUEST" : "FORBIDDEN");
   };
   const badState = "This sign-in link is not valid any more. Start again.";
   const state = input.params.get("state") ?? "";
-  const cookieState =
-    parseCookies(input.cookieHeader ?? "")[oauthCookieName(ctx.appUrl)] ?? "";
-  if (!state || state.length > 200)
-    return fail("OAUTH_STATE_INVALID", "state_missing", badState);
-  if (!cookieState || !sameString(state, cookieState))
-    return fail("OAUTH_STATE_INVALID", "state_mismatch", badState);
+  const cookieState = parseCookies(input.cookieHeader ?? "")[oauthCookieName(ctx.appUrl)] ?? "";
+  if (!state || state.length > 200) return fail("OAUTH_STATE_INVALID", "state_missing", badState);
+  if (!cookieState || !sameString(state, cookieState)) return fail("OAUTH_STATE_INVALID", "state_mismatch", badState);
   const stateHash = hashState(state);
-  const [row] = await ctx.db
-    .delete(oauthStates)
-    .where(eq(oauthStates.stateHash, stateHash))
-    .returning();
-  if (!row)
-    return fail("OAUTH_STATE_INVALID", "state_unknown_or_used", badState);
+  const [row] = await ctx.db.delete(oauthStates).where(eq(oauthStates.stateHash, stateHash)).returning();
+  if (!row) return fail("OAUTH_STATE_INVALID", "state_unknown_or_used", badState);
   const now = ctx.now();
-  if (row.expiresAt.getTime() <= now.getTime())
-    return fail("OAUTH_STATE_INVALID", "state_expired", badState);
-  const providerMatches =
-    input.provider === SSO_CALLBACK_SEGMENT
-      ? row.provider.startsWith("sso_")
-      : row.provider === input.provider;
+  if (row.expiresAt.getTime() <= now.getTime()) return fail("OAUTH_STATE_INVALID", "state_expired", badState);
+  const providerMatches = input.provider === SSO_CALLBACK_SEGMENT ? row.provider.startsWith("sso_") : row.provider === input.provider;
   if (!providerMatches)
     return fail("OAUTH_STATE_INVALID", "state_other_provider", badState, {
       stateProvider: row.provider.slice(0, 64),
@@ -352,34 +277,15 @@ export async function finishOAuth(
 
   const providerError = input.params.get("error");
   if (providerError) {
-    return fail(
-      "OAUTH_PROVIDER_ERROR",
-      "provider_error",
-      "The provider did not sign you in.",
-      { error: providerError.slice(0, 64) },
-    );
+    return fail("OAUTH_PROVIDER_ERROR", "provider_error", "The provider did not sign you in.", { error: providerError.slice(0, 64) });
   }
   const code = input.params.get("code");
-  if (!code || code.length > 4096)
-    return fail(
-      "OAUTH_PROVIDER_ERROR",
-      "code_missing",
-      "The provider did not send a code.",
-    );
+  if (!code || code.length > 4096) return fail("OAUTH_PROVIDER_ERROR", "code_missing", "The provider did not send a code.");
 
   const resolved = await resolveProvider(ctx, providers, row.provider);
-  if (!resolved)
-    return fail(
-      "OAUTH_UNKNOWN_PROVIDER",
-      "provider_not_configured",
-      "That sign-in provider is not available.",
-    );
+  if (!resolved) return fail("OAUTH_UNKNOWN_PROVIDER", "provider_not_configured", "That sign-in provider is not available.");
   const provider = resolved.config;
-  const codeVerifier = decryptSecret(
-    ctx.keyring,
-    row.codeVerifier,
-    `oauth-state:${stateHash}`,
-  );
+  const codeVerifier = decryptSecret(ctx.keyring, row.codeVerifier, `oauth-state:${stateHash}`);
   let tokens: OAuthTokenSet;
   let profile: OAuthProfile;
   try {
@@ -391,26 +297,19 @@ export async function finishOAuth(
     });
     let claims: Record<string, unknown> | null = null;
     if (provider.openid) {
-      if (!tokens.idToken)
-        throw new OAuthFlowError(
-          "id_token_invalid",
-          "The provider sent no ID token.",
-        );
+      if (!tokens.idToken) throw new OAuthFlowError("id_token_invalid", "The provider sent no ID token.");
       claims = await verifyIdToken(tokens.idToken, {
         issuer: provider.openid.issuer,
         audience: provider.clientId,
         nonce: row.nonce ?? "",
         now,
         jwksUri: provider.openid.jwksUri,
-        ...(provider.openid.issuerHasTenantPlaceholder
-          ? { issuerHasTenantPlaceholder: true }
-          : {}),
+        ...(provider.openid.issuerHasTenantPlaceholder ? { issuerHasTenantPlaceholder: true } : {}),
       });
     }
     profile = await readProfile(provider, tokens, claims);
   } catch (error) {
-    if (error instanceof OAuthFlowError)
-      return fail("OAUTH_PROVIDER_ERROR", error.reason, error.message);
+    if (error instanceof OAuthFlowError) return fail("OAUTH_PROVIDER_ERROR", error.reason, error.message);
     throw error;
   }
 
@@ -434,18 +333,10 @@ export async function finishOAuth(
   });
 }
 
-type Fail = (
-  reason: ErrorReason,
-  why: string,
-  message: string,
-  extra?: Record<string, unknown>,
-) => Promise<never>;
+type Fail = (reason: ErrorReason, why: string, message: string, extra?: Record<string, unknown>) => Promise<never>;
 
 function tokenColumns(ctx: Context, accountId: string, tokens: OAuthTokenSet) {
-  const seal = (value: string | null) =>
-    value === null
-      ? null
-      : encryptSecret(ctx.keyring, value, `oauth:${accountId}`);
+  const seal = (value: string | null) => (value === null ? null : encryptSecret(ctx.keyring, value, `oauth:${accountId}`));
   return {
     accessToken: seal(tokens.accessToken),
     refreshToken: seal(tokens.refreshToken),
@@ -465,28 +356,15 @@ function profileColumns(profile: OAuthProfile) {
   };
 }
 
-async function findIdentity(
-  db: Database,
-  provider: string,
-  providerUserId: string,
-) {
+async function findIdentity(db: Database, provider: string, providerUserId: string) {
   const [row] = await db
     .select({ id: oauthAccounts.id, userId: oauthAccounts.userId })
     .from(oauthAccounts)
-    .where(
-      and(
-        eq(oauthAccounts.provider, provider),
-        eq(oauthAccounts.providerUserId, providerUserId),
-      ),
-    );
+    .where(and(eq(oauthAccounts.provider, provider), eq(oauthAccounts.providerUserId, providerUserId)));
   return row ?? null;
 }
 
-async function accountUnavailable(
-  db: Database,
-  userId: string,
-  now: Date,
-): Promise<boolean> {
+async function accountUnavailable(db: Database, userId: string, now: Date): Promise<boolean> {
   const [user] = await db
     .select({
       bannedAt: users.bannedAt,
@@ -496,29 +374,16 @@ async function accountUnavailable(
     .from(users)
     .where(eq(users.id, userId));
   return (
-    !user ||
-    user.bannedAt !== null ||
-    user.deletedAt !== null ||
-    (user.lockedUntil !== null && user.lockedUntil.getTime() > now.getTime())
+    !user || user.bannedAt !== null || user.deletedAt !== null || (user.lockedUntil !== null && user.lockedUntil.getTime() > now.getTime())
   );
 }
 
 /** An SSO user joins the connection's organization with the default role, once, within the membership limit. */
-async function joinSsoOrganization(
-  ctx: Context,
-  tx: Database,
-  organizationId: string,
-  userId: string,
-): Promise<void> {
+async function joinSsoOrganization(ctx: Context, tx: Database, organizationId: string, userId: string): Promise<void> {
   const [existing] = await tx
     .select({ id: memberships.id })
     .from(memberships)
-    .where(
-      and(
-        eq(memberships.organizationId, organizationId),
-        eq(memberships.userId, userId),
-      ),
-    );
+    .where(and(eq(memberships.organizationId, organizationId), eq(memberships.userId, userId)));
   if (existing) return;
   await lockOrganization(tx, organizationId);
   await requireRoomForMember(tx, organizationId);
@@ -532,9 +397,7 @@ async function joinSsoOrganization(
     })
     .returning({ id: memberships.id });
   if (!membership) return;
-  await tx
-    .insert(membershipRoles)
-    .values({ membershipId: membership.id, roleId: role.id });
+  await tx.insert(membershipRoles).values({ membershipId: membership.id, roleId: role.id });
   await recordAuditEvent(
     ctx,
     {
@@ -551,19 +414,11 @@ async function joinSsoOrganization(
 }
 
 /** The verified domains of an organization (SSO accepts only addresses there). */
-async function organizationVerifiedDomains(
-  db: Database,
-  organizationId: string,
-): Promise<string[]> {
+async function organizationVerifiedDomains(db: Database, organizationId: string): Promise<string[]> {
   const rows = await db
     .select({ domain: organizationDomains.domain })
     .from(organizationDomains)
-    .where(
-      and(
-        eq(organizationDomains.organizationId, organizationId),
-        sql`${organizationDomains.verifiedAt} is not null`,
-      ),
-    );
+    .where(and(eq(organizationDomains.organizationId, organizationId), sql`${organizationDomains.verifiedAt} is not null`));
   return rows.map((row) => row.domain);
 }
 
@@ -580,10 +435,8 @@ async function finishSignIn(
     status?: string;
     sessionId?: string;
   };
-  if (result.status === "needs_second_factor")
-    return { status: "needs_second_factor", userId, redirectUrl };
-  if (ssoOrganizationId && result.sessionId)
-    await setActiveOrganization(ctx.db, result.sessionId, ssoOrganizationId);
+  if (result.status === "needs_second_factor") return { status: "needs_second_factor", userId, redirectUrl };
+  if (ssoOrganizationId && result.sessionId) await setActiveOrganization(ctx.db, result.sessionId, ssoOrganizationId);
   return { status: "signed_in", userId, redirectUrl, created };
 }
 
@@ -606,12 +459,7 @@ async function signInWithIdentity(
   // malicious or misconfigured one) must not reach accounts outside the organization.
   if (ssoOrganizationId) {
     const domain = profile.email?.split("@")[1] ?? "";
-    if (
-      !profile.email ||
-      !(await organizationVerifiedDomains(ctx.db, ssoOrganizationId)).includes(
-        domain,
-      )
-    ) {
+    if (!profile.email || !(await organizationVerifiedDomains(ctx.db, ssoOrganizationId)).includes(domain)) {
       return fail(
         "OAUTH_EMAIL_DOMAIN_MISMATCH",
         "sso_email_outside_domains",
@@ -629,10 +477,7 @@ async function signInWithIdentity(
         actorUserId: identity.userId,
         details: { ...audit, reason: "account_unavailable" },
       });
-      throw refused(
-        "OAUTH_ACCOUNT_UNAVAILABLE",
-        "This account can't sign in right now.",
-      );
+      throw refused("OAUTH_ACCOUNT_UNAVAILABLE", "This account can't sign in right now.");
     }
     await ctx.db.transaction(async (tx) => {
       await tx
@@ -644,16 +489,9 @@ async function signInWithIdentity(
           updatedAt: now,
         })
         .where(eq(oauthAccounts.id, identity.id));
-      if (ssoOrganizationId)
-        await joinSsoOrganization(ctx, tx, ssoOrganizationId, identity.userId);
+      if (ssoOrganizationId) await joinSsoOrganization(ctx, tx, ssoOrganizationId, identity.userId);
     });
-    return finishSignIn(
-      ctx,
-      identity.userId,
-      input.redirectUrl,
-      ssoOrganizationId,
-      false,
-    );
+    return finishSignIn(ctx, identity.userId, input.redirectUrl, ssoOrganizationId, false);
   }
 
   const unverified = () =>
@@ -691,9 +529,7 @@ async function signInWithIdentity(
       if (!profile.emailVerified || !address.verifiedAt) {
         return await fail(
           "OAUTH_SIGN_IN_FIRST",
-          profile.emailVerified
-            ? "local_email_unverified"
-            : "provider_email_unverified",
+          profile.emailVerified ? "local_email_unverified" : "provider_email_unverified",
           "An account already uses this email address. Sign in to it first, then connect this provider from your account.",
           { userId: address.userId },
         );
@@ -705,15 +541,10 @@ async function signInWithIdentity(
           actorUserId: address.userId,
           details: { ...audit, reason: "account_unavailable" },
         });
-        throw refused(
-          "OAUTH_ACCOUNT_UNAVAILABLE",
-          "This account can't sign in right now.",
-        );
+        throw refused("OAUTH_ACCOUNT_UNAVAILABLE", "This account can't sign in right now.");
       }
       await ctx.db.transaction(async (tx) => {
-        await tx
-          .insert(oauthAccounts)
-          .values({ ...identityRow, userId: address.userId });
+        await tx.insert(oauthAccounts).values({ ...identityRow, userId: address.userId });
         await recordAuditEvent(
           ctx,
           {
@@ -726,16 +557,9 @@ async function signInWithIdentity(
           },
           tx,
         );
-        if (ssoOrganizationId)
-          await joinSsoOrganization(ctx, tx, ssoOrganizationId, address.userId);
+        if (ssoOrganizationId) await joinSsoOrganization(ctx, tx, ssoOrganizationId, address.userId);
       });
-      return finishSignIn(
-        ctx,
-        address.userId,
-        input.redirectUrl,
-        ssoOrganizationId,
-        false,
-      );
+      return finishSignIn(ctx, address.userId, input.redirectUrl, ssoOrganizationId, false);
     }
 
     if (!profile.emailVerified) return await unverified();
@@ -751,15 +575,13 @@ async function signInWithIdentity(
         })
         .returning({ id: users.id });
       const id = user!.id;
-      await tx
-        .insert(emailAddresses)
-        .values({
-          userId: id,
-          email: profile.email!,
-          isPrimary: true,
-          verifiedAt: now,
-          createdAt: now,
-        });
+      await tx.insert(emailAddresses).values({
+        userId: id,
+        email: profile.email!,
+        isPrimary: true,
+        verifiedAt: now,
+        createdAt: now,
+      });
       await tx.insert(oauthAccounts).values({ ...identityRow, userId: id });
       await recordAuditEvent(
         ctx,
@@ -773,25 +595,13 @@ async function signInWithIdentity(
         },
         tx,
       );
-      if (ssoOrganizationId)
-        await joinSsoOrganization(ctx, tx, ssoOrganizationId, id);
+      if (ssoOrganizationId) await joinSsoOrganization(ctx, tx, ssoOrganizationId, id);
       return id;
     });
-    return finishSignIn(
-      ctx,
-      userId,
-      input.redirectUrl,
-      ssoOrganizationId,
-      true,
-    );
+    return finishSignIn(ctx, userId, input.redirectUrl, ssoOrganizationId, true);
   } catch (error) {
     // Two callbacks for the same identity or address at once: the loser is told to try again, nothing half-written.
-    if (isUniqueViolation(error))
-      throw refused(
-        "ALREADY_EXISTS",
-        "That sign-in happened twice at once. Try again.",
-        "CONFLICT",
-      );
+    if (isUniqueViolation(error)) throw refused("ALREADY_EXISTS", "That sign-in happened twice at once. Try again.", "CONFLICT");
     throw error;
   }
 }
@@ -811,21 +621,14 @@ async function linkIdentity(
   const auth = await ctx.getAuth();
   // The session that finishes the link must be the one that started it.
   if (!auth || !input.userId || auth.user.id !== input.userId) {
-    return fail(
-      "OAUTH_STATE_INVALID",
-      "link_session_changed",
-      "Sign in again, then connect the account from your profile.",
-    );
+    return fail("OAUTH_STATE_INVALID", "link_session_changed", "Sign in again, then connect the account from your profile.");
   }
   const now = ctx.now();
   const identity = await findIdentity(ctx.db, provider, profile.providerUserId);
   if (identity && identity.userId !== auth.user.id) {
-    return fail(
-      "OAUTH_ACCOUNT_LINKED_ELSEWHERE",
-      "identity_linked_elsewhere",
-      "That account is already connected to another user.",
-      { userId: auth.user.id },
-    );
+    return fail("OAUTH_ACCOUNT_LINKED_ELSEWHERE", "identity_linked_elsewhere", "That account is already connected to another user.", {
+      userId: auth.user.id,
+    });
   }
   if (identity) {
     await ctx.db
@@ -871,11 +674,7 @@ async function linkIdentity(
     });
   } catch (error) {
     if (isUniqueViolation(error))
-      return fail(
-        "OAUTH_ACCOUNT_LINKED_ELSEWHERE",
-        "identity_linked_elsewhere",
-        "That account is already connected to another user.",
-      );
+      return fail("OAUTH_ACCOUNT_LINKED_ELSEWHERE", "identity_linked_elsewhere", "That account is already connected to another user.");
     throw error;
   }
   return {
@@ -898,20 +697,10 @@ export async function findSsoConnectionForEmail(
       organizationId: ssoConnections.organizationId,
     })
     .from(ssoConnections)
-    .innerJoin(
-      organizationDomains,
-      eq(organizationDomains.organizationId, ssoConnections.organizationId),
-    )
-    .innerJoin(
-      organizations,
-      eq(organizations.id, ssoConnections.organizationId),
-    )
+    .innerJoin(organizationDomains, eq(organizationDomains.organizationId, ssoConnections.organizationId))
+    .innerJoin(organizations, eq(organizations.id, ssoConnections.organizationId))
     .where(
-      and(
-        eq(ssoConnections.enabled, true),
-        eq(organizationDomains.domain, domain),
-        sql`${organizationDomains.verifiedAt} is not null`,
-      ),
+      and(eq(ssoConnections.enabled, true), eq(organizationDomains.domain, domain), sql`${organizationDomains.verifiedAt} is not null`),
     )
     .limit(1);
   return row ?? null;

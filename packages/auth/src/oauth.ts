@@ -16,26 +16,10 @@ import {
   UnexpectedErrorResponseBodyError,
 } from "arctic";
 import type { OAuth2Tokens } from "arctic";
-import {
-  createRemoteJWKSet,
-  importPKCS8,
-  jwtVerify,
-  SignJWT,
-  errors as joseErrors,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-} from "jose";
+import { createRemoteJWKSet, importPKCS8, jwtVerify, SignJWT, errors as joseErrors, type JWTPayload, type JWTVerifyGetKey } from "jose";
 import { encodeBase64urlNoPadding } from "@oslojs/encoding";
 
-export const socialProviderIds = [
-  "google",
-  "github",
-  "apple",
-  "microsoft",
-  "discord",
-  "twitch",
-  "oidc",
-] as const;
+export const socialProviderIds = ["google", "github", "apple", "microsoft", "discord", "twitch", "oidc"] as const;
 export type SocialProviderId = (typeof socialProviderIds)[number];
 export type OAuthProviderKind = SocialProviderId | "sso";
 
@@ -70,11 +54,7 @@ export interface OAuthProviderConfig {
 /** A readable reason the flow failed at the provider; never carries a token or a secret. */
 export class OAuthFlowError extends Error {
   constructor(
-    readonly reason:
-      | "token_exchange_failed"
-      | "id_token_invalid"
-      | "profile_unavailable"
-      | "discovery_failed",
+    readonly reason: "token_exchange_failed" | "id_token_invalid" | "profile_unavailable" | "discovery_failed",
     message: string,
   ) {
     super(message);
@@ -118,11 +98,7 @@ export function createAuthorizationUrl(
     loginHint?: string | null;
   },
 ): URL {
-  const client = new OAuth2Client(
-    provider.clientId,
-    provider.clientSecret,
-    options.redirectUri,
-  );
+  const client = new OAuth2Client(provider.clientId, provider.clientSecret, options.redirectUri);
   const url = client.createAuthorizationURLWithPKCE(
     provider.authorizationEndpoint,
     options.state,
@@ -132,16 +108,12 @@ export function createAuthorizationUrl(
   );
   if (options.nonce) url.searchParams.set("nonce", options.nonce);
   if (options.loginHint) url.searchParams.set("login_hint", options.loginHint);
-  for (const [key, value] of Object.entries(provider.authorizationParams ?? {}))
-    url.searchParams.set(key, value);
+  for (const [key, value] of Object.entries(provider.authorizationParams ?? {})) url.searchParams.set(key, value);
   return url;
 }
 
 /** Apple's client secret: an ES256 JWT signed with the developer key, valid for five minutes. */
-async function appleClientSecret(
-  provider: OAuthProviderConfig,
-  now: Date,
-): Promise<string> {
+async function appleClientSecret(provider: OAuthProviderConfig, now: Date): Promise<string> {
   const apple = provider.apple!;
   const key = await importPKCS8(apple.privateKey, "ES256");
   const iat = Math.floor(now.getTime() / 1000);
@@ -165,54 +137,30 @@ export async function exchangeAuthorizationCode(
     now: Date;
   },
 ): Promise<OAuthTokenSet> {
-  const secret = provider.apple
-    ? await appleClientSecret(provider, options.now)
-    : provider.clientSecret;
-  const client = new OAuth2Client(
-    provider.clientId,
-    secret,
-    options.redirectUri,
-  );
+  const secret = provider.apple ? await appleClientSecret(provider, options.now) : provider.clientSecret;
+  const client = new OAuth2Client(provider.clientId, secret, options.redirectUri);
   let tokens: OAuth2Tokens;
   try {
-    tokens = await client.validateAuthorizationCode(
-      provider.tokenEndpoint,
-      options.code,
-      options.codeVerifier,
-    );
+    tokens = await client.validateAuthorizationCode(provider.tokenEndpoint, options.code, options.codeVerifier);
   } catch (error) {
     if (error instanceof OAuth2RequestError)
-      throw new OAuthFlowError(
-        "token_exchange_failed",
-        `The provider refused the code (${error.code}).`,
-      );
+      throw new OAuthFlowError("token_exchange_failed", `The provider refused the code (${error.code}).`);
     if (
       error instanceof ArcticFetchError ||
       error instanceof UnexpectedResponseError ||
       error instanceof UnexpectedErrorResponseBodyError
     ) {
-      throw new OAuthFlowError(
-        "token_exchange_failed",
-        "The provider could not be reached or answered unexpectedly.",
-      );
+      throw new OAuthFlowError("token_exchange_failed", "The provider could not be reached or answered unexpectedly.");
     }
-    throw new OAuthFlowError(
-      "token_exchange_failed",
-      "The provider's token answer was not understood.",
-    );
+    throw new OAuthFlowError("token_exchange_failed", "The provider's token answer was not understood.");
   }
   const data = tokens.data as Record<string, unknown>;
-  const str = (key: string) =>
-    typeof data[key] === "string" ? (data[key] as string) : null;
-  const expiresIn =
-    typeof data.expires_in === "number" ? data.expires_in : null;
+  const str = (key: string) => (typeof data[key] === "string" ? (data[key] as string) : null);
+  const expiresIn = typeof data.expires_in === "number" ? data.expires_in : null;
   return {
     accessToken: str("access_token"),
     refreshToken: str("refresh_token"),
-    expiresAt:
-      expiresIn === null
-        ? null
-        : new Date(options.now.getTime() + expiresIn * 1000),
+    expiresAt: expiresIn === null ? null : new Date(options.now.getTime() + expiresIn * 1000),
     scopes: str("scope")?.split(/[ ,]+/).filter(Boolean) ?? [],
     idToken: str("id_token"),
   };
@@ -246,27 +194,13 @@ export interface IdTokenCheck {
  * Verifies an ID token: signature against the issuer's keys (asymmetric algorithms only), `iss`, `aud`, `exp` (with 60
  * seconds of clock tolerance), `iat` present, and the nonce we sent. Any failure is `id_token_invalid`.
  */
-export async function verifyIdToken(
-  token: string,
-  check: IdTokenCheck,
-): Promise<JWTPayload> {
+export async function verifyIdToken(token: string, check: IdTokenCheck): Promise<JWTPayload> {
   const keys = check.keys ?? remoteJwks(check.jwksUri!);
   let payload: JWTPayload;
   try {
     ({ payload } = await jwtVerify(token, keys, {
       audience: check.audience,
-      algorithms: [
-        "RS256",
-        "RS384",
-        "RS512",
-        "PS256",
-        "PS384",
-        "PS512",
-        "ES256",
-        "ES384",
-        "ES512",
-        "EdDSA",
-      ],
+      algorithms: ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"],
       currentDate: check.now,
       clockTolerance: 60,
       requiredClaims: ["iss", "sub", "aud", "exp", "iat"],
@@ -277,46 +211,25 @@ export async function verifyIdToken(
         ? "it has expired"
         : error instanceof joseErrors.JWTClaimValidationFailed
           ? `its ${error.claim} claim is wrong`
-          : error instanceof joseErrors.JWSSignatureVerificationFailed ||
-              error instanceof joseErrors.JWKSNoMatchingKey
+          : error instanceof joseErrors.JWSSignatureVerificationFailed || error instanceof joseErrors.JWKSNoMatchingKey
             ? "its signature does not match the issuer's keys"
             : "it could not be verified";
-    throw new OAuthFlowError(
-      "id_token_invalid",
-      `The provider's ID token was refused: ${what}.`,
-    );
+    throw new OAuthFlowError("id_token_invalid", `The provider's ID token was refused: ${what}.`);
   }
   const expectedIssuer =
-    check.issuerHasTenantPlaceholder && typeof payload.tid === "string"
-      ? check.issuer.replace("{tenantid}", payload.tid)
-      : check.issuer;
+    check.issuerHasTenantPlaceholder && typeof payload.tid === "string" ? check.issuer.replace("{tenantid}", payload.tid) : check.issuer;
   if (payload.iss !== expectedIssuer)
-    throw new OAuthFlowError(
-      "id_token_invalid",
-      "The provider's ID token was refused: its iss claim is wrong.",
-    );
-  if (
-    Array.isArray(payload.aud) &&
-    payload.aud.length > 1 &&
-    payload.azp !== check.audience
-  ) {
-    throw new OAuthFlowError(
-      "id_token_invalid",
-      "The provider's ID token was refused: its azp claim is wrong.",
-    );
+    throw new OAuthFlowError("id_token_invalid", "The provider's ID token was refused: its iss claim is wrong.");
+  if (Array.isArray(payload.aud) && payload.aud.length > 1 && payload.azp !== check.audience) {
+    throw new OAuthFlowError("id_token_invalid", "The provider's ID token was refused: its azp claim is wrong.");
   }
   if (payload.nonce !== check.nonce)
-    throw new OAuthFlowError(
-      "id_token_invalid",
-      "The provider's ID token was refused: its nonce is wrong.",
-    );
+    throw new OAuthFlowError("id_token_invalid", "The provider's ID token was refused: its nonce is wrong.");
   return payload;
 }
 
 function text(value: unknown, max = 256): string | null {
-  return typeof value === "string" && value.trim() !== ""
-    ? value.trim().slice(0, max)
-    : null;
+  return typeof value === "string" && value.trim() !== "" ? value.trim().slice(0, max) : null;
 }
 
 /** `email_verified` arrives as a boolean, or (Apple) as the string "true". */
@@ -324,11 +237,7 @@ function truthy(value: unknown): boolean {
   return value === true || value === "true";
 }
 
-async function getJson(
-  url: string,
-  accessToken: string,
-  headers: Record<string, string> = {},
-): Promise<unknown> {
+async function getJson(url: string, accessToken: string, headers: Record<string, string> = {}): Promise<unknown> {
   let response: Response;
   try {
     response = await fetch(url, {
@@ -341,40 +250,20 @@ async function getJson(
       signal: AbortSignal.timeout(10_000),
     });
   } catch {
-    throw new OAuthFlowError(
-      "profile_unavailable",
-      "The provider's profile could not be read.",
-    );
+    throw new OAuthFlowError("profile_unavailable", "The provider's profile could not be read.");
   }
-  if (!response.ok)
-    throw new OAuthFlowError(
-      "profile_unavailable",
-      `The provider's profile could not be read (HTTP ${response.status}).`,
-    );
+  if (!response.ok) throw new OAuthFlowError("profile_unavailable", `The provider's profile could not be read (HTTP ${response.status}).`);
   return response.json().catch(() => {
-    throw new OAuthFlowError(
-      "profile_unavailable",
-      "The provider's profile was not JSON.",
-    );
+    throw new OAuthFlowError("profile_unavailable", "The provider's profile was not JSON.");
   });
 }
 
-function profileFromClaims(
-  claims: Record<string, unknown>,
-  kind: OAuthProviderKind,
-): OAuthProfile {
+function profileFromClaims(claims: Record<string, unknown>, kind: OAuthProviderKind): OAuthProfile {
   const sub = text(claims.sub, 512);
-  if (!sub)
-    throw new OAuthFlowError(
-      "profile_unavailable",
-      "The provider gave no subject.",
-    );
+  if (!sub) throw new OAuthFlowError("profile_unavailable", "The provider gave no subject.");
   const email = text(claims.email, 320)?.toLowerCase() ?? null;
   // Entra ID does not vouch for `email` unless the optional `xms_edov` claim says the domain owner verified it.
-  const emailVerified =
-    kind === "microsoft"
-      ? truthy(claims.xms_edov)
-      : truthy(claims.email_verified);
+  const emailVerified = kind === "microsoft" ? truthy(claims.xms_edov) : truthy(claims.email_verified);
   return {
     providerUserId: sub,
     email,
@@ -398,48 +287,20 @@ export async function readProfile(
 ): Promise<OAuthProfile> {
   if (claims) {
     let merged = claims;
-    if (
-      !text(claims.email) &&
-      provider.userinfoEndpoint &&
-      tokens.accessToken
-    ) {
-      const info = (await getJson(
-        provider.userinfoEndpoint,
-        tokens.accessToken,
-      )) as Record<string, unknown>;
+    if (!text(claims.email) && provider.userinfoEndpoint && tokens.accessToken) {
+      const info = (await getJson(provider.userinfoEndpoint, tokens.accessToken)) as Record<string, unknown>;
       if (info && info.sub === claims.sub) merged = { ...info, ...claims };
     }
     return profileFromClaims(merged, provider.kind);
   }
-  if (!tokens.accessToken)
-    throw new OAuthFlowError(
-      "profile_unavailable",
-      "The provider gave no access token.",
-    );
+  if (!tokens.accessToken) throw new OAuthFlowError("profile_unavailable", "The provider gave no access token.");
   if (provider.kind === "github") {
     const base = provider.apiBase ?? "https://api.github.com";
-    const user = (await getJson(`${base}/user`, tokens.accessToken)) as Record<
-      string,
-      unknown
-    >;
-    const emails = (await getJson(
-      `${base}/user/emails`,
-      tokens.accessToken,
-    )) as Array<Record<string, unknown>>;
-    const primary = Array.isArray(emails)
-      ? emails.find(
-          (entry) => entry.primary === true && entry.verified === true,
-        )
-      : undefined;
-    const id =
-      typeof user.id === "number" || typeof user.id === "string"
-        ? String(user.id)
-        : null;
-    if (!id)
-      throw new OAuthFlowError(
-        "profile_unavailable",
-        "The provider gave no user id.",
-      );
+    const user = (await getJson(`${base}/user`, tokens.accessToken)) as Record<string, unknown>;
+    const emails = (await getJson(`${base}/user/emails`, tokens.accessToken)) as Array<Record<string, unknown>>;
+    const primary = Array.isArray(emails) ? emails.find((entry) => entry.primary === true && entry.verified === true) : undefined;
+    const id = typeof user.id === "number" || typeof user.id === "string" ? String(user.id) : null;
+    if (!id) throw new OAuthFlowError("profile_unavailable", "The provider gave no user id.");
     const [firstName, ...rest] = (text(user.name) ?? "").split(" ");
     return {
       providerUserId: id,
@@ -453,16 +314,9 @@ export async function readProfile(
   }
   if (provider.kind === "discord") {
     const base = provider.apiBase ?? "https://discord.com/api";
-    const user = (await getJson(
-      `${base}/users/@me`,
-      tokens.accessToken,
-    )) as Record<string, unknown>;
+    const user = (await getJson(`${base}/users/@me`, tokens.accessToken)) as Record<string, unknown>;
     const id = text(user.id);
-    if (!id)
-      throw new OAuthFlowError(
-        "profile_unavailable",
-        "The provider gave no user id.",
-      );
+    if (!id) throw new OAuthFlowError("profile_unavailable", "The provider gave no user id.");
     const email = text(user.email, 320)?.toLowerCase() ?? null;
     const avatar = text(user.avatar);
     return {
@@ -472,24 +326,13 @@ export async function readProfile(
       firstName: text(user.global_name),
       lastName: null,
       username: text(user.username),
-      imageUrl: avatar
-        ? `https://cdn.discordapp.com/avatars/${id}/${avatar}.png`
-        : null,
+      imageUrl: avatar ? `https://cdn.discordapp.com/avatars/${id}/${avatar}.png` : null,
     };
   }
   if (provider.userinfoEndpoint) {
-    return profileFromClaims(
-      (await getJson(provider.userinfoEndpoint, tokens.accessToken)) as Record<
-        string,
-        unknown
-      >,
-      provider.kind,
-    );
+    return profileFromClaims((await getJson(provider.userinfoEndpoint, tokens.accessToken)) as Record<string, unknown>, provider.kind);
   }
-  throw new OAuthFlowError(
-    "profile_unavailable",
-    "This provider has no way to read a profile.",
-  );
+  throw new OAuthFlowError("profile_unavailable", "This provider has no way to read a profile.");
 }
 
 export interface DiscoveryDocument {
@@ -513,16 +356,10 @@ export function isAcceptableIssuer(value: string): boolean {
   }
   if (url.username || url.password || url.search || url.hash) return false;
   if (url.protocol === "https:") return true;
-  return (
-    url.protocol === "http:" &&
-    ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname)
-  );
+  return url.protocol === "http:" && ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
 }
 
-const discoveryCache = new Map<
-  string,
-  { document: DiscoveryDocument; until: number }
->();
+const discoveryCache = new Map<string, { document: DiscoveryDocument; until: number }>();
 
 /**
  * Reads `${issuer}/.well-known/openid-configuration` and checks it: the document names the same issuer, its endpoints
@@ -536,71 +373,40 @@ export async function discoverOpenIdConfiguration(
   const now = options.now ?? Date.now();
   const cached = discoveryCache.get(normalized);
   if (cached && !options.fresh && cached.until > now) return cached.document;
-  if (!isAcceptableIssuer(normalized))
-    throw new OAuthFlowError(
-      "discovery_failed",
-      "The issuer must be an https:// URL.",
-    );
+  if (!isAcceptableIssuer(normalized)) throw new OAuthFlowError("discovery_failed", "The issuer must be an https:// URL.");
   let body: Record<string, unknown>;
   try {
-    const response = await fetch(
-      `${normalized}/.well-known/openid-configuration`,
-      {
-        headers: { Accept: "application/json" },
-        redirect: "error",
-        signal: AbortSignal.timeout(5000),
-      },
-    );
+    const response = await fetch(`${normalized}/.well-known/openid-configuration`, {
+      headers: { Accept: "application/json" },
+      redirect: "error",
+      signal: AbortSignal.timeout(5000),
+    });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const raw = await response.text();
     if (raw.length > 100_000) throw new Error("too large");
     body = JSON.parse(raw) as Record<string, unknown>;
   } catch {
-    throw new OAuthFlowError(
-      "discovery_failed",
-      "The issuer's discovery document (/.well-known/openid-configuration) could not be read.",
-    );
+    throw new OAuthFlowError("discovery_failed", "The issuer's discovery document (/.well-known/openid-configuration) could not be read.");
   }
-  const endpoints = [
-    "authorization_endpoint",
-    "token_endpoint",
-    "jwks_uri",
-  ] as const;
-  if (
-    typeof body.issuer !== "string" ||
-    body.issuer.replace(/\/+$/, "") !== normalized
-  ) {
-    throw new OAuthFlowError(
-      "discovery_failed",
-      "The discovery document names a different issuer.",
-    );
+  const endpoints = ["authorization_endpoint", "token_endpoint", "jwks_uri"] as const;
+  if (typeof body.issuer !== "string" || body.issuer.replace(/\/+$/, "") !== normalized) {
+    throw new OAuthFlowError("discovery_failed", "The discovery document names a different issuer.");
   }
   for (const key of endpoints) {
-    if (
-      typeof body[key] !== "string" ||
-      !isAcceptableIssuer(String(body[key]).split("?")[0]!)
-    ) {
-      throw new OAuthFlowError(
-        "discovery_failed",
-        `The discovery document's ${key} is missing or not an https:// URL.`,
-      );
+    if (typeof body[key] !== "string" || !isAcceptableIssuer(String(body[key]).split("?")[0]!)) {
+      throw new OAuthFlowError("discovery_failed", `The discovery document's ${key} is missing or not an https:// URL.`);
     }
   }
   const methods = body.code_challenge_methods_supported;
   if (Array.isArray(methods) && !methods.includes("S256")) {
-    throw new OAuthFlowError(
-      "discovery_failed",
-      "The issuer does not support PKCE with S256.",
-    );
+    throw new OAuthFlowError("discovery_failed", "The issuer does not support PKCE with S256.");
   }
   const document: DiscoveryDocument = {
     issuer: body.issuer,
     authorization_endpoint: String(body.authorization_endpoint),
     token_endpoint: String(body.token_endpoint),
     jwks_uri: String(body.jwks_uri),
-    ...(typeof body.userinfo_endpoint === "string"
-      ? { userinfo_endpoint: body.userinfo_endpoint }
-      : {}),
+    ...(typeof body.userinfo_endpoint === "string" ? { userinfo_endpoint: body.userinfo_endpoint } : {}),
   };
   discoveryCache.set(normalized, { document, until: now + 3_600_000 });
   return document;
@@ -673,9 +479,7 @@ export function socialProviders(env: SocialProviderEnv): OAuthProviderConfig[] {
   }
   if (env.microsoft) {
     const tenant = encodeURIComponent(env.microsoft.tenant);
-    const multiTenant = ["common", "organizations", "consumers"].includes(
-      env.microsoft.tenant,
-    );
+    const multiTenant = ["common", "organizations", "consumers"].includes(env.microsoft.tenant);
     list.push({
       id: "microsoft",
       kind: "microsoft",

@@ -9,24 +9,9 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { and, desc, eq, sql } from "drizzle-orm";
 import { z } from "zod";
-import {
-  createId,
-  oauthAccounts,
-  organizationDomains,
-  ssoConnections,
-} from "@latchkey/db";
-import {
-  discoverOpenIdConfiguration,
-  encryptSecret,
-  isAcceptableIssuer,
-  OAuthFlowError,
-} from "@latchkey/auth";
-import {
-  authedProcedure,
-  hasPermission,
-  orgProcedure,
-  policy,
-} from "../trpc.ts";
+import { createId, oauthAccounts, organizationDomains, ssoConnections } from "@latchkey/db";
+import { discoverOpenIdConfiguration, encryptSecret, isAcceptableIssuer, OAuthFlowError } from "@latchkey/auth";
+import { authedProcedure, hasPermission, orgProcedure, policy } from "../trpc.ts";
 import { ApiError, fieldError } from "../errors.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { idSchema } from "../validation.ts";
@@ -36,11 +21,7 @@ type AuthedContext = Context & {
   user: { id: string };
   session: { id: string };
 };
-import {
-  callbackUrl,
-  countSignInMethods,
-  SSO_CALLBACK_SEGMENT,
-} from "../oauth-flow.ts";
+import { callbackUrl, countSignInMethods, SSO_CALLBACK_SEGMENT } from "../oauth-flow.ts";
 
 const manageSso = "org:sys_domains:manage" as const;
 
@@ -48,23 +29,18 @@ const issuerSchema = z
   .string()
   .trim()
   .max(512, "At most 512 characters.")
-  .refine(
-    isAcceptableIssuer,
-    "Enter the issuer's https:// URL (no query or fragment).",
-  )
+  .refine(isAcceptableIssuer, "Enter the issuer's https:// URL (no query or fragment).")
   .transform((value) => value.replace(/\/+$/, ""));
 
-async function unlinkOwn(
-  ctx: AuthedContext,
-  id: string,
-): Promise<{ id: string; provider: string }> {
+async function unlinkOwn(ctx: AuthedContext, id: string): Promise<{ id: string; provider: string }> {
   return ctx.db.transaction(async (tx) => {
+    // The user's row is the lock, taken first: two unlinks at once can't both see "another one is left" (and can't
+    // deadlock on each other's identity rows).
+    await tx.execute(sql`select id from users where id = ${ctx.user.id} for update`);
     const [account] = await tx
       .select({ id: oauthAccounts.id, provider: oauthAccounts.provider })
       .from(oauthAccounts)
-      .where(
-        and(eq(oauthAccounts.id, id), eq(oauthAccounts.userId, ctx.user.id)),
-      )
+      .where(and(eq(oauthAccounts.id, id), eq(oauthAccounts.userId, ctx.user.id)))
       .for("update");
     if (!account)
       throw new ApiError({
@@ -72,21 +48,12 @@ async function unlinkOwn(
         reason: "NOT_FOUND",
         message: "No such connected account.",
       });
-    // Lock the user's identities so two unlinks at once can't both see "another one is left".
-    await tx.execute(
-      sql`select id from oauth_accounts where user_id = ${ctx.user.id} for update`,
-    );
     const methods = await countSignInMethods(tx, ctx.user.id);
-    if (
-      !methods.password &&
-      methods.passkeys === 0 &&
-      methods.identities <= 1
-    ) {
+    if (!methods.password && methods.passkeys === 0 && methods.identities <= 1) {
       throw new ApiError({
         code: "CONFLICT",
         reason: "OAUTH_LAST_SIGN_IN_METHOD",
-        message:
-          "This is your only way to sign in. Set a password or connect another account first.",
+        message: "This is your only way to sign in. Set a password or connect another account first.",
       });
     }
     await tx.delete(oauthAccounts).where(eq(oauthAccounts.id, account.id));
@@ -109,52 +76,45 @@ async function unlinkOwn(
 
 export const oauthRouter = {
   /** The caller's connected accounts: provider, address and names as the provider gave them; never tokens. */
-  connectedAccounts: authedProcedure
-    .meta(policy.authed)
-    .query(async ({ ctx }) => {
-      const rows = await ctx.db
-        .select({
-          id: oauthAccounts.id,
-          provider: oauthAccounts.provider,
-          email: oauthAccounts.email,
-          emailVerified: oauthAccounts.emailVerified,
-          username: oauthAccounts.username,
-          firstName: oauthAccounts.firstName,
-          lastName: oauthAccounts.lastName,
-          imageUrl: oauthAccounts.imageUrl,
-          lastSignInAt: oauthAccounts.lastSignInAt,
-          createdAt: oauthAccounts.createdAt,
-        })
-        .from(oauthAccounts)
-        .where(eq(oauthAccounts.userId, ctx.user.id))
-        .orderBy(desc(oauthAccounts.createdAt));
-      return rows;
-    }),
+  connectedAccounts: authedProcedure.meta(policy.authed).query(async ({ ctx }) => {
+    const rows = await ctx.db
+      .select({
+        id: oauthAccounts.id,
+        provider: oauthAccounts.provider,
+        email: oauthAccounts.email,
+        emailVerified: oauthAccounts.emailVerified,
+        username: oauthAccounts.username,
+        firstName: oauthAccounts.firstName,
+        lastName: oauthAccounts.lastName,
+        imageUrl: oauthAccounts.imageUrl,
+        lastSignInAt: oauthAccounts.lastSignInAt,
+        createdAt: oauthAccounts.createdAt,
+      })
+      .from(oauthAccounts)
+      .where(eq(oauthAccounts.userId, ctx.user.id))
+      .orderBy(desc(oauthAccounts.createdAt));
+    return rows;
+  }),
 
   /** Disconnects one of the caller's identities, unless it is their last way to sign in (no password, no passkey). */
   unlink: authedProcedure
     .meta(policy.authed)
     .input(z.object({ id: idSchema("eac") }))
     .mutation(async ({ ctx, input }) => {
-      const removed = await unlinkOwn(ctx, input.id).catch(
-        async (error: unknown) => {
-          if (
-            error instanceof ApiError &&
-            error.reason === "OAUTH_LAST_SIGN_IN_METHOD"
-          ) {
-            await recordAuditEvent(ctx, {
-              action: "oauth.account_unlinked",
-              outcome: "denied",
-              actorUserId: ctx.user.id,
-              actorSessionId: ctx.session.id,
-              targetType: "oauth_account",
-              targetId: input.id,
-              details: { reason: error.reason },
-            });
-          }
-          throw error;
-        },
-      );
+      const removed = await unlinkOwn(ctx, input.id).catch(async (error: unknown) => {
+        if (error instanceof ApiError && error.reason === "OAUTH_LAST_SIGN_IN_METHOD") {
+          await recordAuditEvent(ctx, {
+            action: "oauth.account_unlinked",
+            outcome: "denied",
+            actorUserId: ctx.user.id,
+            actorSessionId: ctx.session.id,
+            targetType: "oauth_account",
+            targetId: input.id,
+            details: { reason: error.reason },
+          });
+        }
+        throw error;
+      });
       return { id: removed.id, provider: removed.provider };
     }),
 
@@ -177,12 +137,7 @@ export const oauthRouter = {
       const domains = await ctx.db
         .select({ domain: organizationDomains.domain })
         .from(organizationDomains)
-        .where(
-          and(
-            eq(organizationDomains.organizationId, ctx.organization.id),
-            sql`${organizationDomains.verifiedAt} is not null`,
-          ),
-        );
+        .where(and(eq(organizationDomains.organizationId, ctx.organization.id), sql`${organizationDomains.verifiedAt} is not null`));
       return {
         connection: connection ?? null,
         redirectUri: callbackUrl(ctx.appUrl, SSO_CALLBACK_SEGMENT),
@@ -200,16 +155,8 @@ export const oauthRouter = {
     .input(
       z.object({
         issuer: issuerSchema,
-        clientId: z
-          .string()
-          .trim()
-          .min(1, "Enter the client id.")
-          .max(256, "At most 256 characters."),
-        clientSecret: z
-          .string()
-          .trim()
-          .max(1024, "At most 1024 characters.")
-          .optional(),
+        clientId: z.string().trim().min(1, "Enter the client id.").max(256, "At most 256 characters."),
+        clientSecret: z.string().trim().max(1024, "At most 1024 characters.").optional(),
       }),
     )
     .mutation(async ({ ctx, input }) => {
@@ -217,29 +164,17 @@ export const oauthRouter = {
         .select({ id: ssoConnections.id })
         .from(ssoConnections)
         .where(eq(ssoConnections.organizationId, ctx.organization.id));
-      if (!existing && !input.clientSecret)
-        throw fieldError(
-          "clientSecret",
-          "Enter the client secret.",
-          "SSO_SECRET_REQUIRED",
-        );
+      if (!existing && !input.clientSecret) throw fieldError("clientSecret", "Enter the client secret.", "SSO_SECRET_REQUIRED");
       try {
         await discoverOpenIdConfiguration(input.issuer, { fresh: true });
       } catch (error) {
-        if (error instanceof OAuthFlowError)
-          throw fieldError("issuer", error.message, "SSO_DISCOVERY_FAILED");
+        if (error instanceof OAuthFlowError) throw fieldError("issuer", error.message, "SSO_DISCOVERY_FAILED");
         throw error;
       }
       const now = ctx.now();
       const id = await ctx.db.transaction(async (tx) => {
         const connectionId = existing?.id ?? createId("ssoConnection");
-        const secret = input.clientSecret
-          ? encryptSecret(
-              ctx.keyring,
-              input.clientSecret,
-              `sso:${connectionId}`,
-            )
-          : undefined;
+        const secret = input.clientSecret ? encryptSecret(ctx.keyring, input.clientSecret, `sso:${connectionId}`) : undefined;
         if (existing) {
           await tx
             .update(ssoConnections)
@@ -266,9 +201,7 @@ export const oauthRouter = {
         await recordAuditEvent(
           ctx,
           {
-            action: existing
-              ? "sso_connection.updated"
-              : "sso_connection.created",
+            action: existing ? "sso_connection.updated" : "sso_connection.created",
             outcome: "success",
             actorUserId: ctx.user.id,
             actorSessionId: ctx.session.id,
@@ -304,9 +237,7 @@ export const oauthRouter = {
         await recordAuditEvent(
           ctx,
           {
-            action: input.enabled
-              ? "sso_connection.enabled"
-              : "sso_connection.disabled",
+            action: input.enabled ? "sso_connection.enabled" : "sso_connection.disabled",
             outcome: "success",
             actorUserId: ctx.user.id,
             actorSessionId: ctx.session.id,
