@@ -99,7 +99,7 @@ export async function authorizeAtIdp(authorizationUrl: string, login: string): P
   let url = authorizationUrl;
   let body: URLSearchParams | null = null;
   for (let step = 0; step < 20; step++) {
-    const response = await fetch(url, {
+    const response: Response = await fetch(url, {
       method: body ? "POST" : "GET",
       redirect: "manual",
       headers: {
@@ -121,7 +121,7 @@ export async function authorizeAtIdp(authorizationUrl: string, login: string): P
       url = next.toString();
       continue;
     }
-    const html = await response.text();
+    const html: string = await response.text();
     const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
     if (!action) throw new Error(`the IdP answered ${response.status} without a form: ${html.slice(0, 300)}`);
     url = new URL(action.replace(/&amp;/g, "&"), url).toString();
