@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from "jose";
-import { createAuthorizationUrl, isAcceptableIssuer, OAuthFlowError, socialProviders, verifyIdToken } from "./oauth.ts";
+import { createAuthorizationUrl, isAcceptableIssuer, OAuthFlowError, readProfile, socialProviders, verifyIdToken } from "./oauth.ts";
 
 // A test signing key served as a JWKS over real HTTP, as an issuer serves it.
 let server: Server;
@@ -128,5 +128,52 @@ describe("issuer URLs", () => {
     for (const bad of ["http://idp.example.com", "https://u:p@idp.example.com", "https://idp.example.com/?x=1", "https://idp.example.com/#f", "ftp://idp.example.com", "not a url", "javascript:alert(1)"]) {
       expect(isAcceptableIssuer(bad), bad).toBe(false);
     }
+  });
+});
+
+describe("profiles from non-OpenID providers (APIs served locally)", () => {
+  async function serve(routes: Record<string, unknown>) {
+    const api = createServer((req, res) => {
+      const body = routes[req.url ?? ""];
+      if (req.headers.authorization !== "Bearer tok" || body === undefined) {
+        res.statusCode = 401;
+        res.end("{}");
+        return;
+      }
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify(body));
+    });
+    await new Promise<void>((resolve) => api.listen(0, "127.0.0.1", resolve));
+    return { base: `http://127.0.0.1:${(api.address() as AddressInfo).port}`, close: () => new Promise<void>((resolve) => api.close(() => resolve())) };
+  }
+  const tokens = { accessToken: "tok", refreshToken: null, expiresAt: null, scopes: [], idToken: null };
+
+  it("GitHub: the id, and the verified primary address from /user/emails only", async () => {
+    const api = await serve({
+      "/user": { id: 42, login: "octo", name: "Octo Cat", avatar_url: "https://avatars.example/42" },
+      "/user/emails": [
+        { email: "Unverified@Example.test", primary: false, verified: false },
+        { email: "Octo@Example.test", primary: true, verified: true },
+      ],
+    });
+    const github = { ...socialProviders({ github: { clientId: "g", clientSecret: "s" } })[0]!, apiBase: api.base };
+    const profile = await readProfile(github, tokens, null);
+    expect(profile).toEqual({ providerUserId: "42", email: "octo@example.test", emailVerified: true, firstName: "Octo", lastName: "Cat", username: "octo", imageUrl: "https://avatars.example/42" });
+    await api.close();
+  });
+
+  it("GitHub: no verified primary address means no address", async () => {
+    const api = await serve({ "/user": { id: 7, login: "x" }, "/user/emails": [{ email: "x@example.test", primary: true, verified: false }] });
+    const github = { ...socialProviders({ github: { clientId: "g", clientSecret: "s" } })[0]!, apiBase: api.base };
+    expect(await readProfile(github, tokens, null)).toMatchObject({ providerUserId: "7", email: null, emailVerified: false });
+    await api.close();
+  });
+
+  it("Discord: `verified` decides whether the address is verified; an API refusal is a clean error", async () => {
+    const api = await serve({ "/users/@me": { id: "99", username: "disco", global_name: "Disco", email: "d@example.test", verified: false } });
+    const discord = { ...socialProviders({ discord: { clientId: "d", clientSecret: "s" } })[0]!, apiBase: api.base };
+    expect(await readProfile(discord, tokens, null)).toMatchObject({ providerUserId: "99", email: "d@example.test", emailVerified: false });
+    await expect(readProfile(discord, { ...tokens, accessToken: "wrong" }, null)).rejects.toMatchObject({ reason: "profile_unavailable" });
+    await api.close();
   });
 });
