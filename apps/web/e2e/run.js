@@ -174,6 +174,38 @@ async function waitForHealth(baseUrl, exited) {
   throw new Error(`The server was not healthy after ${STARTUP_TIMEOUT_MS / 1000} s; see the server log.`);
 }
 
+/**
+ * oauth: the development OpenID provider (`npm run dev:idp`) on a free port, registered for this run's app URL.
+ * @param {string} appUrl
+ * @returns {Promise<Record<string, string>>} the OAUTH_OIDC_* variables for the server
+ */
+async function startIdp(appUrl) {
+  const port = await freePort();
+  const script = path.resolve(webDir, "../../packages/api/cli/dev-idp.ts");
+  const idp = spawn(process.execPath, ["--import", "tsx", script, "--port", String(port), "--app-url", appUrl, "--client-id", "latchkey-e2e", "--client-secret", "latchkey-e2e-secret"], {
+    cwd: webDir,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  cleanups.push(async () => {
+    if (idp.exitCode === null) idp.kill("SIGTERM");
+  });
+  await new Promise((resolve, reject) => {
+    let output = "";
+    idp.stdout.on("data", (chunk) => {
+      output += String(chunk);
+      if (output.includes("Ready.")) resolve(undefined);
+    });
+    idp.once("exit", (code) => reject(new Error(`the development IdP exited (${code}): ${output}`)));
+  });
+  console.log(`[e2e] OpenID provider on http://127.0.0.1:${port}`);
+  return {
+    OAUTH_OIDC_ISSUER: `http://127.0.0.1:${port}`,
+    OAUTH_OIDC_CLIENT_ID: "latchkey-e2e",
+    OAUTH_OIDC_CLIENT_SECRET: "latchkey-e2e-secret",
+    OAUTH_OIDC_NAME: "Dev IdP",
+  };
+}
+
 async function main() {
   if (process.env.E2E_SKIP_BUILD !== "1") {
     const code = await run(bin("remix"), ["vite:build"]);
@@ -190,7 +222,8 @@ async function main() {
   if (prepared !== 0) return prepared;
   const sink = await startMailSink(mailLog);
   cleanups.push(sink.close);
-  const { exited, logFile } = await startServer(port, databaseEnv, { SMTP_URL: sink.url, MAIL_FROM: "Latchkey e2e <e2e@latchkey.test>" });
+  const idpEnv = await startIdp(baseUrl);
+  const { exited, logFile } = await startServer(port, databaseEnv, { SMTP_URL: sink.url, MAIL_FROM: "Latchkey e2e <e2e@latchkey.test>", ...idpEnv });
   try {
     await waitForHealth(baseUrl, exited);
   } catch (error) {
@@ -202,6 +235,7 @@ async function main() {
     ...process.env,
     E2E_BASE_URL: baseUrl,
     E2E_MAIL_LOG: mailLog,
+    E2E_IDP_ISSUER: idpEnv.OAUTH_OIDC_ISSUER,
   });
   if (code !== 0) await printTail(logFile);
   return code;

@@ -224,6 +224,14 @@ const examples: Record<string, Example> = {
   "jwtTemplate.update": { input: () => ({ name: "matrix", lifetimeSeconds: 120 }) },
   "jwtTemplate.delete": { input: () => ({ name: "matrix" }) },
   "jwtTemplate.preview": { input: () => ({ name: "matrix" }) },
+  // oauth
+  "oauth.connectedAccounts": { input: () => undefined },
+  "oauth.unlink": { input: () => ({ id: `eac_${"a".repeat(24)}` }) },
+  "oauth.ssoConnection": { input: () => undefined },
+  // An issuer that can't resolve: allowed callers get past the chain and are refused by discovery.
+  "oauth.saveSsoConnection": { input: () => ({ issuer: "https://idp.invalid", clientId: "matrix", clientSecret: "matrix-secret" }) },
+  "oauth.setSsoEnabled": { input: () => ({ enabled: false }) },
+  "oauth.removeSsoConnection": { input: () => undefined },
 };
 
 function isAllowed(policy: AuthzPolicy, caller: CallerKind): boolean {

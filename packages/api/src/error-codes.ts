@@ -79,6 +79,18 @@ export const errorReasons = [
   "JWT_CLAIM_RESERVED",
   "JWT_PLACEHOLDER_UNKNOWN",
   "JWT_CLAIMS_INVALID",
+  // oauth: social sign-in, enterprise SSO, connected accounts
+  "OAUTH_STATE_INVALID",
+  "OAUTH_PROVIDER_ERROR",
+  "OAUTH_UNKNOWN_PROVIDER",
+  "OAUTH_SIGN_IN_FIRST",
+  "OAUTH_EMAIL_UNVERIFIED",
+  "OAUTH_EMAIL_DOMAIN_MISMATCH",
+  "OAUTH_ACCOUNT_LINKED_ELSEWHERE",
+  "OAUTH_ACCOUNT_UNAVAILABLE",
+  "OAUTH_LAST_SIGN_IN_METHOD",
+  "SSO_DISCOVERY_FAILED",
+  "SSO_SECRET_REQUIRED",
 ] as const;
 
 export type ErrorReason = (typeof errorReasons)[number];

@@ -38,3 +38,15 @@ export { webhookEventTypes, type WebhookEventType } from "./webhooks/events.ts";
 // tokens: session JWTs, JWKS, JWT templates
 export { getJwks, listSigningKeys, rotateSigningKey, type PublicJwk, type SigningKeySummary } from "./signing-keys.ts";
 export { issueToken } from "./session-token.ts";
+// oauth: the start/callback flow for the web routes and SSO routing by email domain
+export {
+  startOAuth,
+  finishOAuth,
+  configuredProviders,
+  findSsoConnectionForEmail,
+  callbackUrl,
+  oauthCookieName,
+  type ConfiguredProvider,
+  type GenericOidcEnv,
+  type OAuthOutcome,
+} from "./oauth-flow.ts";

@@ -18,6 +18,8 @@ import { auditRouter } from "./router/audit.ts";
 import { webhookRouter } from "./router/webhook.ts";
 // tokens: session JWTs, signing keys, JWT templates
 import { jwtTemplateRouter, signingKeyRouter, tokenRouter } from "./router/tokens.ts";
+// oauth
+import { oauthRouter } from "./router/oauth.ts";
 import { createCallerFactory, createTRPCRouter } from "./trpc.ts";
 
 export const appRouter = createTRPCRouter({
@@ -45,6 +47,7 @@ export const appRouter = createTRPCRouter({
   token: tokenRouter,
   signingKey: signingKeyRouter,
   jwtTemplate: jwtTemplateRouter,
+  oauth: oauthRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -13,3 +13,4 @@ export * from "./encryption.ts";
 export * from "./user-agent.ts";
 export * from "./webauthn.ts";
 export * from "./verify-token.ts";
+export * from "./oauth.ts";

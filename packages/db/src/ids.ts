@@ -27,6 +27,9 @@ export const idPrefixes = {
   webhookAttempt: "watt",
   signingKey: "key",
   jwtTemplate: "jtmpl",
+  // oauth: external accounts and enterprise SSO connections
+  oauthAccount: "eac",
+  ssoConnection: "sso",
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -671,3 +671,88 @@ export type WebhookDelivery = typeof webhookDeliveries.$inferSelect;
 export type WebhookAttempt = typeof webhookAttempts.$inferSelect;
 export type SigningKey = typeof signingKeys.$inferSelect;
 export type JwtTemplate = typeof jwtTemplates.$inferSelect;
+
+// --- oauth: external accounts, enterprise SSO connections, OAuth flow state -----------------------------------------
+
+/**
+ * An identity at an OAuth/OpenID provider linked to a user (Clerk's "external account"), keyed by (provider, provider
+ * user id). `provider` is `google`, `github`, …, `oidc` (the generic provider configured by env) or
+ * the id of an SSO connection (`sso_…`). Provider tokens are encrypted with the keyring (context `oauth:<id>`) and never returned.
+ */
+export const oauthAccounts = pgTable(
+  "oauth_accounts",
+  {
+    id: text("id").primaryKey().$defaultFn(() => createId("oauthAccount")),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    provider: text("provider").notNull(),
+    providerUserId: text("provider_user_id").notNull(),
+    /** As the provider gave it, lower-cased; may be null (GitHub without a public verified address). */
+    email: text("email"),
+    emailVerified: boolean("email_verified").notNull().default(false),
+    firstName: text("first_name"),
+    lastName: text("last_name"),
+    username: text("username"),
+    imageUrl: text("image_url"),
+    accessToken: text("access_token"),
+    refreshToken: text("refresh_token"),
+    expiresAt: tstz("expires_at"),
+    scopes: text("scopes").array().notNull().default(sql`'{}'::text[]`),
+    lastSignInAt: tstz("last_sign_in_at"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("oauth_accounts_provider_user_key").on(t.provider, t.providerUserId),
+    index("oauth_accounts_user_id_idx").on(t.userId),
+  ],
+);
+
+/** An organization's enterprise OpenID Connect connection (one per organization); routed by its verified domains. */
+export const ssoConnections = pgTable(
+  "sso_connections",
+  {
+    id: text("id").primaryKey().$defaultFn(() => createId("ssoConnection")),
+    organizationId: text("organization_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" })
+      .unique("sso_connections_organization_id_key"),
+    /** The issuer exactly as the discovery document states it. */
+    issuer: text("issuer").notNull(),
+    clientId: text("client_id").notNull(),
+    /** Encrypted with the keyring (context `sso:<id>`). */
+    clientSecret: text("client_secret").notNull(),
+    enabled: boolean("enabled").notNull().default(true),
+    createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+);
+
+/**
+ * One OAuth authorization in flight. The browser holds the state in an HttpOnly cookie; this row (keyed by the
+ * SHA-256 of the state) holds what the callback needs and is deleted by the callback that uses it, so a state works
+ * once. Rows expire after 10 minutes.
+ */
+export const oauthStates = pgTable(
+  "oauth_states",
+  {
+    stateHash: text("state_hash").primaryKey(),
+    provider: text("provider").notNull(),
+    intent: text("intent", { enum: ["sign_in", "link"] }).notNull(),
+    /** The signed-in user who asked to link (intent `link`). */
+    userId: text("user_id").references(() => users.id, { onDelete: "cascade" }),
+    /** Encrypted with the keyring (context `oauth-state:<state hash>`). */
+    codeVerifier: text("code_verifier").notNull(),
+    nonce: text("nonce"),
+    redirectUrl: text("redirect_url").notNull().default("/"),
+    expiresAt: tstz("expires_at").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("oauth_states_expires_at_idx").on(t.expiresAt)],
+);
+
+export type OAuthAccount = typeof oauthAccounts.$inferSelect;
+export type SsoConnection = typeof ssoConnections.$inferSelect;
+export type OAuthState = typeof oauthStates.$inferSelect;

@@ -20,6 +20,7 @@ describe("environment validation", () => {
         APP_URL: "http://localhost:3000",
         DATABASE_URL: undefined,
         LATCHKEY_DATA_DIR: undefined,
+        oauth: {},
       },
     });
   });
@@ -112,5 +113,34 @@ describe("environment validation", () => {
     expect(bad.join("\n")).not.toContain("tttt");
     const ok = parseEnv({ SMS_API_URL: "https://api.twilio.example", SMS_ACCOUNT_SID: "AC1", SMS_AUTH_TOKEN: "tok", SMS_FROM: "+15005550006" });
     expect(ok.ok && ok.env.SMS_FROM).toBe("+15005550006");
+  });
+
+  // oauth
+  test("an OAuth provider is on when all its variables are set, and its secret is never echoed", () => {
+    const result = parseEnv({
+      OAUTH_GITHUB_CLIENT_ID: "gh-id",
+      OAUTH_GITHUB_CLIENT_SECRET: "gh-secret",
+      OAUTH_OIDC_ISSUER: "http://127.0.0.1:4010/",
+      OAUTH_OIDC_CLIENT_ID: "dev",
+      OAUTH_OIDC_CLIENT_SECRET: "dev-secret",
+    });
+    expect(result.ok && result.env.oauth).toEqual({
+      github: { clientId: "gh-id", clientSecret: "gh-secret" },
+      oidc: { issuer: "http://127.0.0.1:4010", clientId: "dev", clientSecret: "dev-secret" },
+    });
+  });
+
+  test("a partly configured provider is refused, naming what is missing without echoing the secret", () => {
+    const found = problems({ OAUTH_GOOGLE_CLIENT_SECRET: "s3cr3t-value" });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toContain("OAUTH_GOOGLE_CLIENT_ID");
+    expect(found[0]).not.toContain("s3cr3t-value");
+    const apple = problems({ OAUTH_APPLE_CLIENT_ID: "a", OAUTH_APPLE_TEAM_ID: "t" });
+    expect(apple[0]).toContain("OAUTH_APPLE_KEY_ID, OAUTH_APPLE_PRIVATE_KEY");
+  });
+
+  test("the generic OpenID issuer must be a URL", () => {
+    const found = problems({ OAUTH_OIDC_ISSUER: "not a url", OAUTH_OIDC_CLIENT_ID: "x", OAUTH_OIDC_CLIENT_SECRET: "y" });
+    expect(found.some((line) => line.startsWith("OAUTH_OIDC_ISSUER"))).toBe(true);
   });
 });

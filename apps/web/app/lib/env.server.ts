@@ -4,12 +4,41 @@
  * `getEnv()`.
  */
 import { z } from "zod";
-import { parseEncryptionKey } from "@latchkey/auth";
+import { parseEncryptionKey, type SocialProviderEnv } from "@latchkey/auth";
+import type { GenericOidcEnv } from "@latchkey/api";
 
 type RawEnv = Record<string, string | undefined>;
 
 // Never echoed in error messages: a malformed connection string may still hold a password.
-const SECRET_VARIABLES = new Set(["DATABASE_URL", "SMTP_URL", "LATCHKEY_ENCRYPTION_KEY", "SMS_AUTH_TOKEN", "SMS_ACCOUNT_SID"]);
+const SECRET_VARIABLES = new Set([
+  "DATABASE_URL",
+  "SMTP_URL",
+  "LATCHKEY_ENCRYPTION_KEY",
+  // factors
+  "SMS_AUTH_TOKEN",
+  "SMS_ACCOUNT_SID",
+  // oauth
+  "OAUTH_GOOGLE_CLIENT_SECRET",
+  "OAUTH_GITHUB_CLIENT_SECRET",
+  "OAUTH_APPLE_PRIVATE_KEY",
+  "OAUTH_MICROSOFT_CLIENT_SECRET",
+  "OAUTH_DISCORD_CLIENT_SECRET",
+  "OAUTH_TWITCH_CLIENT_SECRET",
+  "OAUTH_OIDC_CLIENT_SECRET",
+]);
+
+// oauth: each provider is on when all of its variables are set; a partly configured one is an error.
+const oauthGroups = {
+  google: ["OAUTH_GOOGLE_CLIENT_ID", "OAUTH_GOOGLE_CLIENT_SECRET"],
+  github: ["OAUTH_GITHUB_CLIENT_ID", "OAUTH_GITHUB_CLIENT_SECRET"],
+  apple: ["OAUTH_APPLE_CLIENT_ID", "OAUTH_APPLE_TEAM_ID", "OAUTH_APPLE_KEY_ID", "OAUTH_APPLE_PRIVATE_KEY"],
+  microsoft: ["OAUTH_MICROSOFT_CLIENT_ID", "OAUTH_MICROSOFT_CLIENT_SECRET", "OAUTH_MICROSOFT_TENANT"],
+  discord: ["OAUTH_DISCORD_CLIENT_ID", "OAUTH_DISCORD_CLIENT_SECRET"],
+  twitch: ["OAUTH_TWITCH_CLIENT_ID", "OAUTH_TWITCH_CLIENT_SECRET"],
+  oidc: ["OAUTH_OIDC_ISSUER", "OAUTH_OIDC_CLIENT_ID", "OAUTH_OIDC_CLIENT_SECRET"],
+} as const;
+const oauthVariables = [...Object.values(oauthGroups).flat(), "OAUTH_OIDC_NAME"] as const;
+const oauthText = z.string().trim().min(1).max(8192);
 
 const port = z
   .string()
@@ -60,6 +89,9 @@ const schema = z.object({
   SMS_ACCOUNT_SID: z.string().trim().min(1).max(128).optional(),
   SMS_AUTH_TOKEN: z.string().trim().min(1).max(256).optional(),
   SMS_FROM: z.string().trim().min(1).max(64).optional(),
+  // oauth
+  ...Object.fromEntries(oauthVariables.map((name) => [name, oauthText.optional()])),
+  OAUTH_OIDC_ISSUER: httpUrl.optional(),
 });
 
 export interface Env {
@@ -83,6 +115,8 @@ export interface Env {
   SMS_ACCOUNT_SID: string | undefined;
   SMS_AUTH_TOKEN: string | undefined;
   SMS_FROM: string | undefined;
+  /** oauth: the configured sign-in providers' credentials (`OAUTH_<PROVIDER>_…`); empty when none. */
+  oauth: SocialProviderEnv & { oidc?: GenericOidcEnv };
 }
 
 export type ParseEnvResult = { ok: true; env: Env } | { ok: false; problems: string[] };
@@ -127,6 +161,12 @@ export function parseEnv(source: RawEnv): ParseEnvResult {
       if (raw[name] === undefined) problems.push(`${name} is required when SMS_API_URL is set`);
     }
   }
+  for (const [provider, names] of Object.entries(oauthGroups)) {
+    const missing = names.filter((name) => raw[name] === undefined);
+    if (missing.length > 0 && missing.length < names.length) {
+      problems.push(`${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} required to sign in with ${provider} (the other ${provider} variables are set)`);
+    }
+  }
   if (!parsed.success || problems.length > 0) return { ok: false, problems };
   const data = parsed.data;
   const appUrl = data.APP_URL ?? `http://localhost:${data.PORT}`;
@@ -146,7 +186,36 @@ export function parseEnv(source: RawEnv): ParseEnvResult {
       SMS_ACCOUNT_SID: data.SMS_ACCOUNT_SID,
       SMS_AUTH_TOKEN: data.SMS_AUTH_TOKEN,
       SMS_FROM: data.SMS_FROM,
+      oauth: oauthEnv(raw),
     },
+  };
+}
+
+/** The providers whose variables are all set (checked complete above). */
+function oauthEnv(raw: RawEnv): Env["oauth"] {
+  const v = (name: string) => raw[name]!.trim();
+  const on = (provider: keyof typeof oauthGroups) => oauthGroups[provider].every((name) => raw[name] !== undefined);
+  const pair = (prefix: string) => ({ clientId: v(`${prefix}_CLIENT_ID`), clientSecret: v(`${prefix}_CLIENT_SECRET`) });
+  return {
+    ...(on("google") ? { google: pair("OAUTH_GOOGLE") } : {}),
+    ...(on("github") ? { github: pair("OAUTH_GITHUB") } : {}),
+    ...(on("apple")
+      ? {
+          apple: {
+            clientId: v("OAUTH_APPLE_CLIENT_ID"),
+            teamId: v("OAUTH_APPLE_TEAM_ID"),
+            keyId: v("OAUTH_APPLE_KEY_ID"),
+            // A PEM in one env line usually arrives with literal "\n".
+            privateKey: v("OAUTH_APPLE_PRIVATE_KEY").replace(/\\n/g, "\n"),
+          },
+        }
+      : {}),
+    ...(on("microsoft") ? { microsoft: { ...pair("OAUTH_MICROSOFT"), tenant: v("OAUTH_MICROSOFT_TENANT") } } : {}),
+    ...(on("discord") ? { discord: pair("OAUTH_DISCORD") } : {}),
+    ...(on("twitch") ? { twitch: pair("OAUTH_TWITCH") } : {}),
+    ...(on("oidc")
+      ? { oidc: { issuer: v("OAUTH_OIDC_ISSUER").replace(/\/+$/, ""), ...pair("OAUTH_OIDC"), ...(raw.OAUTH_OIDC_NAME ? { label: v("OAUTH_OIDC_NAME") } : {}) } }
+      : {}),
   };
 }
 

@@ -68,6 +68,18 @@ const reasonKeys: Partial<Record<string, MessageKey>> = {
   // webhooks
   WEBHOOK_URL_INSECURE: "webhooks.errors.insecure",
   WEBHOOK_TARGET_PRIVATE: "webhooks.errors.private",
+  // oauth
+  OAUTH_STATE_INVALID: "oauth.errors.state",
+  OAUTH_PROVIDER_ERROR: "oauth.errors.provider",
+  OAUTH_UNKNOWN_PROVIDER: "oauth.errors.unknownProvider",
+  OAUTH_SIGN_IN_FIRST: "oauth.errors.signInFirst",
+  OAUTH_EMAIL_UNVERIFIED: "oauth.errors.emailUnverified",
+  OAUTH_EMAIL_DOMAIN_MISMATCH: "oauth.errors.domainMismatch",
+  OAUTH_ACCOUNT_LINKED_ELSEWHERE: "oauth.errors.linkedElsewhere",
+  OAUTH_ACCOUNT_UNAVAILABLE: "oauth.errors.unavailable",
+  OAUTH_LAST_SIGN_IN_METHOD: "oauth.errors.lastMethod",
+  SSO_DISCOVERY_FAILED: "sso.errors.discovery",
+  SSO_SECRET_REQUIRED: "sso.errors.secretRequired",
 };
 
 /** Reasons whose words depend on the page: a link token is a reset link on one page and a verify link on another. */
@@ -100,6 +112,10 @@ const fieldKeys: Partial<Record<string, MessageKey>> = {
   // webhooks
   url: "webhooks.errors.url",
   eventTypes: "webhooks.errors.eventTypes",
+  // oauth
+  issuer: "sso.errors.issuerInvalid",
+  clientId: "sso.errors.clientIdInvalid",
+  clientSecret: "sso.errors.secretRequired",
 };
 
 export function toFormErrors(error: unknown, overrides: ReasonOverrides = {}): FormErrors {

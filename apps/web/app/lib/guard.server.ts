@@ -57,7 +57,10 @@ function forbidden(request: Request, headers: Headers, userLocale: string | null
 export async function guardRequest(request: Request, context: object): Promise<Response | null> {
   const url = new URL(request.url);
   const origin = checkRequestOrigin(request, { appUrl: getEnv().APP_URL });
-  if (!origin.ok) {
+  // oauth: Apple posts its answer from appleid.apple.com (response_mode=form_post); that action changes nothing, it
+  // only turns the POST into a GET of the same callback, where the state and its cookie are checked.
+  const applePost = request.method === "POST" && url.pathname === "/sign-in/oauth/apple/callback";
+  if (!origin.ok && !applePost) {
     return new Response("Cross-origin request refused.", {
       status: 403,
       headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" },

@@ -47,6 +47,12 @@ export default function OrganizationLayout() {
                 {t("audit.org.link")}
               </Link>
             ) : null}
+            {/* oauth */}
+            {permissions.includes("org:sys_domains:manage") ? (
+              <Link to={`/org/${organization.slug}/sso`} className="text-primary underline">
+                {t("sso.link")}
+              </Link>
+            ) : null}
           </nav>
         ) : null}
         <Outlet />

@@ -13,6 +13,10 @@ import { getAuthHeaders, getCaller, redirectIfSignedIn } from "~/lib/auth.server
 import { formErrorResponse, type FormMessage } from "~/lib/form-errors.server";
 import { formRouteHeaders } from "~/lib/route-headers";
 import { passkeyErrorKeys, signInWithPasskey } from "~/lib/passkey-sign-in.server";
+// oauth
+import { OAuthButtons } from "~/components/oauth-buttons";
+import { ssoRedirect } from "~/lib/sso.server";
+import { oauthButtons } from "~/lib/oauth.server";
 
 export const headers = formRouteHeaders;
 
@@ -20,7 +24,7 @@ export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("sig
 
 export async function loader(args: LoaderFunctionArgs) {
   const redirectUrl = await redirectIfSignedIn(args);
-  return { redirectUrl, afterReset: new URL(args.request.url).searchParams.get("reset") === "1" };
+  return { redirectUrl, afterReset: new URL(args.request.url).searchParams.get("reset") === "1", oauthProviders: oauthButtons() };
 }
 
 /**
@@ -34,6 +38,9 @@ export async function action(args: ActionFunctionArgs) {
   const intent = String(form.get("intent") ?? "password");
   const caller = await getCaller(args);
   try {
+    // oauth: an address at a verified domain of an organization with SSO signs in at that organization's IdP.
+    const sso = await ssoRedirect(args, email, redirectUrl);
+    if (sso) return sso;
     if (intent === "code") {
       await caller.passwordless.requestCode({ email });
       const back = redirectUrl === "/" ? "" : `&redirect_url=${encodeURIComponent(redirectUrl)}`;
@@ -66,7 +73,7 @@ export default function SignInRoute() {
 function SignIn() {
   const t = useT();
   const message = useFormMessage();
-  const { redirectUrl, afterReset } = useLoaderData<typeof loader>();
+  const { redirectUrl, afterReset, oauthProviders } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const navigation = useNavigation();
   const pendingIntent = navigation.state === "submitting" ? String(navigation.formData?.get("intent") ?? "password") : null;
@@ -128,6 +135,7 @@ function SignIn() {
         </div>
       </Form>
       <PasskeySignIn redirectUrl={redirectUrl} serverError={message(passkeyFieldError(result?.fieldErrors))} />
+      <OAuthButtons providers={oauthProviders} redirectUrl={redirectUrl} />
       <p className="text-sm text-muted">
         {t("signIn.noAccount")}{" "}
         <Link to={redirectUrl === "/" ? "/sign-up" : `/sign-up?redirect_url=${encodeURIComponent(redirectUrl)}`} className="text-primary underline">

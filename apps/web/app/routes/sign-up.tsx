@@ -11,6 +11,9 @@ import { resolveLocale } from "~/i18n/resolve-locale";
 import { useT } from "~/i18n/react";
 import { getAuthHeaders, getCaller, redirectIfSignedIn } from "~/lib/auth.server";
 import { formErrorResponse } from "~/lib/form-errors.server";
+// oauth
+import { OAuthButtons } from "~/components/oauth-buttons";
+import { oauthButtons } from "~/lib/oauth.server";
 import { formRouteHeaders } from "~/lib/route-headers";
 
 export const headers = formRouteHeaders;
@@ -21,7 +24,7 @@ export async function loader(args: LoaderFunctionArgs) {
   const redirectUrl = await redirectIfSignedIn(args);
   // An invitation's Sign up link names the invited address: it is filled in and locked (the invitation needs it).
   const lockedEmail = (new URL(args.request.url).searchParams.get("email") ?? "").trim().slice(0, 254) || null;
-  return { redirectUrl, lockedEmail, passwordMin: passwordLimits.min, passwordMax: passwordLimits.max };
+  return { redirectUrl, lockedEmail, passwordMin: passwordLimits.min, passwordMax: passwordLimits.max, oauthProviders: oauthButtons() };
 }
 
 export async function action(args: ActionFunctionArgs) {
@@ -53,7 +56,7 @@ export async function action(args: ActionFunctionArgs) {
 export default function SignUp() {
   const t = useT();
   const message = useFormMessage();
-  const { redirectUrl, lockedEmail, passwordMin, passwordMax } = useLoaderData<typeof loader>();
+  const { redirectUrl, lockedEmail, passwordMin, passwordMax, oauthProviders } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const pending = useNavigation().state === "submitting";
   return (
@@ -100,6 +103,7 @@ export default function SignUp() {
         />
         <Button pending={pending}>{t("signUp.submit")}</Button>
       </Form>
+      {lockedEmail ? null : <OAuthButtons providers={oauthProviders} redirectUrl={redirectUrl} />}
       <p className="text-sm text-muted">
         {t("signUp.haveAccount")}{" "}
         <Link to={redirectUrl === "/" ? "/sign-in" : `/sign-in?redirect_url=${encodeURIComponent(redirectUrl)}`} className="text-primary underline">

@@ -192,6 +192,12 @@ export default function Account() {
               {t("user.factors.phones")}
             </Link>
           </li>
+          {/* oauth */}
+          <li>
+            <Link to="/user/connected-accounts" className="text-primary underline">
+              {t("connected.link")}
+            </Link>
+          </li>
         </ul>
       </section>
       <CustomProfileData />

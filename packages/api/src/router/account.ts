@@ -10,6 +10,8 @@ import {
   memberships,
   organizationSuggestions,
   organizations,
+  oauthAccounts,
+  oauthStates,
   passkeys,
   passwordCredentials,
   phoneNumbers,
@@ -98,6 +100,9 @@ async function eraseUser(tx: Database, userId: string, now: Date): Promise<void>
   await tx.delete(backupCodes).where(eq(backupCodes.userId, userId));
   await tx.delete(passkeys).where(eq(passkeys.userId, userId));
   await tx.delete(phoneNumbers).where(eq(phoneNumbers.userId, userId));
+  // Linked provider accounts go too, so that identity can sign up afresh instead of staying tied to a deleted user.
+  await tx.delete(oauthAccounts).where(eq(oauthAccounts.userId, userId));
+  await tx.delete(oauthStates).where(eq(oauthStates.userId, userId));
   await tx.delete(signInChallenges).where(eq(signInChallenges.userId, userId));
   await tx.delete(webauthnChallenges).where(eq(webauthnChallenges.userId, userId));
   await tx.delete(verifications).where(eq(verifications.userId, userId));

@@ -1,0 +1,47 @@
+/** oauth: why a sign-in with a provider (or connecting an account) was refused, with a way back. */
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Link, useLoaderData } from "@remix-run/react";
+import { getSafeRedirect } from "@latchkey/auth";
+import { FormPage } from "~/components/form-page";
+import { metaT } from "~/i18n/meta";
+import type { MessageKey } from "~/i18n/dictionary";
+import { useT } from "~/i18n/react";
+
+export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("oauth.errorTitle") }];
+
+const messages: Record<string, MessageKey> = {
+  OAUTH_STATE_INVALID: "oauth.errors.state",
+  OAUTH_PROVIDER_ERROR: "oauth.errors.provider",
+  OAUTH_UNKNOWN_PROVIDER: "oauth.errors.unknownProvider",
+  OAUTH_SIGN_IN_FIRST: "oauth.errors.signInFirst",
+  OAUTH_EMAIL_UNVERIFIED: "oauth.errors.emailUnverified",
+  OAUTH_EMAIL_DOMAIN_MISMATCH: "oauth.errors.domainMismatch",
+  OAUTH_ACCOUNT_LINKED_ELSEWHERE: "oauth.errors.linkedElsewhere",
+  OAUTH_ACCOUNT_UNAVAILABLE: "oauth.errors.unavailable",
+  MEMBERSHIP_LIMIT_REACHED: "orgSettings.errors.membershipLimit",
+  RATE_LIMITED: "errors.unavailable",
+  SESSION_REQUIRED: "errors.sessionRequired",
+};
+
+export function loader({ request }: LoaderFunctionArgs) {
+  const url = new URL(request.url);
+  const reason = url.searchParams.get("reason") ?? "";
+  return { message: messages[reason] ?? ("oauth.errors.provider" as MessageKey), back: getSafeRedirect(url.searchParams.get("back"), "/sign-in") };
+}
+
+export default function OAuthError() {
+  const t = useT();
+  const { message, back } = useLoaderData<typeof loader>();
+  return (
+    <FormPage title={t("oauth.errorTitle")}>
+      <p role="alert" className="rounded-lk border border-border p-3">
+        {t(message)}
+      </p>
+      <p className="text-sm">
+        <Link to={back} className="text-primary underline">
+          {back === "/sign-in" ? t("oauth.back") : t("connected.title")}
+        </Link>
+      </p>
+    </FormPage>
+  );
+}
