@@ -10,3 +10,5 @@ export * from "./verification.ts";
 export * from "./reverification.ts";
 export * from "./invitation-token.ts";
 export * from "./encryption.ts";
+export * from "./totp.ts";
+export * from "./sign-in-challenge.ts";
