@@ -60,6 +60,11 @@ export const errorReasons = [
   "REVERIFICATION_REQUIRED",
   "SERVICE_UNAVAILABLE",
   "INTERNAL",
+  // mfa: second factors, the second step of sign-in, MFA policies
+  "MFA_REQUIRED",
+  "SIGN_IN_CHALLENGE_EXPIRED",
+  "SECOND_FACTOR_UNAVAILABLE",
+  "TOTP_NOT_STARTED",
 ] as const;
 
 export type ErrorReason = (typeof errorReasons)[number];

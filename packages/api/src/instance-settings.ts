@@ -19,12 +19,18 @@ const settingsSchema = z.object({
    * default): no limit. Checked when inviting (members + pending invitations) and when an invitation is accepted.
    */
   maxMembershipsPerOrganization: z.number().int().positive().nullable().catch(null),
+  /**
+   * true: every signed-in user must have a second factor (TOTP, passkey or MFA phone); one without is sent to set one
+   * up before going further. Read by the one-query auth lookup (auth-lookup.ts), not by this function.
+   */
+  requireMfa: z.boolean().catch(false),
 });
 
 /** What may be changed, exactly typed: unknown keys and wrong types are refused. */
 const patchSchema = z.strictObject({
   requireEmailVerification: z.boolean().optional(),
   maxMembershipsPerOrganization: z.number().int().positive().nullable().optional(),
+  requireMfa: z.boolean().optional(),
 });
 
 export type InstanceSettings = z.infer<typeof settingsSchema>;

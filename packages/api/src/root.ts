@@ -11,6 +11,8 @@ import { roleRouter } from "./router/role.ts";
 import { emailVerificationRouter, signUpRouter } from "./router/sign-up.ts";
 import { userRouter } from "./router/user.ts";
 import { createCallerFactory, createTRPCRouter } from "./trpc.ts";
+// mfa
+import { mfaRouter, signInRouter } from "./router/mfa.ts";
 
 export const appRouter = createTRPCRouter({
   auth: authRouter,
@@ -26,6 +28,9 @@ export const appRouter = createTRPCRouter({
   invitation: invitationRouter,
   domain: domainRouter,
   role: roleRouter,
+  // mfa
+  mfa: mfaRouter,
+  signIn: signInRouter,
 });
 
 export type AppRouter = typeof appRouter;
