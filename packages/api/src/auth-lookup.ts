@@ -6,11 +6,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import {
   emailAddresses,
-  instanceSettings,
   isDatabaseUnavailable,
-  passkeys,
-  phoneNumbers,
-  totpFactors,
   memberships,
   organizations,
   sessions,
@@ -126,12 +122,13 @@ function buildLookup(db: Database, orgFromSlug: boolean) {
       orgImageUrl: organizations.imageUrl,
       orgRequireMfa: organizations.requireMfa,
       // MFA state in the same statement (EXISTS subqueries on indexed user_id columns): still one round trip.
+      // Aliased on purpose: drizzle leaves columns inside sql`` unqualified, which would bind to the subquery's table.
       hasSecondFactor: sql<boolean>`(
-        exists (select 1 from ${totpFactors} where ${totpFactors.userId} = ${users.id} and ${totpFactors.verifiedAt} is not null)
-        or exists (select 1 from ${passkeys} where ${passkeys.userId} = ${users.id})
-        or exists (select 1 from ${phoneNumbers} where ${phoneNumbers.userId} = ${users.id} and ${phoneNumbers.usedForMfa} and ${phoneNumbers.verifiedAt} is not null)
+        exists (select 1 from totp_factors f where f.user_id = "users"."id" and f.verified_at is not null)
+        or exists (select 1 from passkeys p where p.user_id = "users"."id")
+        or exists (select 1 from phone_numbers n where n.user_id = "users"."id" and n.used_for_mfa and n.verified_at is not null)
       )`.mapWith(Boolean),
-      instanceRequireMfa: sql<boolean>`coalesce((select ${instanceSettings.settings} -> 'requireMfa' = 'true'::jsonb from ${instanceSettings} where ${instanceSettings.id} = 'default'), false)`.mapWith(Boolean),
+      instanceRequireMfa: sql<boolean>`coalesce((select s.settings -> 'requireMfa' = 'true'::jsonb from instance_settings s where s.id = 'default'), false)`.mapWith(Boolean),
       membershipId: memberships.id,
       // Kept exact by triggers on membership_roles and roles (migration 0003): no join to roles on the request path.
       roles: memberships.roleKeys,

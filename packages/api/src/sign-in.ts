@@ -3,7 +3,7 @@
  * that decides between a session and the second step, so the methods can't drift apart on what success does.
  */
 import { and, eq, isNull, sql } from "drizzle-orm";
-import { backupCodes, passkeys, phoneNumbers, signInChallenges, totpFactors, users, type Database } from "@latchkey/db";
+import { signInChallenges, users, type Database } from "@latchkey/db";
 import {
   createSession,
   defineRateLimit,
@@ -41,10 +41,11 @@ export type SignInResult =
 export async function secondFactorStrategies(db: Database, userId: string): Promise<SecondFactorStrategy[]> {
   const [row] = await db
     .select({
-      totp: sql<boolean>`exists (select 1 from ${totpFactors} where ${totpFactors.userId} = ${users.id} and ${totpFactors.verifiedAt} is not null)`.mapWith(Boolean),
-      passkey: sql<boolean>`exists (select 1 from ${passkeys} where ${passkeys.userId} = ${users.id})`.mapWith(Boolean),
-      phone: sql<boolean>`exists (select 1 from ${phoneNumbers} where ${phoneNumbers.userId} = ${users.id} and ${phoneNumbers.usedForMfa} and ${phoneNumbers.verifiedAt} is not null)`.mapWith(Boolean),
-      backup: sql<boolean>`exists (select 1 from ${backupCodes} where ${backupCodes.userId} = ${users.id} and ${backupCodes.usedAt} is null)`.mapWith(Boolean),
+      // Written out with aliases: drizzle leaves columns inside sql`` unqualified, which would bind to the subquery's table.
+      totp: sql<boolean>`exists (select 1 from totp_factors f where f.user_id = "users"."id" and f.verified_at is not null)`.mapWith(Boolean),
+      passkey: sql<boolean>`exists (select 1 from passkeys p where p.user_id = "users"."id")`.mapWith(Boolean),
+      phone: sql<boolean>`exists (select 1 from phone_numbers n where n.user_id = "users"."id" and n.used_for_mfa and n.verified_at is not null)`.mapWith(Boolean),
+      backup: sql<boolean>`exists (select 1 from backup_codes b where b.user_id = "users"."id" and b.used_at is null)`.mapWith(Boolean),
     })
     .from(users)
     .where(eq(users.id, userId));

@@ -13,7 +13,7 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { and, count, eq, gt, isNotNull, isNull, lt, ne, or, sql } from "drizzle-orm";
 import { z } from "zod";
-import { backupCodes, passkeys, phoneNumbers, sessions, signInChallenges, totpFactors, users, type Database } from "@latchkey/db";
+import { backupCodes, organizations, passkeys, phoneNumbers, sessions, signInChallenges, totpFactors, users, type Database } from "@latchkey/db";
 import {
   decryptSecret,
   encryptSecret,
@@ -29,7 +29,7 @@ import {
   verifyTotp,
 } from "@latchkey/auth";
 import { decodeBase64, encodeBase64 } from "@oslojs/encoding";
-import { authedProcedure, policy, publicProcedure, requireReverification } from "../trpc.ts";
+import { authedProcedure, hasPermission, orgProcedure, policy, publicProcedure, requireReverification } from "../trpc.ts";
 import { ApiError } from "../errors.ts";
 import type { Context } from "../context.ts";
 import { recordAuditEvent } from "../audit.ts";
@@ -349,5 +349,32 @@ export const mfaRouter = {
         return { backupCodes: codes };
       }),
   },
-} satisfies TRPCRouterRecord;
 
+  /** The organization in scope: must its members use a second factor? */
+  organizationPolicy: {
+    get: orgProcedure.meta(policy.member).query(({ ctx }) => ({ requireMfa: ctx.auth.mfa.organizationRequired })),
+
+    /**
+     * Turns "members must use MFA" on or off. An admin without a second factor can't turn it on (they would lock
+     * themselves out of the organization's settings).
+     */
+    set: orgProcedure
+      .meta(policy.permission("org:sys_profile:manage"))
+      .use(hasPermission("org:sys_profile:manage"))
+      .input(z.strictObject({ requireMfa: z.boolean() }))
+      .mutation(async ({ ctx, input }) => {
+        if (input.requireMfa && !ctx.auth.mfa.hasSecondFactor) {
+          throw new ApiError({ code: "FORBIDDEN", reason: "MFA_REQUIRED", field: "requireMfa", message: "requireMfa: Set up a second factor for yourself first." });
+        }
+        await ctx.db.transaction(async (tx) => {
+          await tx.update(organizations).set({ requireMfa: input.requireMfa, updatedAt: ctx.now() }).where(eq(organizations.id, ctx.organization.id));
+          await recordAuditEvent(
+            ctx,
+            { action: "organization.mfa_policy.updated", outcome: "success", actorUserId: ctx.user.id, actorSessionId: ctx.session.id, organizationId: ctx.organization.id, targetType: "organization", targetId: ctx.organization.id, details: { requireMfa: input.requireMfa } },
+            tx,
+          );
+        });
+        return { requireMfa: input.requireMfa };
+      }),
+  },
+} satisfies TRPCRouterRecord;
