@@ -151,6 +151,7 @@ const examples: Record<string, Example> = {
   // mfa
   "mfa.status": { input: () => undefined },
   "mfa.totp.start": { input: () => undefined },
+  "mfa.totp.pending": { input: () => undefined },
   "mfa.totp.confirm": { input: () => ({ code: "123456" }) },
   "mfa.totp.remove": { input: () => undefined },
   "mfa.backupCodes.regenerate": { input: () => undefined },

@@ -53,6 +53,11 @@ const reasonKeys: Partial<Record<string, MessageKey>> = {
   IMAGE_UNSUPPORTED: "orgSettings.errors.imageUnsupported",
   IMAGE_TOO_LARGE: "orgSettings.errors.imageTooLarge",
   CONFIRMATION_MISMATCH: "orgSettings.errors.confirmation",
+  // mfa
+  MFA_REQUIRED: "errors.mfaRequired",
+  SIGN_IN_CHALLENGE_EXPIRED: "factorTwo.expired",
+  TOTP_NOT_STARTED: "common.error",
+  SECOND_FACTOR_UNAVAILABLE: "mfa.backup.none",
 };
 
 /** Reasons whose words depend on the page: a link token is a reset link on one page and a verify link on another. */

@@ -8,7 +8,7 @@ import { useFormMessage } from "~/components/form-message";
 import { TextField } from "~/components/text-field";
 import { metaT } from "~/i18n/meta";
 import { useT } from "~/i18n/react";
-import { getAuthHeaders, getCaller, redirectIfSignedIn } from "~/lib/auth.server";
+import { afterSignIn, getAuthHeaders, getCaller, redirectIfSignedIn } from "~/lib/auth.server";
 import { formErrorResponse, type FormMessage } from "~/lib/form-errors.server";
 import { formRouteHeaders } from "~/lib/route-headers";
 
@@ -18,7 +18,9 @@ export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("sig
 
 export async function loader(args: LoaderFunctionArgs) {
   const redirectUrl = await redirectIfSignedIn(args);
-  return { redirectUrl, afterReset: new URL(args.request.url).searchParams.get("reset") === "1" };
+  const params = new URL(args.request.url).searchParams;
+  // `expired=1`: sent back from /sign-in/factor-two, whose pending sign-in expired or had too many wrong codes.
+  return { redirectUrl, afterReset: params.get("reset") === "1", challengeExpired: params.get("expired") === "1" };
 }
 
 /**
@@ -41,12 +43,12 @@ export async function action(args: ActionFunctionArgs) {
       await caller.passwordless.requestLink({ email, redirectUrl });
       return { fieldErrors: {} as Record<string, FormMessage>, formError: null, email: email.trim(), linkSent: true };
     }
-    await caller.auth.signIn({ email, password: String(form.get("password") ?? "") });
+    const result = await caller.auth.signIn({ email, password: String(form.get("password") ?? "") });
+    throw redirect(afterSignIn(result, redirectUrl), { headers: await getAuthHeaders(args) });
   } catch (error) {
     if (error instanceof Response) throw error;
     return formErrorResponse(args, error, { email, linkSent: false }, { EMAIL_NOT_VERIFIED: "signIn.emailNotVerified" });
   }
-  throw redirect(redirectUrl, { headers: await getAuthHeaders(args) });
 }
 
 /**
@@ -60,7 +62,7 @@ export default function SignInRoute() {
 function SignIn() {
   const t = useT();
   const message = useFormMessage();
-  const { redirectUrl, afterReset } = useLoaderData<typeof loader>();
+  const { redirectUrl, afterReset, challengeExpired } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const navigation = useNavigation();
   const pendingIntent = navigation.state === "submitting" ? String(navigation.formData?.get("intent") ?? "password") : null;
@@ -80,6 +82,11 @@ function SignIn() {
   }
   return (
     <FormPage title={t("signIn.title")}>
+      {challengeExpired ? (
+        <p role="alert" className="rounded-lk border border-danger p-3">
+          {t("factorTwo.expired")}
+        </p>
+      ) : null}
       {afterReset ? (
         <p role="status" className="rounded-lk border border-border p-3">
           {t("resetPassword.done")}

@@ -4,7 +4,7 @@
  * action redirects back here (post/redirect/get) with `?done=…` for the status line.
  */
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
-import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { useId } from "react";
 import { ApiError } from "@latchkey/api";
 import { Button } from "~/components/button";
@@ -125,6 +125,11 @@ export default function Account() {
         </dl>
       </section>
       <EmailAddresses />
+      <p>
+        <Link to="/user/mfa" className="text-primary underline">
+          {t("mfa.link")}
+        </Link>
+      </p>
     </section>
   );
 }

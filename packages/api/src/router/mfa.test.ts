@@ -64,6 +64,7 @@ describe("TOTP enrolment", () => {
     expect(started.uri).toContain(`otpauth://totp/Latchkey:${encodeURIComponent(user.email)}?secret=${started.key.replace(/ /g, "")}`);
     expect(started.svg).toMatch(/^<svg/);
     expect((await api.mfa.status()).totp).toMatchObject({ enabled: false, pending: true });
+    expect((await api.mfa.totp.pending())?.key).toBe(started.key);
 
     // The secret is stored encrypted, never as the key text.
     const [row] = await db().db.select().from(totpFactors).where(eq(totpFactors.userId, user.userId));
@@ -77,6 +78,7 @@ describe("TOTP enrolment", () => {
 
     const confirmed = await api.mfa.totp.confirm({ code: codeAt(secret, at(0)) });
     expect(confirmed.backupCodes).toHaveLength(10);
+    expect(await api.mfa.totp.pending()).toBeNull();
     const status = await api.mfa.status();
     expect(status.totp.enabled).toBe(true);
     expect(status.backupCodesRemaining).toBe(10);

@@ -280,6 +280,22 @@ export const mfaRouter = {
         return { key: formatTotpKey(secret), uri, svg: await totpQrSvg(uri) };
       }),
 
+    /**
+     * The enrolment in progress (started, not yet confirmed), shown again to its owner — so a page without
+     * JavaScript can re-display the QR code after a mistyped code. null when nothing is pending.
+     */
+    pending: authedProcedure.meta(policy.mfaSetup).query(async ({ ctx }) => {
+      const userId = ctx.user.id;
+      const [row] = await ctx.db
+        .select({ secretEncrypted: totpFactors.secretEncrypted })
+        .from(totpFactors)
+        .where(and(eq(totpFactors.userId, userId), isNull(totpFactors.verifiedAt)));
+      if (!row) return null;
+      const secret = readSecret(ctx, userId, row.secretEncrypted);
+      const uri = totpUri(secret, { issuer: TOTP_ISSUER, accountName: ctx.user.primaryEmail ?? ctx.user.username ?? userId });
+      return { key: formatTotpKey(secret), uri, svg: await totpQrSvg(uri) };
+    }),
+
     /** Turns the started TOTP on with a right code; the first factor also brings ten backup codes, shown once. */
     confirm: authedProcedure
       .meta(policy.mfaSetup)
