@@ -88,7 +88,7 @@ describe("two-step verification (without JavaScript)", () => {
     expect(await admin.getByLabel("Members must use two-step verification").isChecked()).toBe(true);
 
     const memberEmail = uniqueEmail("mfa-member");
-    const member = await browser.newPage({ javaScriptEnabled: false });
+    const member = await browser.newPage({ javaScriptEnabled: false, allowConsoleErrors: true });
     await signUp(member, memberEmail, "Max");
     await admin.goto(`${orgPath}/members`);
     await admin.getByLabel("Email addresses").fill(memberEmail);
