@@ -83,7 +83,7 @@ describe("two-step verification (without JavaScript)", () => {
     await enableTotp(admin);
     await admin.goto(`${orgPath}/settings`);
     await admin.getByLabel("Members must use two-step verification").check();
-    await admin.getByRole("button", { name: "Save security settings" }).click();
+    await admin.getByRole("button", { name: "Update security settings" }).click();
     await admin.getByText("Security settings saved.").waitFor();
     expect(await admin.getByLabel("Members must use two-step verification").isChecked()).toBe(true);
 

@@ -361,6 +361,6 @@ export const enUS = {
   "orgSettings.mfa.title": "Security",
   "orgSettings.mfa.label": "Members must use two-step verification",
   "orgSettings.mfa.hint": "Members without a second factor are asked to set one up before they can use this organization.",
-  "orgSettings.mfa.save": "Save security settings",
+  "orgSettings.mfa.save": "Update security settings",
   "orgSettings.mfa.saved": "Security settings saved.",
 } as const;

@@ -362,6 +362,6 @@ export const plPL = {
   "orgSettings.mfa.title": "Bezpieczeństwo",
   "orgSettings.mfa.label": "Członkowie muszą używać weryfikacji dwuetapowej",
   "orgSettings.mfa.hint": "Członkowie bez drugiego składnika zostaną poproszeni o jego skonfigurowanie, zanim skorzystają z tej organizacji.",
-  "orgSettings.mfa.save": "Zapisz ustawienia bezpieczeństwa",
+  "orgSettings.mfa.save": "Zaktualizuj ustawienia bezpieczeństwa",
   "orgSettings.mfa.saved": "Zapisano ustawienia bezpieczeństwa.",
 } as const satisfies Dictionary;
