@@ -1,6 +1,6 @@
 /**
  * `npm run settings` prints the instance settings; `npm run settings -- requireEmailVerification=false` changes one
- * (`maxMembershipsPerOrganization=50`, or `=null` for no limit).
+ * (`maxMembershipsPerOrganization=50`, or `=null` for no limit; `requireMfa=true` makes every user set up a second factor).
  * The admin console will do this from a page; until then, this. On PGlite, stop `npm run dev` first.
  */
 import { z } from "zod";

@@ -58,8 +58,21 @@ export interface AuthMembership {
   permissions: string[];
 }
 
+/** Second factors and the MFA policies that apply to this request, read by the same single query. */
+export interface AuthMfa {
+  /** A verified TOTP, a passkey or a verified MFA phone number (backup codes alone don't count). */
+  hasSecondFactor: boolean;
+  /** The instance setting `requireMfa`. */
+  instanceRequired: boolean;
+  /** The organization in scope requires MFA of its members (`organizations.require_mfa`). */
+  organizationRequired: boolean;
+  /** A policy applies and the user has no second factor: only setting one up is allowed. */
+  setupRequired: boolean;
+}
+
 export interface ResolvedAuth {
   session: AuthSession;
+  mfa: AuthMfa;
   user: AuthUser;
   /** The organization in scope: the one named by the URL when given, else the session's active one; null when the caller is not a member. */
   organization: AuthOrganization | null;
@@ -107,6 +120,15 @@ function buildLookup(db: Database, orgFromSlug: boolean) {
       orgSlug: organizations.slug,
       orgName: organizations.name,
       orgImageUrl: organizations.imageUrl,
+      orgRequireMfa: organizations.requireMfa,
+      // MFA state in the same statement (EXISTS subqueries on indexed user_id columns): still one round trip.
+      // Aliased on purpose: drizzle leaves columns inside sql`` unqualified, which would bind to the subquery's table.
+      hasSecondFactor: sql<boolean>`(
+        exists (select 1 from totp_factors f where f.user_id = "users"."id" and f.verified_at is not null)
+        or exists (select 1 from passkeys p where p.user_id = "users"."id")
+        or exists (select 1 from phone_numbers n where n.user_id = "users"."id" and n.used_for_mfa and n.verified_at is not null)
+      )`.mapWith(Boolean),
+      instanceRequireMfa: sql<boolean>`coalesce((select s.settings -> 'requireMfa' = 'true'::jsonb from instance_settings s where s.id = 'default'), false)`.mapWith(Boolean),
       membershipId: memberships.id,
       // Kept exact by triggers on membership_roles and roles (migration 0003): no join to roles on the request path.
       roles: memberships.roleKeys,
@@ -173,10 +195,19 @@ export async function lookupAuth(db: Database, options: LookupOptions): Promise<
   }
 
   const isMember = row.membershipId !== null && row.orgId !== null;
+  const hasSecondFactor = row.hasSecondFactor === true;
+  const instanceRequired = row.instanceRequireMfa === true;
+  const organizationRequired = isMember && row.orgRequireMfa === true;
   return {
     status: "signed_in",
     auth: {
       session,
+      mfa: {
+        hasSecondFactor,
+        instanceRequired,
+        organizationRequired,
+        setupRequired: !hasSecondFactor && (instanceRequired || organizationRequired),
+      },
       user: {
         id: row.userId,
         firstName: row.firstName,

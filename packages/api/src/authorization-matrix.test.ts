@@ -232,6 +232,17 @@ const examples: Record<string, Example> = {
   "oauth.saveSsoConnection": { input: () => ({ issuer: "https://idp.invalid", clientId: "matrix", clientSecret: "matrix-secret" }) },
   "oauth.setSsoEnabled": { input: () => ({ enabled: false }) },
   "oauth.removeSsoConnection": { input: () => undefined },
+  // mfa
+  "mfa.status": { input: () => undefined },
+  "mfa.totp.start": { input: () => undefined },
+  "mfa.totp.pending": { input: () => undefined },
+  "mfa.totp.confirm": { input: () => ({ code: "123456" }) },
+  "mfa.totp.remove": { input: () => undefined },
+  "mfa.backupCodes.regenerate": { input: () => undefined },
+  "mfa.organizationPolicy.get": { input: () => undefined },
+  "mfa.organizationPolicy.set": { input: () => ({ requireMfa: false }) },
+  "signIn.challenge": { input: () => undefined },
+  "signIn.secondFactor": { input: () => ({ strategy: "totp", code: "123456" }) },
 };
 
 function isAllowed(policy: AuthzPolicy, caller: CallerKind): boolean {
@@ -285,10 +296,11 @@ async function call(handle: DbHandle, w: World, path: string, caller: CallerKind
   const token = caller === "anonymous" ? null : w.tokens[caller];
   // Every caller names the target organization in the URL, except the one without any organization.
   const orgSlug = caller === "signedInWithoutOrg" ? null : w.target.slug;
-  const api = callerFor(handle, { token, orgSlug }).caller as unknown as Record<string, Record<string, (i: unknown) => Promise<unknown>>>;
-  const [namespace, name] = path.split(".") as [string, string];
+  const api = callerFor(handle, { token, orgSlug }).caller as unknown as Record<string, unknown>;
+  // Nested routers (`mfa.totp.start`) are walked segment by segment.
+  const procedure = path.split(".").reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], api) as (i: unknown) => Promise<unknown>;
   try {
-    return { ok: true as const, value: await api[namespace]![name]!(input) };
+    return { ok: true as const, value: await procedure(input) };
   } catch (error) {
     const e = error as { code?: string; message?: string; reason?: string };
     return { ok: false as const, code: e.code ?? "UNKNOWN", reason: e.reason ?? "", message: e.message ?? "" };

@@ -6,7 +6,10 @@ import type { Database } from "@latchkey/db";
 import {
   defaultSessionPolicy,
   readSessionToken,
+  readSignInChallengeToken,
   serializeClearSessionCookie,
+  serializeClearSignInChallengeCookie,
+  serializeSignInChallengeCookie,
   serializeSessionCookie,
   createKeyring,
   type Keyring,
@@ -22,6 +25,8 @@ export interface InnerContextOptions {
   db: Database;
   /** The raw session token from the cookie, if any. */
   sessionToken?: string | null;
+  /** The pending second step of a sign-in (its own cookie), if any. */
+  signInChallengeToken?: string | null;
   /** An organization named explicitly by the URL (`/org/:slug`) or the `x-latchkey-org` header. */
   orgSlug?: string | null;
   ip?: string | null;
@@ -69,6 +74,11 @@ export interface Context {
   setSessionCookie: (token: string, expires: Date) => void;
   /** Ends the session cookie on this response (sign-out) and forgets the memoised caller. */
   clearSession: () => void;
+  /** The token of the pending second step of a sign-in, from its cookie (null when none or malformed). */
+  signInChallengeToken: string | null;
+  /** Sets / clears the sign-in challenge cookie (never a session). */
+  setSignInChallengeCookie: (token: string, expires: Date) => void;
+  clearSignInChallengeCookie: () => void;
 }
 
 export function createInnerContext(options: InnerContextOptions): Context {
@@ -126,6 +136,13 @@ export function createInnerContext(options: InnerContextOptions): Context {
       resHeaders.append("Set-Cookie", serializeClearSessionCookie(appUrl));
       token = null;
       pending = null;
+    },
+    signInChallengeToken: options.signInChallengeToken ?? null,
+    setSignInChallengeCookie: (challengeToken, expires) => {
+      resHeaders.append("Set-Cookie", serializeSignInChallengeCookie(challengeToken, { appUrl, expires }));
+    },
+    clearSignInChallengeCookie: () => {
+      resHeaders.append("Set-Cookie", serializeClearSignInChallengeCookie(appUrl));
     },
   };
 }
@@ -186,6 +203,7 @@ export function createRequestContext(options: RequestContextOptions): Context {
   return createInnerContext({
     db: options.db,
     sessionToken: readSessionToken(request.headers.get("cookie"), options.appUrl),
+    signInChallengeToken: readSignInChallengeToken(request.headers.get("cookie"), options.appUrl),
     orgSlug: readOrgSlug(request),
     ip: options.ip ?? null,
     userAgent: request.headers.get("user-agent")?.slice(0, 512) ?? null,

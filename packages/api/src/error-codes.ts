@@ -91,6 +91,11 @@ export const errorReasons = [
   "OAUTH_LAST_SIGN_IN_METHOD",
   "SSO_DISCOVERY_FAILED",
   "SSO_SECRET_REQUIRED",
+  // mfa: second factors, the second step of sign-in, MFA policies
+  "MFA_REQUIRED",
+  "SIGN_IN_CHALLENGE_EXPIRED",
+  "SECOND_FACTOR_UNAVAILABLE",
+  "TOTP_NOT_STARTED",
 ] as const;
 
 export type ErrorReason = (typeof errorReasons)[number];

@@ -8,7 +8,7 @@ export {
   type InnerContextOptions,
   type RequestContextOptions,
 } from "./context.ts";
-export type { ResolvedAuth, AuthUser, AuthSession, AuthOrganization, AuthMembership } from "./auth-lookup.ts";
+export type { ResolvedAuth, AuthUser, AuthSession, AuthOrganization, AuthMembership, AuthMfa } from "./auth-lookup.ts";
 export { ApiError, getFieldErrors, describeFieldErrors } from "./errors.ts";
 export { errorReasons, type ErrorReason } from "./error-codes.ts";
 export { publicProcedure, authedProcedure, orgProcedure, instanceAdminProcedure, hasPermission, hasRole, requireReverification, policy } from "./trpc.ts";

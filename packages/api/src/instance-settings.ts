@@ -24,6 +24,11 @@ const settingsSchema = z.object({
   allowPrivateWebhookTargets: z.boolean().catch(false),
   /** Development only: accept `http://` webhook URLs (otherwise https only). */
   allowHttpWebhookUrls: z.boolean().catch(false),
+  /**
+   * true: every signed-in user must have a second factor (TOTP, passkey or MFA phone); one without is sent to set one
+   * up before going further. Read by the one-query auth lookup (auth-lookup.ts), not by this function.
+   */
+  requireMfa: z.boolean().catch(false),
 });
 
 /** What may be changed, exactly typed: unknown keys and wrong types are refused. */
@@ -33,6 +38,7 @@ const patchSchema = z.strictObject({
   // webhooks
   allowPrivateWebhookTargets: z.boolean().optional(),
   allowHttpWebhookUrls: z.boolean().optional(),
+  requireMfa: z.boolean().optional(),
 });
 
 export type InstanceSettings = z.infer<typeof settingsSchema>;

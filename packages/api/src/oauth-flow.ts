@@ -429,14 +429,10 @@ async function finishSignIn(
   ssoOrganizationId: string | null,
   created: boolean,
 ): Promise<OAuthOutcome> {
-  // helper "mfa" makes completeSignIn answer `needs_second_factor` for users with a second factor; read it loosely
-  // so this compiles before and after that change.
-  const result = (await completeSignIn(ctx, { userId, method: "oauth" })) as {
-    status?: string;
-    sessionId?: string;
-  };
+  // A user with a second factor finishes at /sign-in/factor-two; the provider counts as the first factor only.
+  const result = await completeSignIn(ctx, { userId, method: "oauth" });
   if (result.status === "needs_second_factor") return { status: "needs_second_factor", userId, redirectUrl };
-  if (ssoOrganizationId && result.sessionId) await setActiveOrganization(ctx.db, result.sessionId, ssoOrganizationId);
+  if (ssoOrganizationId) await setActiveOrganization(ctx.db, result.sessionId, ssoOrganizationId);
   return { status: "signed_in", userId, redirectUrl, created };
 }
 

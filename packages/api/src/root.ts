@@ -21,6 +21,8 @@ import { jwtTemplateRouter, signingKeyRouter, tokenRouter } from "./router/token
 // oauth
 import { oauthRouter } from "./router/oauth.ts";
 import { createCallerFactory, createTRPCRouter } from "./trpc.ts";
+// mfa
+import { mfaRouter, signInRouter } from "./router/mfa.ts";
 
 export const appRouter = createTRPCRouter({
   auth: authRouter,
@@ -48,6 +50,9 @@ export const appRouter = createTRPCRouter({
   signingKey: signingKeyRouter,
   jwtTemplate: jwtTemplateRouter,
   oauth: oauthRouter,
+  // mfa
+  mfa: mfaRouter,
+  signIn: signInRouter,
 });
 
 export type AppRouter = typeof appRouter;

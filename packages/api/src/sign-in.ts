@@ -1,65 +1,144 @@
 /**
- * How every sign-in ends, whatever proved who the user is (password, emailed code, magic link): one place that starts
- * the session, so the methods can't drift apart on what a successful sign-in does.
+ * How every sign-in ends, whatever proved who the user is (password, emailed code, magic link, passkey): one place
+ * that decides between a session and the second step, so the methods can't drift apart on what success does.
  */
-import { eq } from "drizzle-orm";
-import { users } from "@latchkey/db";
-import { createSession, defineRateLimit, HOUR, invalidateSession, resetRateLimit } from "@latchkey/auth";
+import { and, eq, isNull, sql } from "drizzle-orm";
+import { signInChallenges, users, type Database } from "@latchkey/db";
+import {
+  createSession,
+  defineRateLimit,
+  generateSignInChallengeToken,
+  hashSignInChallengeToken,
+  HOUR,
+  invalidateSession,
+  resetRateLimit,
+  SIGN_IN_CHALLENGE_TTL_MS,
+} from "@latchkey/auth";
 import type { Context } from "./context.ts";
 import { recordAuditEvent } from "./audit.ts";
 
 /** How the user proved who they are; written to the audit log as `details.method`. */
 export type SignInMethod = "password" | "email_code" | "magic_link" | "passkey" | "oauth";
 
+/** Ways to finish the second step. Dispatched in one place: `secondFactorChecks` in router/mfa.ts. */
+export type SecondFactorStrategy = "totp" | "backup_code" | "passkey" | "phone_code";
+
 /**
  * Failed sign-ins per account (SECURITY.md: 10 failures within an hour lock sign-in for 15 minutes). Counted by
- * `auth.signIn`; cleared here, because any successful sign-in shows the owner is back.
+ * `auth.signIn` and by wrong second-factor codes; cleared only when a session starts, because a right password
+ * alone must not reset what wrong TOTP guesses counted.
  */
 export const signInFailures = defineRateLimit("sign-in:failures", 10, HOUR);
 
-export interface SignInResult {
-  userId: string;
-  sessionId: string;
+export type SignInResult =
+  | { status: "complete"; userId: string; sessionId: string }
+  | { status: "needs_second_factor"; userId: string; strategies: SecondFactorStrategy[] };
+
+/**
+ * The second factors a user can finish a sign-in with. Backup codes count only next to another factor (they are the
+ * fallback for a lost device, not a factor of their own).
+ */
+export async function secondFactorStrategies(db: Database, userId: string): Promise<SecondFactorStrategy[]> {
+  const [row] = await db
+    .select({
+      // Written out with aliases: drizzle leaves columns inside sql`` unqualified, which would bind to the subquery's table.
+      totp: sql<boolean>`exists (select 1 from totp_factors f where f.user_id = "users"."id" and f.verified_at is not null)`.mapWith(Boolean),
+      passkey: sql<boolean>`exists (select 1 from passkeys p where p.user_id = "users"."id")`.mapWith(Boolean),
+      phone: sql<boolean>`exists (select 1 from phone_numbers n where n.user_id = "users"."id" and n.used_for_mfa and n.verified_at is not null)`.mapWith(Boolean),
+      backup: sql<boolean>`exists (select 1 from backup_codes b where b.user_id = "users"."id" and b.used_at is null)`.mapWith(Boolean),
+    })
+    .from(users)
+    .where(eq(users.id, userId));
+  if (!row) return [];
+  const strategies: SecondFactorStrategy[] = [];
+  if (row.totp) strategies.push("totp");
+  if (row.passkey) strategies.push("passkey");
+  if (row.phone) strategies.push("phone_code");
+  if (strategies.length > 0 && row.backup) strategies.push("backup_code");
+  return strategies;
 }
 
 /**
  * Called once the first factor is proven and the account is known to be usable (not banned, deleted or locked).
  *
- * SECOND-FACTOR HOOK (MFA is a later issue): this is where a user with a verified second factor will get a
- * "needs second factor" answer — a pending sign-in to finish with TOTP, a backup code or a passkey — instead of a
- * session. Until second factors exist, every sign-in goes straight on to `startSession`.
+ * A user with a second factor gets no session: a pending `sign_in_challenges` row (10 minutes, 5 wrong codes) whose
+ * token goes into its own cookie, and `needs_second_factor` with the strategies to offer. A passkey sign-in skips
+ * this: the passkey is something you have, unlocked by something you know or are — two factors already (ADR).
  */
 export async function completeSignIn(ctx: Context, input: { userId: string; method: SignInMethod }): Promise<SignInResult> {
-  return startSession(ctx, input);
+  if (input.method !== "passkey") {
+    const strategies = await secondFactorStrategies(ctx.db, input.userId);
+    if (strategies.length > 0) return startSecondStep(ctx, input, strategies);
+  }
+  const { session, token } = await ctx.db.transaction((tx) => startSession(ctx, tx, input));
+  ctx.setSessionCookie(token, session.expiresAt);
+  return { status: "complete", userId: input.userId, sessionId: session.id };
 }
 
-/**
- * The success tail: ends the caller's previous session (no session fixation, no stale identity), starts a new one,
- * records it and sets the cookie. The writes commit together; the cookie is set only after they did.
- */
-async function startSession(ctx: Context, { userId, method }: { userId: string; method: SignInMethod }): Promise<SignInResult> {
+async function startSecondStep(
+  ctx: Context,
+  { userId, method }: { userId: string; method: SignInMethod },
+  strategies: SecondFactorStrategy[],
+): Promise<SignInResult> {
   const now = ctx.now();
-  const previous = await ctx.getAuth();
-  const { session, token } = await ctx.db.transaction(async (tx) => {
-    await resetRateLimit(tx, signInFailures, `user:${userId}`);
-    if (previous) await invalidateSession(tx, previous.session.id);
-    const created = await createSession(tx, { userId, ip: ctx.ip, userAgent: ctx.userAgent, now, policy: ctx.sessionPolicy });
-    await tx.update(users).set({ lastSignInAt: now }).where(eq(users.id, userId));
+  const expiresAt = new Date(now.getTime() + SIGN_IN_CHALLENGE_TTL_MS);
+  const { token, tokenHash } = generateSignInChallengeToken();
+  await ctx.db.transaction(async (tx) => {
+    // One pending second step per browser: an older challenge of this caller's cookie dies with the new one.
+    if (ctx.signInChallengeToken) {
+      await tx
+        .update(signInChallenges)
+        .set({ consumedAt: now })
+        .where(and(eq(signInChallenges.tokenHash, hashSignInChallengeToken(ctx.signInChallengeToken)), isNull(signInChallenges.consumedAt)));
+    }
+    const [challenge] = await tx
+      .insert(signInChallenges)
+      .values({ tokenHash, userId, firstFactor: method, ip: ctx.ip, userAgent: ctx.userAgent, expiresAt, createdAt: now })
+      .returning({ id: signInChallenges.id });
     await recordAuditEvent(
       ctx,
       {
-        action: "session.sign_in",
+        action: "session.second_factor_required",
         outcome: "success",
         actorUserId: userId,
-        actorSessionId: created.session.id,
-        targetType: "session",
-        targetId: created.session.id,
-        details: { method },
+        targetType: "sign_in_challenge",
+        targetId: challenge!.id,
+        details: { method, strategies },
       },
       tx,
     );
-    return created;
   });
-  ctx.setSessionCookie(token, session.expiresAt);
-  return { userId, sessionId: session.id };
+  ctx.setSignInChallengeCookie(token, expiresAt);
+  return { status: "needs_second_factor", userId, strategies };
+}
+
+/**
+ * The success tail, inside the caller's transaction: ends the caller's previous session (no session fixation, no
+ * stale identity), starts a new one and records it. The caller sets the cookie only after the transaction committed.
+ */
+export async function startSession(
+  ctx: Context,
+  tx: Database,
+  { userId, method, secondFactor }: { userId: string; method: SignInMethod | string; secondFactor?: SecondFactorStrategy },
+) {
+  const now = ctx.now();
+  const previous = await ctx.getAuth();
+  await resetRateLimit(tx, signInFailures, `user:${userId}`);
+  if (previous) await invalidateSession(tx, previous.session.id);
+  const created = await createSession(tx, { userId, ip: ctx.ip, userAgent: ctx.userAgent, now, policy: ctx.sessionPolicy });
+  await tx.update(users).set({ lastSignInAt: now }).where(eq(users.id, userId));
+  await recordAuditEvent(
+    ctx,
+    {
+      action: "session.sign_in",
+      outcome: "success",
+      actorUserId: userId,
+      actorSessionId: created.session.id,
+      targetType: "session",
+      targetId: created.session.id,
+      details: secondFactor ? { method, secondFactor } : { method },
+    },
+    tx,
+  );
+  return created;
 }

@@ -45,6 +45,11 @@ export type AuthzPolicy =
 
 export interface Meta {
   authz?: AuthzPolicy;
+  /**
+   * Callable by a signed-in user whom an MFA policy (instance `requireMfa`, or the organization's `require_mfa`)
+   * holds back until they set up a second factor: the setup itself, reverification, signing out.
+   */
+  allowWithoutMfa?: boolean;
 }
 
 export const policy = {
@@ -54,6 +59,8 @@ export const policy = {
   permission: (permission: Permission): Meta => ({ authz: { kind: "permission", permission } }),
   role: (role: RoleKey): Meta => ({ authz: { kind: "role", role } }),
   instanceAdmin: { authz: { kind: "instanceAdmin" } },
+  /** Signed in, and allowed while an MFA policy waits for a second factor (see `Meta.allowWithoutMfa`). */
+  mfaSetup: { authz: { kind: "authed" }, allowWithoutMfa: true },
 } satisfies Record<string, Meta | ((arg: never) => Meta)>;
 
 const t = initTRPC.context<Context>().meta<Meta>().create({
@@ -106,14 +113,28 @@ const mapErrors = t.middleware(async function mapErrors({ next }) {
   return result;
 });
 
-/** Requires a valid session; puts `auth`, `user` and `session` on the context. */
-const authed = t.middleware(async function authed({ ctx, next }) {
+/**
+ * Requires a valid session; puts `auth`, `user` and `session` on the context. When the instance requires MFA and
+ * the user has no second factor, only `allowWithoutMfa` procedures (the setup) are let through.
+ */
+const authed = t.middleware(async function authed({ ctx, meta, next }) {
   const auth = await ctx.getAuth();
   if (!auth) {
     throw new ApiError({ code: "UNAUTHORIZED", reason: "SESSION_REQUIRED", message: "Sign in to continue." });
   }
+  if (auth.mfa.instanceRequired && !auth.mfa.hasSecondFactor && !meta?.allowWithoutMfa) {
+    return deny(ctx, "MFA_REQUIRED", "Set up a second factor to continue.", { policy: "instance" });
+  }
   return next({ ctx: { auth, user: auth.user, session: auth.session } });
 });
+
+/** An organization that requires MFA refuses a member without a second factor (checked after membership). */
+function refuseWithoutMfa(ctx: Context, auth: { mfa: { organizationRequired: boolean; hasSecondFactor: boolean } }): Promise<never> | null {
+  if (auth.mfa.organizationRequired && !auth.mfa.hasSecondFactor) {
+    return deny(ctx, "MFA_REQUIRED", "This organization requires a second factor. Set one up to continue.", { policy: "organization" });
+  }
+  return null;
+}
 
 async function deny(ctx: Context, reason: ErrorReason, message: string, details: Record<string, unknown>): Promise<never> {
   const auth = await ctx.getAuth();
@@ -137,6 +158,8 @@ const orgMember = t.middleware(async function orgMember({ ctx, next }) {
       ? deny(ctx, "NOT_A_MEMBER", "You are not a member of this organization.", { orgSlug: ctx.orgSlug })
       : deny(ctx, "ORGANIZATION_REQUIRED", "Choose an organization first.", {});
   }
+  const refused = refuseWithoutMfa(ctx, auth);
+  if (refused) return refused;
   const { organization, membership } = auth;
   return next({
     ctx: {
@@ -169,6 +192,8 @@ export function hasPermission(...required: [Permission, ...Permission[]]) {
     if (!auth.membership || !authorize(auth.membership.permissions, required)) {
       return deny(ctx, "PERMISSION_DENIED", "You don't have permission to do that.", { required });
     }
+    const refused = refuseWithoutMfa(ctx, auth);
+    if (refused) return refused;
     return next();
   });
 }
@@ -181,6 +206,8 @@ export function hasRole(...required: [RoleKey, ...RoleKey[]]) {
     if (!auth.membership || !hasAnyRole(auth.membership.roles, required)) {
       return deny(ctx, "ROLE_REQUIRED", "You don't have the role needed to do that.", { required });
     }
+    const refused = refuseWithoutMfa(ctx, auth);
+    if (refused) return refused;
     return next();
   });
 }

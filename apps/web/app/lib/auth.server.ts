@@ -4,7 +4,7 @@
  * share it), so the caller is resolved with one query however many loaders and procedures ask.
  */
 import { redirect } from "@remix-run/node";
-import { createCaller, createRequestContext, type AuthUser, type Context } from "@latchkey/api";
+import { createCaller, createRequestContext, type AuthMfa, type AuthUser, type Context } from "@latchkey/api";
 import { authorize, getSafeRedirect, hasAnyRole, isReverified, type Permission, type ReverificationLevel, type RoleKey } from "@latchkey/auth";
 import { isDatabaseUnavailable } from "@latchkey/db";
 import { getDb } from "./db.server";
@@ -43,6 +43,8 @@ export interface SignedInAuth extends AuthBase {
   orgFromUrl: boolean;
   /** When this session last confirmed the password (or a factor); sign-in counts. */
   lastReverifiedAt: Date | null;
+  /** Second factor and MFA policies, from the same one-query lookup. */
+  mfa: AuthMfa;
 }
 
 export interface SignedOutAuth extends AuthBase {
@@ -58,6 +60,7 @@ export interface SignedOutAuth extends AuthBase {
   orgPermissions: [];
   orgFromUrl: boolean;
   lastReverifiedAt: null;
+  mfa: null;
 }
 
 export type Auth = SignedInAuth | SignedOutAuth;
@@ -124,6 +127,7 @@ const signedOut = (orgFromUrl: boolean): SignedOutAuth => ({
   orgPermissions: [],
   orgFromUrl,
   lastReverifiedAt: null,
+  mfa: null,
   has: () => false,
 });
 
@@ -158,6 +162,7 @@ export async function getAuth(args: AuthArgs): Promise<Auth> {
     orgPermissions: permissions,
     orgFromUrl: resolved.explicitOrganization,
     lastReverifiedAt: resolved.session.lastReverifiedAt,
+    mfa: resolved.mfa,
     has: (check) =>
       resolved.membership !== null &&
       (check.permission !== undefined || check.role !== undefined) &&
@@ -180,6 +185,15 @@ export async function redirectIfSignedIn(args: AuthArgs): Promise<string> {
   const redirectUrl = getSafeRedirect(new URL(requestOf(args).url).searchParams.get("redirect_url"), "/");
   if ((await getAuth(args)).userId) throw redirect(redirectUrl);
   return redirectUrl;
+}
+
+/**
+ * Where a sign-in result leads: the page asked for, or — when a second factor is still needed — `/sign-in/factor-two`
+ * keeping `redirect_url` (the challenge cookie is already on the response).
+ */
+export function afterSignIn(result: { status: "complete" | "needs_second_factor" }, redirectUrl: string): string {
+  if (result.status === "complete") return redirectUrl;
+  return redirectUrl === "/" ? "/sign-in/factor-two" : `/sign-in/factor-two?redirect_url=${encodeURIComponent(redirectUrl)}`;
 }
 
 /** Where to send someone who must sign in, coming back here afterwards. */

@@ -80,6 +80,11 @@ const reasonKeys: Partial<Record<string, MessageKey>> = {
   OAUTH_LAST_SIGN_IN_METHOD: "oauth.errors.lastMethod",
   SSO_DISCOVERY_FAILED: "sso.errors.discovery",
   SSO_SECRET_REQUIRED: "sso.errors.secretRequired",
+  // mfa
+  MFA_REQUIRED: "errors.mfaRequired",
+  SIGN_IN_CHALLENGE_EXPIRED: "factorTwo.expired",
+  TOTP_NOT_STARTED: "common.error",
+  SECOND_FACTOR_UNAVAILABLE: "mfa.backup.none",
 };
 
 /** Reasons whose words depend on the page: a link token is a reset link on one page and a verify link on another. */

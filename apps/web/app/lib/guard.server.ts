@@ -10,9 +10,16 @@ import { getAuth, getAuthHeaders, signInUrl } from "./auth.server";
 import { getEnv } from "./env.server";
 import { resolveLocale } from "~/i18n/resolve-locale";
 import { t } from "~/i18n/locales";
-import { createRouteMatcher, compileRoutePattern, pagePathOf, protectedRoutes, publicRoutes } from "./route-rules";
+import { createRouteMatcher, compileRoutePattern, mfaSetupRoutes, pagePathOf, protectedRoutes, publicRoutes } from "./route-rules";
 
 const isPublic = createRouteMatcher(publicRoutes);
+/** Where a user held back by an MFA policy may still go: the setup page and the password check it needs. */
+const isMfaSetupPath = createRouteMatcher(mfaSetupRoutes);
+
+/** The MFA setup page, keeping where the user wanted to go. */
+function mfaSetupUrl(request: Request): string {
+  return signInUrl(request).replace(/^\/sign-in/, "/user/mfa");
+}
 const rules = protectedRoutes.map((rule) => ({ ...rule, regex: compileRoutePattern(rule.pattern) }));
 
 function isDataRequest(url: URL): boolean {
@@ -82,8 +89,19 @@ export async function guardRequest(request: Request, context: object): Promise<R
     return new Response(null, { status: 302, headers: out });
   }
   const rule = rules.find((r) => r.regex.test(path));
+  const needsOrg = rule !== undefined && (rule.organization || rule.permission !== undefined || rule.role !== undefined);
+  // MFA policies: the instance's holds everywhere, an organization's on its own pages; only the setup stays open.
+  const mfaHold = !auth.mfa.hasSecondFactor && (auth.mfa.instanceRequired || (needsOrg && auth.mfa.organizationRequired));
+  if (mfaHold && !isMfaSetupPath(path)) {
+    const location = mfaSetupUrl(request);
+    if (isDataRequest(url)) return dataRedirect(location, headers);
+    if (request.method !== "GET" && request.method !== "HEAD") return forbidden(request, headers, auth.user.locale);
+    const out = new Headers(headers);
+    out.set("Location", location);
+    out.set("Cache-Control", "no-store");
+    return new Response(null, { status: 302, headers: out });
+  }
   if (!rule) return null;
-  const needsOrg = rule.organization || rule.permission !== undefined || rule.role !== undefined;
   const deny = () => forbidden(request, headers, auth.user.locale);
   if (needsOrg && !auth.orgId) return deny();
   if (rule.permission !== undefined && !auth.has({ permission: rule.permission })) return deny();

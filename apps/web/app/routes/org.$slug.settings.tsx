@@ -36,6 +36,9 @@ export async function loader(args: LoaderFunctionArgs) {
     saved: new URL(args.request.url).searchParams.has("saved"),
     organization: { name: org.name, slug: org.slug, imageUrl: org.imageUrl },
     canManage: auth.has({ permission: "org:sys_profile:manage" }),
+    // mfa: "members must use two-step verification"
+    requireMfa: auth.mfa.organizationRequired,
+    mfaSaved: new URL(args.request.url).searchParams.has("mfa-saved"),
     canDelete: auth.has({ permission: "org:sys_profile:delete" }),
   };
 }
@@ -92,6 +95,10 @@ export async function action(args: ActionFunctionArgs) {
       case "remove-logo":
         await caller.organization.removeImage();
         break;
+      // mfa
+      case "mfa-policy":
+        await caller.mfa.organizationPolicy.set({ requireMfa: form.get("requireMfa") === "on" });
+        throw redirect(`${back}?mfa-saved=1`, { headers: await getAuthHeaders(args) });
       case "delete":
         await caller.organization.delete({ confirmation: String(form.get("confirmation") ?? "") });
         throw redirect("/", { headers: await getAuthHeaders(args) });
@@ -114,7 +121,7 @@ export async function action(args: ActionFunctionArgs) {
 export default function OrganizationSettings() {
   const t = useT();
   const message = useFormMessage();
-  const { organization, canManage, canDelete, saved } = useLoaderData<typeof loader>();
+  const { organization, canManage, canDelete, saved, requireMfa, mfaSaved } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const navigation = useNavigation();
   const submitting = (intent: string) => navigation.state === "submitting" && navigation.formData?.get("intent") === intent;
@@ -193,6 +200,37 @@ export default function OrganizationSettings() {
               </Button>
             </Form>
           ) : null}
+        </section>
+      ) : null}
+
+      {canManage ? (
+        <section aria-labelledby="mfa-policy-title" className="flex flex-col gap-4">
+          <h3 id="mfa-policy-title" className="text-lg font-semibold">
+            {t("orgSettings.mfa.title")}
+          </h3>
+          <Form method="post" className="flex max-w-md flex-col gap-4">
+            <input type="hidden" name="intent" value="mfa-policy" />
+            <FormError>{formError("mfa-policy") ?? fieldError("mfa-policy", "requireMfa")}</FormError>
+            <div className="flex items-start gap-2">
+              <input id="require-mfa" type="checkbox" name="requireMfa" defaultChecked={requireMfa} className="mt-1 h-4 w-4" aria-describedby="require-mfa-hint" />
+              <div className="flex flex-col gap-1">
+                <label htmlFor="require-mfa" className="text-sm font-medium">
+                  {t("orgSettings.mfa.label")}
+                </label>
+                <p id="require-mfa-hint" className="text-sm text-muted">
+                  {t("orgSettings.mfa.hint")}
+                </p>
+              </div>
+            </div>
+            {mfaSaved && !result ? (
+              <p role="status" className="text-sm text-muted">
+                {t("orgSettings.mfa.saved")}
+              </p>
+            ) : null}
+            <Button pending={submitting("mfa-policy")} className="self-start">
+              {t("orgSettings.mfa.save")}
+            </Button>
+          </Form>
         </section>
       ) : null}
 

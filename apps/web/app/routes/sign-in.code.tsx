@@ -9,7 +9,7 @@ import { useFormMessage } from "~/components/form-message";
 import { TextField } from "~/components/text-field";
 import { metaT } from "~/i18n/meta";
 import { useT } from "~/i18n/react";
-import { getAuthHeaders, getCaller, redirectIfSignedIn } from "~/lib/auth.server";
+import { afterSignIn, getAuthHeaders, getCaller, redirectIfSignedIn } from "~/lib/auth.server";
 import { formErrorResponse, type FormMessage } from "~/lib/form-errors.server";
 import { formRouteHeaders } from "~/lib/route-headers";
 
@@ -40,12 +40,13 @@ export async function action(args: ActionFunctionArgs) {
     }
     return { fieldErrors: {} as Record<string, FormMessage>, formError: null, resent: true };
   }
+  let result;
   try {
-    await caller.passwordless.verifyCode({ email, code: String(form.get("code") ?? "") });
+    result = await caller.passwordless.verifyCode({ email, code: String(form.get("code") ?? "") });
   } catch (error) {
     return formErrorResponse(args, error, { resent: false });
   }
-  throw redirect(redirectUrl, { headers: await getAuthHeaders(args) });
+  throw redirect(afterSignIn(result, redirectUrl), { headers: await getAuthHeaders(args) });
 }
 
 export default function SignInWithCode() {

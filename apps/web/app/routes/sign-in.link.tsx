@@ -11,7 +11,7 @@ import { FormError } from "~/components/form-error";
 import { useFormMessage } from "~/components/form-message";
 import { metaT } from "~/i18n/meta";
 import { useT } from "~/i18n/react";
-import { getAuthHeaders, getCaller } from "~/lib/auth.server";
+import { afterSignIn, getAuthHeaders, getCaller } from "~/lib/auth.server";
 import { formErrorResponse, type ReasonOverrides } from "~/lib/form-errors.server";
 import { formRouteHeaders } from "~/lib/route-headers";
 
@@ -40,12 +40,13 @@ export async function loader({ request }: LoaderFunctionArgs) {
 export async function action(args: ActionFunctionArgs) {
   const form = await args.request.formData();
   const redirectUrl = getSafeRedirect(String(form.get("redirect_url") ?? ""), "/");
+  let result;
   try {
-    await (await getCaller(args)).passwordless.confirmLink({ token: String(form.get("token") ?? "") });
+    result = await (await getCaller(args)).passwordless.confirmLink({ token: String(form.get("token") ?? "") });
   } catch (error) {
     return formErrorResponse(args, error, {}, linkReasonKeys);
   }
-  throw redirect(redirectUrl, { headers: await getAuthHeaders(args) });
+  throw redirect(afterSignIn(result, redirectUrl), { headers: await getAuthHeaders(args) });
 }
 
 export default function SignInWithLink() {

@@ -9,7 +9,7 @@ import { TextField } from "~/components/text-field";
 import { PasskeySignIn, passkeyFieldError } from "~/components/passkey-sign-in";
 import { metaT } from "~/i18n/meta";
 import { useT } from "~/i18n/react";
-import { getAuthHeaders, getCaller, redirectIfSignedIn } from "~/lib/auth.server";
+import { afterSignIn, getAuthHeaders, getCaller, redirectIfSignedIn } from "~/lib/auth.server";
 import { formErrorResponse, type FormMessage } from "~/lib/form-errors.server";
 import { formRouteHeaders } from "~/lib/route-headers";
 import { passkeyErrorKeys, signInWithPasskey } from "~/lib/passkey-sign-in.server";
@@ -24,7 +24,9 @@ export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("sig
 
 export async function loader(args: LoaderFunctionArgs) {
   const redirectUrl = await redirectIfSignedIn(args);
-  return { redirectUrl, afterReset: new URL(args.request.url).searchParams.get("reset") === "1", oauthProviders: oauthButtons() };
+  const params = new URL(args.request.url).searchParams;
+  // `expired=1`: sent back from /sign-in/factor-two, whose pending sign-in expired or had too many wrong codes.
+  return { redirectUrl, afterReset: params.get("reset") === "1", challengeExpired: params.get("expired") === "1", oauthProviders: oauthButtons() };
 }
 
 /**
@@ -51,15 +53,16 @@ export async function action(args: ActionFunctionArgs) {
       return { fieldErrors: {} as Record<string, FormMessage>, formError: null, email: email.trim(), linkSent: true };
     }
     if (intent === "passkey") {
+      // A passkey is two factors at once: it never asks for a second step.
       await signInWithPasskey(caller, form);
-    } else {
-      await caller.auth.signIn({ email, password: String(form.get("password") ?? "") });
+      throw redirect(redirectUrl, { headers: await getAuthHeaders(args) });
     }
+    const result = await caller.auth.signIn({ email, password: String(form.get("password") ?? "") });
+    throw redirect(afterSignIn(result, redirectUrl), { headers: await getAuthHeaders(args) });
   } catch (error) {
     if (error instanceof Response) throw error;
     return formErrorResponse(args, error, { email, linkSent: false }, { EMAIL_NOT_VERIFIED: "signIn.emailNotVerified", ...passkeyErrorKeys });
   }
-  throw redirect(redirectUrl, { headers: await getAuthHeaders(args) });
 }
 
 /**
@@ -73,7 +76,7 @@ export default function SignInRoute() {
 function SignIn() {
   const t = useT();
   const message = useFormMessage();
-  const { redirectUrl, afterReset, oauthProviders } = useLoaderData<typeof loader>();
+  const { redirectUrl, afterReset, challengeExpired, oauthProviders } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const navigation = useNavigation();
   const pendingIntent = navigation.state === "submitting" ? String(navigation.formData?.get("intent") ?? "password") : null;
@@ -93,6 +96,11 @@ function SignIn() {
   }
   return (
     <FormPage title={t("signIn.title")}>
+      {challengeExpired ? (
+        <p role="alert" className="rounded-lk border border-danger p-3">
+          {t("factorTwo.expired")}
+        </p>
+      ) : null}
       {afterReset ? (
         <p role="status" className="rounded-lk border border-border p-3">
           {t("resetPassword.done")}

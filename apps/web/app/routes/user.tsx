@@ -182,6 +182,12 @@ export default function Account() {
           {t("user.factors.title")}
         </h2>
         <ul className="flex flex-col gap-2">
+          {/* mfa */}
+          <li>
+            <Link to="/user/mfa" className="text-primary underline">
+              {t("mfa.link")}
+            </Link>
+          </li>
           <li>
             <Link to="/user/passkeys" className="text-primary underline">
               {t("user.factors.passkeys")}

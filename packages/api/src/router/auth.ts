@@ -40,7 +40,10 @@ const unverifiedSignInMails = defineRateLimit("sign-in:unverified-mail", 3, HOUR
 const reverifyPerUser = defineRateLimit("reverify:user", 10, 15 * MINUTE);
 
 
-/** One more failed password for this account; the tenth within the hour locks sign-in for 15 minutes. */
+/**
+ * One more failed password (or wrong second-factor code) for this account; the tenth within the hour locks sign-in
+ * for 15 minutes.
+ */
 export async function countFailure(ctx: Context, userId: string, now: Date): Promise<void> {
   const result = await consumeRateLimit(ctx.db, signInFailures, `user:${userId}`, now);
   if (result.ok && result.remaining > 0) return;
@@ -198,7 +201,7 @@ export const authRouter = {
       return completeSignIn(ctx, { userId: account.userId, method: "password" });
     }),
 
-  signOut: authedProcedure.meta(policy.authed).mutation(async ({ ctx }) => {
+  signOut: authedProcedure.meta(policy.mfaSetup).mutation(async ({ ctx }) => {
     await invalidateSession(ctx.db, ctx.session.id);
     await recordAuditEvent(ctx, {
       action: "session.sign_out",
@@ -214,7 +217,7 @@ export const authRouter = {
 
   /** Confirms the password again, so `requireReverification(...)` procedures accept this session for a while. */
   reverify: authedProcedure
-    .meta(policy.authed)
+    .meta(policy.mfaSetup)
     .input(z.object({ password: passwordSchema }))
     .mutation(async ({ ctx, input }) => {
       await enforceRateLimit(ctx, reverifyPerUser, `user:${ctx.user.id}`);

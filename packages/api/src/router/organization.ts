@@ -47,7 +47,8 @@ export const organizationRouter = {
     }),
 
   /** The caller's organizations with their roles, oldest membership first. */
-  listMine: authedProcedure.meta(policy.authed).query(async ({ ctx }) => {
+  // Allowed while an MFA policy waits for a factor: the header lists the organizations on every page, /user/mfa too.
+  listMine: authedProcedure.meta(policy.mfaSetup).query(async ({ ctx }) => {
     return ctx.db
       .select({
         id: organizations.id,

@@ -361,7 +361,7 @@ describe("instance settings", () => {
     await expect(updateInstanceSettings(db().db, { somethingElse: true } as never)).rejects.toThrow();
     await db().query(`insert into instance_settings (id, settings) values ('default', '{"requireEmailVerification": "yes"}') on conflict (id) do update set settings = excluded.settings`);
     const { getInstanceSettings } = await import("../instance-settings.ts");
-    expect(await getInstanceSettings(db().db)).toMatchObject({ requireEmailVerification: true, maxMembershipsPerOrganization: null });
+    expect(await getInstanceSettings(db().db)).toMatchObject({ requireEmailVerification: true, maxMembershipsPerOrganization: null, requireMfa: false });
     await db().query(`delete from instance_settings`);
   });
 });
