@@ -243,6 +243,8 @@ const examples: Record<string, Example> = {
   "mfa.organizationPolicy.set": { input: () => ({ requireMfa: false }) },
   "signIn.challenge": { input: () => undefined },
   "signIn.secondFactor": { input: () => ({ strategy: "totp", code: "123456" }) },
+  "signIn.passkeyOptions": { input: () => undefined },
+  "signIn.sendSmsCode": { input: () => undefined },
 };
 
 function isAllowed(policy: AuthzPolicy, caller: CallerKind): boolean {

@@ -27,6 +27,7 @@ import {
   totpQrSvg,
   totpUri,
   verifyTotp,
+  type AuthenticationResponseJSON,
 } from "@latchkey/auth";
 import { decodeBase64, encodeBase64 } from "@oslojs/encoding";
 import { authedProcedure, hasPermission, orgProcedure, policy, publicProcedure, requireReverification } from "../trpc.ts";
@@ -36,6 +37,8 @@ import { recordAuditEvent } from "../audit.ts";
 import { sendSecurityNotice } from "../security-notice.ts";
 import { secondFactorStrategies, startSession, type SecondFactorStrategy } from "../sign-in.ts";
 import { countFailure } from "./auth.ts";
+import { checkSmsSecondFactorCode, sendSmsSecondFactorCode } from "./phone.ts";
+import { createPasskeyAuthenticationOptions, verifyPasskeyAuthentication } from "../passkeys.ts";
 
 /** The issuer authenticator apps show next to the account. */
 export const TOTP_ISSUER = "Latchkey";
@@ -100,8 +103,12 @@ async function useBackupCode(ctx: Context, tx: Database, userId: string, code: s
   return used !== undefined;
 }
 
-/** What a second-step attempt carries; extend the union (and `secondFactorChecks`) for passkeys and SMS codes. */
-export type SecondFactorAttempt = { strategy: "totp"; code: string } | { strategy: "backup_code"; code: string };
+/** What a second-step attempt carries; extend the union (and `secondFactorChecks`) for more strategies. */
+export type SecondFactorAttempt =
+  | { strategy: "totp"; code: string }
+  | { strategy: "backup_code"; code: string }
+  | { strategy: "phone_code"; code: string }
+  | { strategy: "passkey"; challengeId: string; response: unknown };
 
 type SecondFactorCheck<S extends SecondFactorAttempt["strategy"]> = (
   ctx: Context,
@@ -118,6 +125,19 @@ type SecondFactorCheck<S extends SecondFactorAttempt["strategy"]> = (
 export const secondFactorChecks: { [S in SecondFactorAttempt["strategy"]]: SecondFactorCheck<S> } = {
   totp: (ctx, tx, userId, { code }) => useTotpCode(ctx, tx, userId, code, { verified: true }),
   backup_code: (ctx, tx, userId, { code }) => useBackupCode(ctx, tx, userId, code),
+  // The SMS code is consumed inside this transaction: a right code commits with the session, a wrong one rolls back
+  // (the challenge's own attempt counter, reserved outside, caps the guesses).
+  phone_code: (ctx, tx, userId, { code }) => checkSmsSecondFactorCode({ db: tx, now: ctx.now }, userId, code),
+  // Only that user's passkeys, against a challenge made for this step (`signIn.passkeyOptions`).
+  passkey: async (ctx, tx, userId, { challengeId, response }) => {
+    try {
+      await verifyPasskeyAuthentication({ ...ctx, db: tx }, { challengeId, response: response as AuthenticationResponseJSON, expectedUserId: userId });
+      return true;
+    } catch (error) {
+      if (error instanceof ApiError) return false;
+      throw error;
+    }
+  },
 };
 
 function checkSecondFactor(ctx: Context, tx: Database, userId: string, attempt: SecondFactorAttempt): Promise<boolean> {
@@ -126,6 +146,10 @@ function checkSecondFactor(ctx: Context, tx: Database, userId: string, attempt: 
       return secondFactorChecks.totp(ctx, tx, userId, attempt);
     case "backup_code":
       return secondFactorChecks.backup_code(ctx, tx, userId, attempt);
+    case "phone_code":
+      return secondFactorChecks.phone_code(ctx, tx, userId, attempt);
+    case "passkey":
+      return secondFactorChecks.passkey(ctx, tx, userId, attempt);
   }
 }
 
@@ -157,10 +181,32 @@ export const signInRouter = {
     return { strategies: await secondFactorStrategies(ctx.db, challenge.userId), expiresAt: challenge.expiresAt };
   }),
 
+  /** WebAuthn options for finishing this browser's pending sign-in with one of that user's passkeys. */
+  passkeyOptions: publicProcedure.meta(policy.public).mutation(async ({ ctx }) => {
+    const challenge = await findChallenge(ctx);
+    if (!challenge) throw challengeGone();
+    return createPasskeyAuthenticationOptions(ctx, { userId: challenge.userId, purpose: "second_factor" });
+  }),
+
+  /** Texts a sign-in code to the pending user's MFA phone (cooldown and hourly limit as for every SMS code). */
+  sendSmsCode: publicProcedure.meta(policy.public).mutation(async ({ ctx }) => {
+    const challenge = await findChallenge(ctx);
+    if (!challenge) throw challengeGone();
+    const sent = await sendSmsSecondFactorCode(ctx, challenge.userId);
+    return { phone: sent.phone, resendInSeconds: sent.resendInSeconds };
+  }),
+
   /** Finishes the second step: a right code gives the session (once), a wrong one uses one of 5 attempts. */
   secondFactor: publicProcedure
     .meta(policy.public)
-    .input(z.strictObject({ strategy: z.enum(["totp", "backup_code"]), code: codeInput }))
+    .input(
+      z.discriminatedUnion("strategy", [
+        z.strictObject({ strategy: z.literal("totp"), code: codeInput }),
+        z.strictObject({ strategy: z.literal("backup_code"), code: codeInput }),
+        z.strictObject({ strategy: z.literal("phone_code"), code: codeInput }),
+        z.strictObject({ strategy: z.literal("passkey"), challengeId: z.string().min(1).max(64), response: z.record(z.string(), z.unknown()) }),
+      ]),
+    )
     .mutation(async ({ ctx, input }) => {
       const token = ctx.signInChallengeToken;
       if (!token) throw challengeGone();

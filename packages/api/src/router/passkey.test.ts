@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { useTestDb } from "@latchkey/db/testing";
 import { createMemoryMailer } from "../mail/index.ts";
-import { APP_URL, callerFor, countRows, errorOf, signUp, tokenFrom, uniqueEmail } from "../../test/helpers.ts";
+import { APP_URL, callerFor, countRows, errorOf, PASSWORD, signUp, tokenFrom, uniqueEmail } from "../../test/helpers.ts";
 import { createSoftAuthenticator } from "../../test/soft-authenticator.ts";
 import { createPasskeyAuthenticationOptions, verifyPasskeyAuthentication, defaultPasskeyName } from "../passkeys.ts";
 
@@ -316,5 +316,47 @@ describe("passkeys as a second factor (helpers for the sign-in's second step)", 
     const sf = await createPasskeyAuthenticationOptions(ctx, { userId: u.userId, purpose: "second_factor" });
     const asSignIn = await errorOf(callerFor(db()).caller.passkey.signIn({ challengeId: sf.challengeId, response: u.authenticator.authenticate(sf.options) }));
     expect(asSignIn.reason).toBe("PASSKEY_CHALLENGE_INVALID");
+  });
+});
+
+describe("a passkey finishing the second step of a password sign-in", () => {
+  function challengeFrom(resHeaders: Headers): string | null {
+    for (const cookie of resHeaders.getSetCookie()) {
+      const match = /^latchkey_sign_in=([^;]*)/.exec(cookie);
+      if (match && match[1]) return decodeURIComponent(match[1]);
+    }
+    return null;
+  }
+
+  it("asks a user with a passkey for it after the password, and only that user's passkey gives the session", async () => {
+    const u = await user();
+    const other = await user("other");
+    await register(u);
+    await register(other);
+    const first = callerFor(db());
+    const result = await first.caller.auth.signIn({ email: u.email, password: PASSWORD });
+    expect(result).toMatchObject({ status: "needs_second_factor", strategies: ["passkey"] });
+    expect(tokenFrom(first.resHeaders)).toBeNull();
+    const challenge = challengeFrom(first.resHeaders);
+    const step = () => callerFor(db(), { signInChallengeToken: challenge });
+
+    // Someone else's passkey is a wrong answer: one attempt used, no session.
+    const forOther = await step().caller.signIn.passkeyOptions();
+    expect(forOther.options.allowCredentials?.map((c) => c.id)).toEqual([u.authenticator.credentials[0]!.id.toString("base64url")]);
+    const wrong = await errorOf(
+      step().caller.signIn.secondFactor({ strategy: "passkey", challengeId: forOther.challengeId, response: other.authenticator.authenticate(forOther.options) }),
+    );
+    expect(wrong.reason).toBe("INVALID_CODE");
+
+    const options = await step().caller.signIn.passkeyOptions();
+    const done = step();
+    const finished = await done.caller.signIn.secondFactor({ strategy: "passkey", challengeId: options.challengeId, response: u.authenticator.authenticate(options.options) });
+    expect(finished.status).toBe("complete");
+    const token = tokenFrom(done.resHeaders);
+    expect((await callerFor(db(), { token }).caller.user.me()).id).toBe(u.userId);
+  });
+
+  it("refuses passkey options without a pending sign-in", async () => {
+    expect((await errorOf(callerFor(db()).caller.signIn.passkeyOptions())).reason).toBe("SIGN_IN_CHALLENGE_EXPIRED");
   });
 });

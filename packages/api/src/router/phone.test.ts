@@ -3,7 +3,7 @@ import { useTestDb } from "@latchkey/db/testing";
 import { createMemoryMailer } from "../mail/index.ts";
 import { createMemorySmsSender, type SmsSender } from "../sms/index.ts";
 import { createSession, defaultSessionPolicy } from "@latchkey/auth";
-import { callerFor, countRows, errorOf, signUp, uniqueEmail } from "../../test/helpers.ts";
+import { callerFor, countRows, errorOf, PASSWORD, signUp, tokenFrom, uniqueEmail } from "../../test/helpers.ts";
 import { checkSmsSecondFactorCode, MAX_PHONE_NUMBERS, sendSmsSecondFactorCode } from "./phone.ts";
 
 const db = useTestDb();
@@ -274,5 +274,43 @@ describe("phone numbers for sign-in codes", () => {
     } finally {
       logged.mockRestore();
     }
+  });
+});
+
+describe("an SMS code finishing the second step of a password sign-in", () => {
+  function challengeFrom(resHeaders: Headers): string | null {
+    for (const cookie of resHeaders.getSetCookie()) {
+      const match = /^latchkey_sign_in=([^;]*)/.exec(cookie);
+      if (match && match[1]) return decodeURIComponent(match[1]);
+    }
+    return null;
+  }
+
+  it("texts a code to the MFA phone of the pending user; a wrong code is refused, the right one gives the session once", async () => {
+    const u = await user();
+    const phone = await addVerified(u);
+    await u.as().phone.setUsedForMfa({ phoneNumberId: phone.id, usedForMfa: true });
+    const first = callerFor(db(), { sms: u.sender });
+    const result = await first.caller.auth.signIn({ email: u.email, password: PASSWORD });
+    expect(result).toMatchObject({ status: "needs_second_factor", strategies: ["phone_code"] });
+    expect(tokenFrom(first.resHeaders)).toBeNull();
+    const challenge = challengeFrom(first.resHeaders);
+    const step = () => callerFor(db(), { signInChallengeToken: challenge, sms: u.sender });
+
+    const sent = await step().caller.signIn.sendSmsCode();
+    expect(sent.phone).toMatch(/•/);
+    const code = /^(\d{6})/.exec(u.texts.at(-1)!.body)![1]!;
+    expect((await errorOf(step().caller.signIn.secondFactor({ strategy: "phone_code", code: wrong(code) }))).reason).toBe("INVALID_CODE");
+    const done = step();
+    expect((await done.caller.signIn.secondFactor({ strategy: "phone_code", code })).status).toBe("complete");
+    expect((await callerFor(db(), { token: tokenFrom(done.resHeaders) }).caller.user.me()).id).toBe(u.userId);
+    // The challenge and the code are spent.
+    expect((await errorOf(step().caller.signIn.secondFactor({ strategy: "phone_code", code }))).reason).toBe("SIGN_IN_CHALLENGE_EXPIRED");
+  });
+
+  it("sends nothing without a pending sign-in", async () => {
+    const u = await user();
+    expect((await errorOf(callerFor(db(), { sms: u.sender }).caller.signIn.sendSmsCode())).reason).toBe("SIGN_IN_CHALLENGE_EXPIRED");
+    expect(u.texts).toHaveLength(0);
   });
 });
