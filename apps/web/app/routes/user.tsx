@@ -11,52 +11,43 @@ import { Button } from "~/components/button";
 import { FormError } from "~/components/form-error";
 import { useFormMessage } from "~/components/form-message";
 import { TextField } from "~/components/text-field";
-import type { MessageKey } from "~/i18n/dictionary";
 import { metaT } from "~/i18n/meta";
 import { useT } from "~/i18n/react";
 import { getAuthHeaders, getCaller, requireAuth } from "~/lib/auth.server";
 import { formErrorResponse } from "~/lib/form-errors.server";
 import type { FormMessage } from "~/lib/form-message";
 import { formRouteHeaders } from "~/lib/route-headers";
+import { doneFlags } from "~/lib/done-flags.server";
+import { DoneNotice } from "~/components/done-notice";
 
 export const headers = formRouteHeaders;
 
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("user.title") }];
 
 const PAGE = "/user";
-const doneMessages = {
+const done = doneFlags(PAGE, {
   sent: "user.done.sent",
   added: "user.done.added",
   primary: "user.done.primary",
   removed: "user.done.removed",
   metadata: "user.done.metadata",
-} as const satisfies Record<string, MessageKey>;
-type Done = keyof typeof doneMessages;
-
-function isDone(value: string | null): value is Done {
-  return value !== null && Object.hasOwn(doneMessages, value);
-}
+});
 
 export async function loader(args: LoaderFunctionArgs) {
   await requireAuth(args);
   const caller = await getCaller(args);
   const [me, emails] = await Promise.all([caller.user.me(), caller.emailAddress.list()]);
-  const done = new URL(args.request.url).searchParams.get("done");
   return {
     profile: { name: [me.firstName, me.lastName].filter(Boolean).join(" ") || null, primaryEmail: me.primaryEmail },
     addresses: emails.addresses,
     pending: emails.pending.map((p) => p.email),
-    done: isDone(done) ? done : null,
+    done: done.read(args.request),
     // Unsafe metadata only: public is shown by apps, private never leaves the server.
     unsafeMetadata: JSON.stringify(me.unsafeMetadata ?? {}, null, 2),
   };
 }
 
 /** Back to this page with a status line; Set-Cookie from the procedures rides along. */
-async function backHere(args: ActionFunctionArgs, done: Done): Promise<never> {
-  throw redirect(`${PAGE}?done=${done}`, { headers: await getAuthHeaders(args) });
-}
-
 export async function action(args: ActionFunctionArgs) {
   await requireAuth(args);
   const form = await args.request.formData();
@@ -69,16 +60,16 @@ export async function action(args: ActionFunctionArgs) {
       case "add":
       case "resend":
         await caller.emailAddress.add({ email });
-        return backHere(args, "sent");
+        return done.back(args, "sent");
       case "verify":
         await caller.emailAddress.verify({ email, code: String(form.get("code") ?? "") });
-        return backHere(args, "added");
+        return done.back(args, "added");
       case "makePrimary":
         await caller.emailAddress.setPrimary({ emailAddressId });
-        return backHere(args, "primary");
+        return done.back(args, "primary");
       case "remove":
         await caller.emailAddress.remove({ emailAddressId });
-        return backHere(args, "removed");
+        return done.back(args, "removed");
       case "metadata":
         return await saveUnsafeMetadata(args, caller, String(form.get("unsafeMetadata") ?? ""));
       default:
@@ -117,7 +108,7 @@ async function saveUnsafeMetadata(args: ActionFunctionArgs, caller: Awaited<Retu
     if (error instanceof ApiError && error.code === "BAD_REQUEST") return invalid(metadataProblem(error.message));
     throw error;
   }
-  return backHere(args, "metadata");
+  return done.back(args, "metadata");
 }
 
 /** The API names the path and the rule ("unsafeMetadata.a.__proto__: The key …"); say it in the user's language. */
@@ -141,17 +132,13 @@ type Address = ReturnType<typeof useLoaderData<typeof loader>>["addresses"][numb
 export default function Account() {
   const t = useT();
   const titleId = useId();
-  const { profile, done } = useLoaderData<typeof loader>();
+  const { profile, done: doneMessage } = useLoaderData<typeof loader>();
   return (
     <section aria-labelledby={titleId} className="mx-auto flex w-full max-w-2xl flex-col gap-8 py-10">
       <h1 id={titleId} className="text-2xl font-semibold">
         {t("user.title")}
       </h1>
-      {done ? (
-        <p role="status" className="rounded-lk border border-border p-3">
-          {t(doneMessages[done])}
-        </p>
-      ) : null}
+      <DoneNotice message={doneMessage} />
       <section aria-labelledby={`${titleId}-profile`} className="flex flex-col gap-3">
         <h2 id={`${titleId}-profile`} className="text-xl font-semibold">
           {t("user.profile.title")}

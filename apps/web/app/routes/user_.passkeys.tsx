@@ -22,6 +22,8 @@ import { getAuthHeaders, getCaller, requireAuth } from "~/lib/auth.server";
 import { formErrorResponse } from "~/lib/form-errors.server";
 import type { FormMessage } from "~/lib/form-message";
 import { formRouteHeaders } from "~/lib/route-headers";
+import { doneFlags } from "~/lib/done-flags.server";
+import { DoneNotice } from "~/components/done-notice";
 
 export const headers = formRouteHeaders;
 
@@ -29,30 +31,20 @@ export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("pas
 
 const PAGE = "/user/passkeys";
 const REVERIFY = `/reverify?redirect_url=${encodeURIComponent(PAGE)}&level=strict`;
-const doneMessages = {
+const done = doneFlags(PAGE, {
   added: "passkeys.done.added",
   renamed: "passkeys.done.renamed",
   removed: "passkeys.done.removed",
-} as const satisfies Record<string, MessageKey>;
-type Done = keyof typeof doneMessages;
-
-function isDone(value: string | null): value is Done {
-  return value !== null && Object.hasOwn(doneMessages, value);
-}
+});
 
 export async function loader(args: LoaderFunctionArgs) {
   const auth = await requireAuth(args);
   const passkeys = await (await getCaller(args)).passkey.list();
-  const done = new URL(args.request.url).searchParams.get("done");
   return {
     passkeys: passkeys.map(({ id, name, createdAt, lastUsedAt }) => ({ id, name, createdAt, lastUsedAt })),
     reverified: isReverified(auth.lastReverifiedAt, "strict", new Date()),
-    done: isDone(done) ? done : null,
+    done: done.read(args.request),
   };
-}
-
-async function backHere(args: ActionFunctionArgs, done: Done): Promise<never> {
-  throw redirect(`${PAGE}?done=${done}`, { headers: await getAuthHeaders(args) });
 }
 
 function parseJson(text: string): unknown {
@@ -78,14 +70,14 @@ export async function action(args: ActionFunctionArgs) {
           response: parseJson(String(form.get("response") ?? "")) as never,
           ...(name ? { name } : {}),
         });
-        return backHere(args, "added");
+        return done.back(args, "added");
       }
       case "rename":
         await caller.passkey.rename({ passkeyId, name: String(form.get("name") ?? "") });
-        return backHere(args, "renamed");
+        return done.back(args, "renamed");
       case "remove":
         await caller.passkey.remove({ passkeyId });
-        return backHere(args, "removed");
+        return done.back(args, "removed");
       default:
         return data({ fieldErrors: {} as Record<string, FormMessage>, formError: { key: "common.error" } as FormMessage, intent, passkeyId }, { status: 400 });
     }
@@ -105,7 +97,7 @@ export default function Passkeys() {
   const t = useT();
   const message = useFormMessage();
   const titleId = useId();
-  const { passkeys, done } = useLoaderData<typeof loader>();
+  const { passkeys, done: doneMessage } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const listError = result && result.intent !== "register" ? (result.formError ?? result.fieldErrors.name ?? result.fieldErrors.passkeyId) : null;
   return (
@@ -119,11 +111,7 @@ export default function Passkeys() {
         {t("passkeys.title")}
       </h1>
       <p className="text-muted">{t("passkeys.lead")}</p>
-      {done ? (
-        <p role="status" className="rounded-lk border border-border p-3">
-          {t(doneMessages[done])}
-        </p>
-      ) : null}
+      <DoneNotice message={doneMessage} />
       {listError ? <FormError>{message(listError)}</FormError> : null}
       {passkeys.length === 0 ? (
         <p className="text-muted">{t("passkeys.empty")}</p>

@@ -12,41 +12,32 @@ import { Button } from "~/components/button";
 import { FormError } from "~/components/form-error";
 import { useFormMessage } from "~/components/form-message";
 import { TextField } from "~/components/text-field";
-import type { MessageKey } from "~/i18n/dictionary";
 import { metaT } from "~/i18n/meta";
 import { useT } from "~/i18n/react";
 import { getAuthHeaders, getCaller, requireAuth } from "~/lib/auth.server";
 import { formErrorResponse } from "~/lib/form-errors.server";
 import type { FormMessage } from "~/lib/form-message";
 import { formRouteHeaders } from "~/lib/route-headers";
+import { doneFlags } from "~/lib/done-flags.server";
+import { DoneNotice } from "~/components/done-notice";
 
 export const headers = formRouteHeaders;
 
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("phones.title") }];
 
 const PAGE = "/user/phones";
-const doneMessages = {
+const done = doneFlags(PAGE, {
   sent: "phones.done.sent",
   verified: "phones.done.verified",
   removed: "phones.done.removed",
   mfaOn: "phones.done.mfaOn",
   mfaOff: "phones.done.mfaOff",
-} as const satisfies Record<string, MessageKey>;
-type Done = keyof typeof doneMessages;
-
-function isDone(value: string | null): value is Done {
-  return value !== null && Object.hasOwn(doneMessages, value);
-}
+});
 
 export async function loader(args: LoaderFunctionArgs) {
   await requireAuth(args);
   const phones = await (await getCaller(args)).phone.list();
-  const done = new URL(args.request.url).searchParams.get("done");
-  return { phones, done: isDone(done) ? done : null };
-}
-
-async function backHere(args: ActionFunctionArgs, done: Done): Promise<never> {
-  throw redirect(`${PAGE}?done=${done}`, { headers: await getAuthHeaders(args) });
+  return { phones, done: done.read(args.request) };
 }
 
 export async function action(args: ActionFunctionArgs) {
@@ -60,20 +51,20 @@ export async function action(args: ActionFunctionArgs) {
     switch (intent) {
       case "add":
         await caller.phone.add({ phone });
-        return backHere(args, "sent");
+        return done.back(args, "sent");
       case "resend":
         await caller.phone.resendCode({ phoneNumberId });
-        return backHere(args, "sent");
+        return done.back(args, "sent");
       case "verify":
         await caller.phone.verify({ phoneNumberId, code: String(form.get("code") ?? "") });
-        return backHere(args, "verified");
+        return done.back(args, "verified");
       case "remove":
         await caller.phone.remove({ phoneNumberId });
-        return backHere(args, "removed");
+        return done.back(args, "removed");
       case "useForMfa":
       case "stopMfa":
         await caller.phone.setUsedForMfa({ phoneNumberId, usedForMfa: intent === "useForMfa" });
-        return backHere(args, intent === "useForMfa" ? "mfaOn" : "mfaOff");
+        return done.back(args, intent === "useForMfa" ? "mfaOn" : "mfaOff");
       default:
         return data({ fieldErrors: {} as Record<string, FormMessage>, formError: { key: "common.error" } as FormMessage, intent, phone, phoneNumberId }, { status: 400 });
     }
@@ -91,7 +82,7 @@ export default function Phones() {
   const t = useT();
   const message = useFormMessage();
   const titleId = useId();
-  const { phones, done } = useLoaderData<typeof loader>();
+  const { phones, done: doneMessage } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const navigation = useNavigation();
   const adding = navigation.state === "submitting" && navigation.formData?.get("intent") === "add";
@@ -107,11 +98,7 @@ export default function Phones() {
         {t("phones.title")}
       </h1>
       <p className="text-muted">{t("phones.lead")}</p>
-      {done ? (
-        <p role="status" className="rounded-lk border border-border p-3">
-          {t(doneMessages[done])}
-        </p>
-      ) : null}
+      <DoneNotice message={doneMessage} />
       {listError ? <FormError>{message(listError)}</FormError> : null}
       {phones.length === 0 ? (
         <p className="text-muted">{t("phones.empty")}</p>

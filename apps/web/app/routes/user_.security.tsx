@@ -13,41 +13,36 @@ import { Button } from "~/components/button";
 import { FormError } from "~/components/form-error";
 import { useFormMessage } from "~/components/form-message";
 import { TextField } from "~/components/text-field";
-import type { MessageKey } from "~/i18n/dictionary";
 import { metaT } from "~/i18n/meta";
 import { useLocale, useT } from "~/i18n/react";
 import { getAuthHeaders, getCaller, requireAuth } from "~/lib/auth.server";
 import { formErrorResponse } from "~/lib/form-errors.server";
 import type { FormMessage } from "~/lib/form-message";
 import { formRouteHeaders } from "~/lib/route-headers";
+import { doneFlags } from "~/lib/done-flags.server";
+import { DoneNotice } from "~/components/done-notice";
 
 export const headers = formRouteHeaders;
 
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("security.title") }];
 
 const PAGE = "/user/security";
-const doneMessages = {
+const done = doneFlags(PAGE, {
   signedOut: "security.done.signedOut",
   signedOutOthers: "security.done.signedOutOthers",
   passwordChanged: "security.done.passwordChanged",
-} as const satisfies Record<string, MessageKey>;
-type Done = keyof typeof doneMessages;
-
-function isDone(value: string | null): value is Done {
-  return value !== null && Object.hasOwn(doneMessages, value);
-}
+});
 
 export async function loader(args: LoaderFunctionArgs) {
   const auth = await requireAuth(args);
   const caller = await getCaller(args);
   const [{ sessions }, status] = await Promise.all([caller.session.list(), caller.user.accountStatus()]);
-  const done = new URL(args.request.url).searchParams.get("done");
   return {
     sessions,
     hasPassword: status.hasPassword,
     deletion: status.deletion,
     email: auth.user.primaryEmail,
-    done: isDone(done) ? done : null,
+    done: done.read(args.request),
   };
 }
 
@@ -63,9 +58,7 @@ export async function action(args: ActionFunctionArgs) {
   const form = await args.request.formData();
   const intent = String(form.get("intent") ?? "") as Intent;
   const caller = await getCaller(args);
-  const back = async (done: Done): Promise<never> => {
-    throw redirect(`${PAGE}?done=${done}`, { headers: await getAuthHeaders(args) });
-  };
+  const back = (flag: Parameters<typeof done.back>[1]) => done.back(args, flag);
   try {
     switch (intent) {
       case "revoke": {
@@ -119,7 +112,7 @@ type Device = ReturnType<typeof useLoaderData<typeof loader>>["sessions"][number
 export default function Security() {
   const t = useT();
   const titleId = useId();
-  const { done } = useLoaderData<typeof loader>();
+  const { done: doneMessage } = useLoaderData<typeof loader>();
   return (
     <section aria-labelledby={titleId} className="mx-auto flex w-full max-w-2xl flex-col gap-10 py-10">
       <div className="flex flex-col gap-2">
@@ -132,11 +125,7 @@ export default function Security() {
           {t("security.title")}
         </h1>
       </div>
-      {done ? (
-        <p role="status" className="rounded-lk border border-border p-3">
-          {t(doneMessages[done])}
-        </p>
-      ) : null}
+      <DoneNotice message={doneMessage} />
       <Devices />
       <Password />
       <DangerZone />
