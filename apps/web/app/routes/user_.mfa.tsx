@@ -205,6 +205,18 @@ export default function TwoStepVerification() {
         )}
       </section>
       <p className="text-sm text-muted">{t("mfa.others", { passkeys: status.passkeys, phones: status.mfaPhones })}</p>
+      <ul className="flex flex-col gap-1 text-sm">
+        <li>
+          <Link to="/user/passkeys" className="text-primary underline">
+            {t("user.factors.passkeys")}
+          </Link>
+        </li>
+        <li>
+          <Link to="/user/phones" className="text-primary underline">
+            {t("user.factors.phones")}
+          </Link>
+        </li>
+      </ul>
     </section>
   );
 }

@@ -99,13 +99,13 @@ async function lacksVerifiedAddress(ctx: Context, userId: string): Promise<boole
 
 export const passkeyRouter = {
   /** The caller's passkeys (never the key material or credential id). */
-  list: authedProcedure.meta(policy.authed).query(async ({ ctx }) => {
+  list: authedProcedure.meta(policy.mfaSetup).query(async ({ ctx }) => {
     return ctx.db.select(listedColumns).from(passkeys).where(eq(passkeys.userId, ctx.user.id)).orderBy(asc(passkeys.createdAt), asc(passkeys.id));
   }),
 
   /** Options for `startRegistration`; the caller's passkeys are excluded so an authenticator isn't registered twice. */
   registrationOptions: authedProcedure
-    .meta(policy.authed)
+    .meta(policy.mfaSetup)
     .use(requireReverification("strict"))
     .mutation(async ({ ctx }) => {
       await enforceRateLimit(ctx, registrationsPerUser, `user:${ctx.user.id}`);
@@ -138,7 +138,7 @@ export const passkeyRouter = {
 
   /** Verifies the new credential against the caller's challenge and stores it. */
   register: authedProcedure
-    .meta(policy.authed)
+    .meta(policy.mfaSetup)
     .use(requireReverification("strict"))
     .input(z.object({ challengeId: challengeIdSchema, response: registrationResponseSchema, name: passkeyNameSchema.optional() }))
     .mutation(async ({ ctx, input }) => {
@@ -200,7 +200,7 @@ export const passkeyRouter = {
     }),
 
   rename: authedProcedure
-    .meta(policy.authed)
+    .meta(policy.mfaSetup)
     .input(z.object({ passkeyId: passkeyIdSchema, name: passkeyNameSchema }))
     .mutation(async ({ ctx, input }) => {
       return ctx.db.transaction(async (tx) => {
@@ -216,7 +216,7 @@ export const passkeyRouter = {
     }),
 
   remove: authedProcedure
-    .meta(policy.authed)
+    .meta(policy.mfaSetup)
     .use(requireReverification("strict"))
     .input(z.object({ passkeyId: passkeyIdSchema }))
     .mutation(async ({ ctx, input }) => {

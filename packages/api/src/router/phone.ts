@@ -152,13 +152,13 @@ async function lockUser(tx: Context["db"], userId: string): Promise<void> {
 
 export const phoneRouter = {
   /** The caller's numbers, oldest first. */
-  list: authedProcedure.meta(policy.authed).query(({ ctx }) =>
+  list: authedProcedure.meta(policy.mfaSetup).query(({ ctx }) =>
     ctx.db.select(listed).from(phoneNumbers).where(eq(phoneNumbers.userId, ctx.user.id)).orderBy(asc(phoneNumbers.createdAt), asc(phoneNumbers.id)),
   ),
 
   /** Adds a number, unverified, and texts it a code. */
   add: authedProcedure
-    .meta(policy.authed)
+    .meta(policy.mfaSetup)
     .input(z.object({ phone: phoneSchema }))
     .mutation(async ({ ctx, input }) => {
       if (!ctx.sms) throw smsUnavailable();
@@ -182,7 +182,7 @@ export const phoneRouter = {
 
   /** Texts a new code to a pending number (after a one-minute cooldown). */
   resendCode: authedProcedure
-    .meta(policy.authed)
+    .meta(policy.mfaSetup)
     .input(z.object({ phoneNumberId: phoneIdSchema }))
     .mutation(async ({ ctx, input }) => {
       if (!ctx.sms) throw smsUnavailable();
@@ -198,7 +198,7 @@ export const phoneRouter = {
 
   /** The texted code marks the number verified. */
   verify: authedProcedure
-    .meta(policy.authed)
+    .meta(policy.mfaSetup)
     .input(z.object({ phoneNumberId: phoneIdSchema, code: codeSchema }))
     .mutation(async ({ ctx, input }) => {
       await enforceRateLimit(ctx, checksPerUser, `user:${ctx.user.id}`);
@@ -237,7 +237,7 @@ export const phoneRouter = {
 
   /** Removes a number; when it received sign-in codes the user is told. */
   remove: authedProcedure
-    .meta(policy.authed)
+    .meta(policy.mfaSetup)
     .use(requireReverification("strict"))
     .input(z.object({ phoneNumberId: phoneIdSchema }))
     .mutation(async ({ ctx, input }) => {
@@ -259,7 +259,7 @@ export const phoneRouter = {
 
   /** Chooses the verified number that receives sign-in codes (one at a time), or stops using it. */
   setUsedForMfa: authedProcedure
-    .meta(policy.authed)
+    .meta(policy.mfaSetup)
     .use(requireReverification("strict"))
     .input(z.object({ phoneNumberId: phoneIdSchema, usedForMfa: z.boolean() }))
     .mutation(async ({ ctx, input }) => {
