@@ -70,7 +70,8 @@ export async function completeSignIn(ctx: Context, input: { userId: string; meth
     const strategies = await secondFactorStrategies(ctx.db, input.userId);
     if (strategies.length > 0) return startSecondStep(ctx, input, strategies);
   }
-  const { session, token } = await ctx.db.transaction((tx) => startSession(ctx, tx, input));
+  const previous = await ctx.getAuth();
+  const { session, token } = await ctx.db.transaction((tx) => startSession(ctx, tx, { ...input, previousSessionId: previous?.session.id ?? null }));
   ctx.setSessionCookie(token, session.expiresAt);
   return { status: "complete", userId: input.userId, sessionId: session.id };
 }
@@ -115,16 +116,22 @@ async function startSecondStep(
 /**
  * The success tail, inside the caller's transaction: ends the caller's previous session (no session fixation, no
  * stale identity), starts a new one and records it. The caller sets the cookie only after the transaction committed.
+ * The caller resolves `ctx.getAuth()` BEFORE opening the transaction: that lookup runs on `ctx.db`, and inside an open
+ * transaction it would wait forever for PGlite's single connection.
  */
 export async function startSession(
   ctx: Context,
   tx: Database,
-  { userId, method, secondFactor }: { userId: string; method: SignInMethod | string; secondFactor?: SecondFactorStrategy },
+  {
+    userId,
+    method,
+    secondFactor,
+    previousSessionId,
+  }: { userId: string; method: SignInMethod | string; secondFactor?: SecondFactorStrategy; previousSessionId: string | null },
 ) {
   const now = ctx.now();
-  const previous = await ctx.getAuth();
   await resetRateLimit(tx, signInFailures, `user:${userId}`);
-  if (previous) await invalidateSession(tx, previous.session.id);
+  if (previousSessionId) await invalidateSession(tx, previousSessionId);
   const created = await createSession(tx, { userId, ip: ctx.ip, userAgent: ctx.userAgent, now, policy: ctx.sessionPolicy });
   await tx.update(users).set({ lastSignInAt: now }).where(eq(users.id, userId));
   await recordAuditEvent(

@@ -240,6 +240,8 @@ export const signInRouter = {
         throw challengeGone();
       }
 
+      // Resolved before the transaction: the lookup runs on ctx.db (see startSession).
+      const previous = await ctx.getAuth();
       let created;
       try {
         created = await ctx.db.transaction(async (tx) => {
@@ -251,7 +253,12 @@ export const signInRouter = {
           if (!consumed) return null;
           if (!(await checkSecondFactor(ctx, tx, reserved.userId, input))) throw new WrongSecondFactor();
           await recordAuditEvent(ctx, { action: "session.second_factor", outcome: "success", actorUserId: reserved.userId, targetType: "sign_in_challenge", targetId: reserved.id, details: { strategy: input.strategy } }, tx);
-          return startSession(ctx, tx, { userId: reserved.userId, method: reserved.firstFactor, secondFactor: input.strategy as SecondFactorStrategy });
+          return startSession(ctx, tx, {
+            userId: reserved.userId,
+            method: reserved.firstFactor,
+            secondFactor: input.strategy as SecondFactorStrategy,
+            previousSessionId: previous?.session.id ?? null,
+          });
         });
       } catch (error) {
         if (!(error instanceof WrongSecondFactor)) throw error;
