@@ -47,7 +47,7 @@ describe("forms", () => {
     await page.goto("/sign-in");
     await page.getByLabel("Email address").fill(email);
     await page.getByLabel("Password").fill("definitely not it");
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await expect(page.getByRole("alert").textContent()).resolves.toBe("Email address or password is incorrect.");
     await expect(page.getByLabel("Email address").inputValue()).resolves.toBe(email);
   });
@@ -62,7 +62,7 @@ describe("forms", () => {
       await page.getByLabel("Password").fill(`guess number ${i}`);
       const [response] = await Promise.all([
         page.waitForResponse((r) => r.url().includes("/sign-in") && r.request().method() === "POST"),
-        page.getByRole("button", { name: "Sign in" }).click(),
+        page.getByRole("button", { name: "Sign in", exact: true }).click(),
       ]);
       status = response.status();
       if (status === 429) expect(Number(response.headers()["retry-after"])).toBeGreaterThan(0);
@@ -79,7 +79,7 @@ describe("forms", () => {
       await page.goto("/sign-in");
       await page.getByLabel("Email address").fill(email);
       await page.getByLabel("Password").fill(password);
-      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("button", { name: "Sign in", exact: true }).click();
       return page.getByRole("alert").textContent();
     };
     for (let i = 0; i < 10; i++) expect(await attempt(`wrong guess ${i}`)).toBe("Email address or password is incorrect.");
@@ -111,14 +111,14 @@ describe("forms", () => {
     await page.goto(orgPath);
     await page.getByLabel("Email address").fill(email);
     await page.getByLabel("Password").fill(PASSWORD);
-    await Promise.all([page.waitForURL(`${baseURL}${orgPath}`), page.getByRole("button", { name: "Sign in" }).click()]);
+    await Promise.all([page.waitForURL(`${baseURL}${orgPath}`), page.getByRole("button", { name: "Sign in", exact: true }).click()]);
     await page.getByRole("heading", { level: 2, name: "Projects" }).waitFor();
 
     await signOut(page);
     await page.goto("/sign-in?redirect_url=//evil.example/steal");
     await page.getByLabel("Email address").fill(email);
     await page.getByLabel("Password").fill(PASSWORD);
-    await Promise.all([page.waitForURL(`${baseURL}/`), page.getByRole("button", { name: "Sign in" }).click()]);
+    await Promise.all([page.waitForURL(`${baseURL}/`), page.getByRole("button", { name: "Sign in", exact: true }).click()]);
   });
 });
 
@@ -144,7 +144,7 @@ describe("password reset", () => {
     await expect(page.getByRole("status").textContent()).resolves.toMatch(/signed out everywhere/);
     await page.getByLabel("Email address").fill(email);
     await page.getByLabel("Password").fill("a completely new passphrase");
-    await Promise.all([page.waitForURL(`${baseURL}/`), page.getByRole("button", { name: "Sign in" }).click()]);
+    await Promise.all([page.waitForURL(`${baseURL}/`), page.getByRole("button", { name: "Sign in", exact: true }).click()]);
 
     // The session that existed before the reset is over.
     await old.goto("/orgs/new");

@@ -10,7 +10,7 @@ async function signIn(page: Page, email: string, password = PASSWORD) {
   await page.goto("/sign-in");
   await page.getByLabel("Email address").fill(email);
   await page.getByLabel("Password").fill(password);
-  await Promise.all([page.waitForURL(`${baseURL}/`), page.getByRole("button", { name: "Sign in" }).click()]);
+  await Promise.all([page.waitForURL(`${baseURL}/`), page.getByRole("button", { name: "Sign in", exact: true }).click()]);
 }
 
 function devices(page: Page) {
@@ -101,7 +101,7 @@ describe("password", () => {
     expect(new URL(other.url()).pathname).toBe("/sign-in");
     await other.getByLabel("Email address").fill(email);
     await other.getByLabel("Password").fill(PASSWORD);
-    await other.getByRole("button", { name: "Sign in" }).click();
+    await other.getByRole("button", { name: "Sign in", exact: true }).click();
     await expect(other.getByRole("alert").textContent()).resolves.toBe("Email address or password is incorrect.");
     await signIn(other, email, "a completely new passphrase");
   });
@@ -122,7 +122,7 @@ describe("delete account", () => {
     expect(new URL(page.url()).pathname).toBe("/sign-in");
     await page.getByLabel("Email address").fill(email);
     await page.getByLabel("Password").fill(PASSWORD);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await expect(page.getByRole("alert").textContent()).resolves.toBe("Email address or password is incorrect.");
   });
 });

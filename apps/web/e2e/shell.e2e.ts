@@ -23,7 +23,7 @@ describe("the app shell", () => {
     await page.goto("/");
     await expect(page.getByRole("heading", { level: 1, name: "Latchkey" }).isVisible()).resolves.toBe(true);
     const main = page.getByRole("main");
-    await expect(main.getByRole("link", { name: "Sign in" }).getAttribute("href")).resolves.toBe("/sign-in");
+    await expect(main.getByRole("link", { name: "Sign in", exact: true }).getAttribute("href")).resolves.toBe("/sign-in");
     await expect(main.getByRole("link", { name: "Sign up" }).getAttribute("href")).resolves.toBe("/sign-up");
     await expect(page.locator("html").getAttribute("lang")).resolves.toBe("en-US");
     await expect(page.title()).resolves.toBe("Latchkey");
@@ -129,7 +129,7 @@ describe("the app shell", () => {
     const email = `notfound-${Date.now()}@example.test`;
     await page.locator('input[name="email"]').fill(email);
     await page.locator('input[name="password"]').fill("correct horse battery staple");
-    await Promise.all([page.waitForURL(/\/verify-email/), page.locator('main button[type="submit"]').click()]);
+    await Promise.all([page.waitForURL(/\/verify-email/), page.locator('main button[type="submit"]').first().click()]);
     // The code arrives in Polish too, and the verify page asks for it in Polish.
     await page.getByLabel("Kod weryfikacyjny").fill(await codeFromMail(email));
     await Promise.all([page.waitForURL(`${baseURL}/`), page.getByRole("button", { name: "Potwierdź", exact: true }).click()]);

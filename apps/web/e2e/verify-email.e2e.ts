@@ -81,6 +81,6 @@ describe("verifying the email address at sign-up", () => {
     await owner.goto("/sign-in");
     await owner.getByLabel("Email address").fill(email);
     await owner.getByLabel("Password").fill(PASSWORD);
-    await Promise.all([owner.waitForURL(`${baseURL}/`), owner.getByRole("button", { name: "Sign in" }).click()]);
+    await Promise.all([owner.waitForURL(`${baseURL}/`), owner.getByRole("button", { name: "Sign in", exact: true }).click()]);
   });
 });

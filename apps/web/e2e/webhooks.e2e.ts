@@ -54,7 +54,7 @@ describe("webhooks (without JavaScript)", () => {
     await admin.goto("/sign-in");
     await admin.getByLabel("Email address").fill(WEBHOOKS_ADMIN_EMAIL);
     await admin.getByLabel("Password", { exact: true }).fill(WEBHOOKS_ADMIN_PASSWORD);
-    await Promise.all([admin.waitForURL(`${baseURL}/`), admin.getByRole("button", { name: "Sign in" }).click()]);
+    await Promise.all([admin.waitForURL(`${baseURL}/`), admin.getByRole("button", { name: "Sign in", exact: true }).click()]);
 
     await admin.goto("/admin");
     await Promise.all([admin.waitForURL(`${baseURL}/admin/webhooks`), admin.getByRole("link", { name: "Webhooks" }).click()]);

@@ -10,8 +10,8 @@ export type Dictionary = { readonly [K in MessageKey]: string };
 export type MessageVars = Readonly<Record<string, string | number>>;
 
 /** Looks up `key` and fills `{name}` placeholders; unknown placeholders are left as written. */
-export function format(dictionary: Dictionary, key: MessageKey, vars?: MessageVars): string {
-  const message = dictionary[key];
+export function format(dictionary: Partial<Dictionary>, key: MessageKey, vars?: MessageVars): string {
+  const message = dictionary[key] ?? key;
   if (!vars) return message;
   return message.replace(/\{(\w+)\}/g, (placeholder, name: string) => {
     const value = vars[name];

@@ -3,6 +3,7 @@ import { format } from "./dictionary";
 import { enUS } from "./en-US";
 import { getDictionary, locales, t } from "./locales";
 import { plPL } from "./pl-PL";
+import { fallbackMessages } from "./fallback";
 import { matchAcceptLanguage, matchLocale, readCookie, resolveLocale, serializeLocaleCookie } from "./resolve-locale";
 
 function request(headers: Record<string, string> = {}) {
@@ -34,6 +35,16 @@ describe("dictionaries", () => {
     expect(t("en-US", "signIn.invalid")).toBe("Email address or password is incorrect.");
     expect(t("en-US", "common.pending")).toBe("Working…");
     expect(t("pl-PL", "nav.signIn")).toBe("Zaloguj się");
+  });
+});
+
+describe("the fallback messages (used when the root loader sent no dictionary)", () => {
+  test("are exactly the en-US messages they copy", () => {
+    for (const [key, value] of Object.entries(fallbackMessages)) expect(value, key).toBe(enUS[key as keyof typeof enUS]);
+  });
+
+  test("show the key itself for a message they lack", () => {
+    expect(format(fallbackMessages, "signIn.title")).toBe("signIn.title");
   });
 });
 

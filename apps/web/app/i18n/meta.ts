@@ -1,5 +1,5 @@
 import { format, type Dictionary, type MessageKey, type MessageVars } from "./dictionary";
-import { enUS } from "./en-US";
+import { fallbackMessages } from "./fallback";
 
 interface MatchLike {
   id: string;
@@ -12,6 +12,6 @@ interface MatchLike {
  */
 export function metaT(matches: readonly MatchLike[]): (key: MessageKey, vars?: MessageVars) => string {
   const root = matches.find((match) => match.id === "root")?.data as { messages?: Dictionary } | undefined;
-  const messages = root?.messages ?? enUS;
+  const messages = root?.messages ?? fallbackMessages;
   return (key, vars) => format(messages, key, vars);
 }

@@ -1,15 +1,15 @@
 import { createContext, useCallback, useContext, useMemo, type ReactNode } from "react";
 import { format, type Dictionary, type MessageKey, type MessageVars } from "./dictionary";
-import { enUS } from "./en-US";
+import { fallbackMessages } from "./fallback";
 import type { Locale } from "./locales";
 
 interface I18nValue {
   locale: Locale;
-  messages: Dictionary;
+  messages: Partial<Dictionary>;
 }
 
 // Used when nothing above provides messages (the root error boundary after the root loader failed).
-const fallback: I18nValue = { locale: "en-US", messages: enUS };
+const fallback: I18nValue = { locale: "en-US", messages: fallbackMessages };
 
 const I18nContext = createContext<I18nValue>(fallback);
 
