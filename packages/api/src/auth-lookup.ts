@@ -14,6 +14,7 @@ import {
   type Database,
 } from "@latchkey/db";
 import { preparedStatement } from "./prepared.ts";
+import { parseInstanceSettings, sessionPolicyFromSettings, type InstanceSettings } from "./instance-settings.ts";
 import {
   getExtendedIdleExpiry,
   getSessionState,
@@ -32,6 +33,8 @@ export interface AuthSession {
   expiresAt: Date;
   activeOrganizationId: string | null;
   lastReverifiedAt: Date | null;
+  /** An impersonation session: the instance admin viewing as this user. Sensitive actions are refused. */
+  impersonatorUserId: string | null;
 }
 
 export interface AuthUser {
@@ -72,6 +75,8 @@ export interface AuthMfa {
 
 export interface ResolvedAuth {
   session: AuthSession;
+  /** The instance settings as this request read them (same query): effective at once, no restart. */
+  settings: InstanceSettings;
   mfa: AuthMfa;
   user: AuthUser;
   /** The organization in scope: the one named by the URL when given, else the session's active one; null when the caller is not a member. */
@@ -89,7 +94,8 @@ export interface LookupOptions {
   token: string | null;
   orgSlug: string | null;
   now: Date;
-  policy: SessionPolicy;
+  /** Overrides the session lifetimes from the instance settings (tests). */
+  policy?: SessionPolicy;
 }
 
 function buildLookup(db: Database, orgFromSlug: boolean) {
@@ -106,6 +112,7 @@ function buildLookup(db: Database, orgFromSlug: boolean) {
       expiresAt: sessions.expiresAt,
       activeOrganizationId: sessions.activeOrganizationId,
       lastReverifiedAt: sessions.lastReverifiedAt,
+      impersonatorUserId: sessions.impersonatorUserId,
       userId: users.id,
       firstName: users.firstName,
       lastName: users.lastName,
@@ -121,14 +128,10 @@ function buildLookup(db: Database, orgFromSlug: boolean) {
       orgName: organizations.name,
       orgImageUrl: organizations.imageUrl,
       orgRequireMfa: organizations.requireMfa,
-      // MFA state in the same statement (EXISTS subqueries on indexed user_id columns): still one round trip.
-      // Aliased on purpose: drizzle leaves columns inside sql`` unqualified, which would bind to the subquery's table.
-      hasSecondFactor: sql<boolean>`(
-        exists (select 1 from totp_factors f where f.user_id = "users"."id" and f.verified_at is not null)
-        or exists (select 1 from passkeys p where p.user_id = "users"."id")
-        or exists (select 1 from phone_numbers n where n.user_id = "users"."id" and n.used_for_mfa and n.verified_at is not null)
-      )`.mapWith(Boolean),
-      instanceRequireMfa: sql<boolean>`coalesce((select s.settings -> 'requireMfa' = 'true'::jsonb from instance_settings s where s.id = 'default'), false)`.mapWith(Boolean),
+      // Kept exact by triggers on totp_factors, passkeys and phone_numbers (migration 0014).
+      hasSecondFactor: users.hasSecondFactor,
+      // The instance settings (one small row) in the same statement: requireMfa and the session lifetimes apply at once.
+      instanceSettings: sql<unknown>`(select s.settings from instance_settings s where s.id = 'default')`,
       membershipId: memberships.id,
       // Kept exact by triggers on membership_roles and roles (migration 0003): no join to roles on the request path.
       roles: memberships.roleKeys,
@@ -174,20 +177,24 @@ export async function lookupAuth(db: Database, options: LookupOptions): Promise<
   if (!verifySessionSecret(row.secretHash, parsed.secret)) return { status: "signed_out", reason: "bad_secret" };
   if (row.bannedAt || row.deletedAt) return { status: "signed_out", reason: "banned" };
 
+  const settings = parseInstanceSettings(row.instanceSettings);
+  const policy = options.policy ?? sessionPolicyFromSettings(settings);
+  // Lifetimes shortened in the settings apply to sessions that already exist: the stored expiries are capped by them.
   const session: AuthSession = {
     id: row.sessionId,
     createdAt: row.createdAt,
     lastActiveAt: row.lastActiveAt,
-    idleExpiresAt: row.idleExpiresAt,
-    expiresAt: row.expiresAt,
+    idleExpiresAt: new Date(Math.min(row.idleExpiresAt.getTime(), row.lastActiveAt.getTime() + policy.idleMs)),
+    expiresAt: new Date(Math.min(row.expiresAt.getTime(), row.createdAt.getTime() + policy.absoluteMs)),
     activeOrganizationId: row.activeOrganizationId,
     lastReverifiedAt: row.lastReverifiedAt,
+    impersonatorUserId: row.impersonatorUserId,
   };
   if (getSessionState(session, options.now) !== "active") {
     await invalidateSession(db, session.id);
     return { status: "signed_out", reason: "expired" };
   }
-  const extended = getExtendedIdleExpiry(session, options.now, options.policy);
+  const extended = getExtendedIdleExpiry(session, options.now, policy);
   if (extended) {
     await touchSession(db, session.id, options.now, extended);
     session.lastActiveAt = options.now;
@@ -196,12 +203,13 @@ export async function lookupAuth(db: Database, options: LookupOptions): Promise<
 
   const isMember = row.membershipId !== null && row.orgId !== null;
   const hasSecondFactor = row.hasSecondFactor === true;
-  const instanceRequired = row.instanceRequireMfa === true;
+  const instanceRequired = settings.requireMfa;
   const organizationRequired = isMember && row.orgRequireMfa === true;
   return {
     status: "signed_in",
     auth: {
       session,
+      settings,
       mfa: {
         hasSecondFactor,
         instanceRequired,

@@ -4,7 +4,6 @@
  */
 import type { Database } from "@latchkey/db";
 import {
-  defaultSessionPolicy,
   readSessionToken,
   readSignInChallengeToken,
   serializeClearSessionCookie,
@@ -15,6 +14,7 @@ import {
   type Keyring,
   type SessionPolicy,
 } from "@latchkey/auth";
+import { getInstanceSettings, sessionPolicyFromSettings } from "./instance-settings.ts";
 import { lookupAuth, type AuthLookupOutcome, type ResolvedAuth } from "./auth-lookup.ts";
 import { createDevOutboxTransport, createMailer, type Mailer } from "./mail/index.ts";
 import { createDevOutboxSmsSender, type SmsSender } from "./sms/index.ts";
@@ -57,7 +57,11 @@ export interface Context {
   now: () => Date;
   appUrl: string;
   resHeaders: Headers;
-  sessionPolicy: SessionPolicy;
+  /**
+   * The session lifetimes for a session created now: the instance settings' (read through `db`, which may be the
+   * open transaction — never `ctx.db` inside one, PGlite has a single connection), unless the context was given one.
+   */
+  getSessionPolicy: (db?: Database) => Promise<SessionPolicy>;
   mailer: Mailer;
   keyring: Keyring;
   /** Sends text messages (phone verification, SMS codes); null when the instance has no SMS configured. */
@@ -85,7 +89,7 @@ export function createInnerContext(options: InnerContextOptions): Context {
   const now = options.now ?? (() => new Date());
   const appUrl = options.appUrl ?? "http://localhost:3000";
   const resHeaders = options.resHeaders ?? new Headers();
-  const sessionPolicy = options.sessionPolicy ?? defaultSessionPolicy;
+  const sessionPolicy = options.sessionPolicy;
   let token = options.sessionToken ?? null;
   let pending: Promise<AuthLookupOutcome> | null = null;
 
@@ -94,7 +98,7 @@ export function createInnerContext(options: InnerContextOptions): Context {
       token,
       orgSlug: options.orgSlug ?? null,
       now: now(),
-      policy: sessionPolicy,
+      ...(sessionPolicy ? { policy: sessionPolicy } : {}),
     }).then((outcome) => {
       // A cookie that names no live session is cleared so the browser stops sending it.
       if (outcome.status === "signed_out" && outcome.reason !== "no_token") {
@@ -112,7 +116,7 @@ export function createInnerContext(options: InnerContextOptions): Context {
     now,
     appUrl,
     resHeaders,
-    sessionPolicy,
+    getSessionPolicy: async (db = options.db) => sessionPolicy ?? sessionPolicyFromSettings(await getInstanceSettings(db)),
     mailer: options.mailer ?? defaultMailer(),
     keyring: options.keyring ?? defaultKeyring(),
     sms: options.sms === undefined ? defaultSms() : options.sms,

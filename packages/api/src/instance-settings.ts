@@ -1,11 +1,32 @@
 /**
  * Instance-wide settings. The defaults live here; the `instance_settings` row holds only what an operator changed
- * (the admin console will edit it; until then `updateInstanceSettings` or SQL). Stored values are parsed leniently:
+ * (the admin console's settings page, `npm run settings -- key=value`, or `updateInstanceSettings`). Every read goes to
+ * the database, so a change takes effect on the next request, without a restart. Stored values are parsed leniently:
  * an unknown or malformed entry falls back to its default instead of breaking sign-up.
  */
 import { eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import { instanceSettings, type Database } from "@latchkey/db";
+import { defaultSessionPolicy, type SessionPolicy } from "@latchkey/auth";
+
+/** How each optional sign-up field is treated by `/sign-up`. */
+export const signUpFieldModes = ["hidden", "optional", "required"] as const;
+export type SignUpFieldMode = (typeof signUpFieldModes)[number];
+const fieldMode = z.enum(signUpFieldModes);
+
+export const signUpModes = ["public", "invite_only", "waitlist"] as const;
+export type SignUpMode = (typeof signUpModes)[number];
+
+/** An allow- or blocklist entry: a whole address (`ann@example.com`) or a domain (`example.com`), lower-cased. */
+const listEntry = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(320, "At most 320 characters.")
+  .regex(/^(?:[^\s@]+@)?[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)+$/, "Use an address (ann@example.com) or a domain (example.com).");
+const addressList = z.array(listEntry).max(1000, "At most 1,000 entries.");
+
+const MINUTE_BOUNDS = { min: 5, max: 60 * 24 * 365 } as const;
 
 const settingsSchema = z.object({
   /**
@@ -29,6 +50,38 @@ const settingsSchema = z.object({
    * up before going further. Read by the one-query auth lookup (auth-lookup.ts), not by this function.
    */
   requireMfa: z.boolean().catch(false),
+  // admin console: sign-up, sign-in, sessions ------------------------------------------------------------------------
+  /** public: anyone may sign up; invite_only: only with an instance (or organization) invitation; waitlist: others join a waitlist an admin approves. */
+  signUpMode: z.enum(signUpModes).catch("public"),
+  /** When not empty, only these addresses and domains may sign up (and sign in). */
+  allowlist: addressList.catch([]),
+  /** These addresses and domains may not sign up or sign in. Checked after the allowlist. */
+  blocklist: addressList.catch([]),
+  /** Which sign-in methods `/sign-in` offers and the API accepts. */
+  signInMethods: z
+    .object({
+      password: z.boolean().catch(true),
+      emailCode: z.boolean().catch(true),
+      emailLink: z.boolean().catch(true),
+      passkey: z.boolean().catch(true),
+      oauth: z.boolean().catch(true),
+    })
+    .catch({ password: true, emailCode: true, emailLink: true, passkey: true, oauth: true }),
+  /** A session unused for this many minutes ends (default 7 days). */
+  sessionIdleMinutes: z.number().int().min(MINUTE_BOUNDS.min).max(MINUTE_BOUNDS.max).catch(7 * 24 * 60),
+  /** A session ends this many minutes after sign-in, however active (default 30 days). */
+  sessionLifetimeMinutes: z.number().int().min(MINUTE_BOUNDS.min).max(MINUTE_BOUNDS.max).catch(30 * 24 * 60),
+  /** Minimum length of a new password (8 to 256; existing passwords keep working). */
+  minPasswordLength: z.number().int().min(8).max(256).catch(8),
+  /** The optional sign-up fields and whether `/sign-up` hides, offers or requires them. */
+  signUpFields: z
+    .object({
+      username: fieldMode.catch("hidden"),
+      firstName: fieldMode.catch("optional"),
+      lastName: fieldMode.catch("optional"),
+      phone: fieldMode.catch("hidden"),
+    })
+    .catch({ username: "hidden", firstName: "optional", lastName: "optional", phone: "hidden" }),
 });
 
 /** What may be changed, exactly typed: unknown keys and wrong types are refused. */
@@ -39,16 +92,66 @@ const patchSchema = z.strictObject({
   allowPrivateWebhookTargets: z.boolean().optional(),
   allowHttpWebhookUrls: z.boolean().optional(),
   requireMfa: z.boolean().optional(),
+  // admin console
+  signUpMode: z.enum(signUpModes, "Choose public, invite_only or waitlist.").optional(),
+  allowlist: addressList.optional(),
+  blocklist: addressList.optional(),
+  signInMethods: z
+    .strictObject({
+      password: z.boolean(),
+      emailCode: z.boolean(),
+      emailLink: z.boolean(),
+      passkey: z.boolean(),
+      oauth: z.boolean(),
+    })
+    .optional(),
+  sessionIdleMinutes: z.number().int().min(MINUTE_BOUNDS.min, `At least ${MINUTE_BOUNDS.min} minutes.`).max(MINUTE_BOUNDS.max, "At most 365 days.").optional(),
+  sessionLifetimeMinutes: z.number().int().min(MINUTE_BOUNDS.min, `At least ${MINUTE_BOUNDS.min} minutes.`).max(MINUTE_BOUNDS.max, "At most 365 days.").optional(),
+  minPasswordLength: z.number().int().min(8, "At least 8.").max(256, "At most 256.").optional(),
+  signUpFields: z
+    .strictObject({ username: fieldMode, firstName: fieldMode, lastName: fieldMode, phone: fieldMode })
+    .optional(),
 });
+
+/** The shape `updateInstanceSettings` accepts; the admin console validates its form with it (field errors by path). */
+export const instanceSettingsPatchSchema = patchSchema;
 
 export type InstanceSettings = z.infer<typeof settingsSchema>;
 
 export const defaultInstanceSettings: InstanceSettings = settingsSchema.parse({});
 
+/** Parses a stored settings object (from the row, or from the auth lookup's copy of it), filling in defaults. */
+export function parseInstanceSettings(stored: unknown): InstanceSettings {
+  const parsed = settingsSchema.safeParse(stored ?? {});
+  return parsed.success ? parsed.data : defaultInstanceSettings;
+}
+
 export async function getInstanceSettings(db: Database): Promise<InstanceSettings> {
   const [row] = await db.select({ settings: instanceSettings.settings }).from(instanceSettings).where(eq(instanceSettings.id, "default"));
-  const parsed = settingsSchema.safeParse(row?.settings ?? {});
-  return parsed.success ? parsed.data : defaultInstanceSettings;
+  return parseInstanceSettings(row?.settings);
+}
+
+/** The session lifetimes the settings ask for, as the policy `createSession` and the auth lookup use. */
+export function sessionPolicyFromSettings(settings: InstanceSettings): SessionPolicy {
+  return {
+    ...defaultSessionPolicy,
+    idleMs: settings.sessionIdleMinutes * 60_000,
+    absoluteMs: settings.sessionLifetimeMinutes * 60_000,
+  };
+}
+
+/**
+ * Whether an address may sign up or sign in under the allow- and blocklists: `"allowed"`, or why not. An entry with
+ * an `@` matches the whole address; one without matches the domain and its subdomains.
+ */
+export function checkAddressLists(settings: Pick<InstanceSettings, "allowlist" | "blocklist">, email: string): "allowed" | "not_allowlisted" | "blocklisted" {
+  const address = email.trim().toLowerCase();
+  const domain = address.slice(address.lastIndexOf("@") + 1);
+  const matches = (entry: string) =>
+    entry.includes("@") ? entry === address : domain === entry || domain.endsWith(`.${entry}`);
+  if (settings.allowlist.length > 0 && !settings.allowlist.some(matches)) return "not_allowlisted";
+  if (settings.blocklist.some(matches)) return "blocklisted";
+  return "allowed";
 }
 
 /** Merges `changes` into the stored settings, atomically. */

@@ -20,6 +20,18 @@ import { webhookRouter } from "./router/webhook.ts";
 import { jwtTemplateRouter, signingKeyRouter, tokenRouter } from "./router/tokens.ts";
 // oauth
 import { oauthRouter } from "./router/oauth.ts";
+// adminUser
+import { adminUserRouter } from "./router/admin-users.ts";
+// impersonation
+import { impersonationRouter } from "./router/impersonation.ts";
+// adminOrganization
+import { adminOrganizationRouter } from "./router/admin-organizations.ts";
+// adminStats
+import { adminStatsRouter } from "./router/admin-stats.ts";
+// waitlist
+import { waitlistRouter } from "./router/waitlist.ts";
+// instanceSettings
+import { instanceSettingsRouter } from "./router/instance-settings.ts";
 import { createCallerFactory, createTRPCRouter } from "./trpc.ts";
 // mfa
 import { mfaRouter, signInRouter } from "./router/mfa.ts";
@@ -53,6 +65,18 @@ export const appRouter = createTRPCRouter({
   // mfa
   mfa: mfaRouter,
   signIn: signInRouter,
+  // adminUser
+  adminUser: adminUserRouter,
+  // impersonation
+  impersonation: impersonationRouter,
+  // adminOrganization
+  adminOrganization: adminOrganizationRouter,
+  // adminStats
+  adminStats: adminStatsRouter,
+  // waitlist
+  waitlist: waitlistRouter,
+  // instanceSettings
+  instanceSettings: instanceSettingsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -132,7 +132,7 @@ export async function startSession(
   const now = ctx.now();
   await resetRateLimit(tx, signInFailures, `user:${userId}`);
   if (previousSessionId) await invalidateSession(tx, previousSessionId);
-  const created = await createSession(tx, { userId, ip: ctx.ip, userAgent: ctx.userAgent, now, policy: ctx.sessionPolicy });
+  const created = await createSession(tx, { userId, ip: ctx.ip, userAgent: ctx.userAgent, now, policy: await ctx.getSessionPolicy(tx) });
   await tx.update(users).set({ lastSignInAt: now }).where(eq(users.id, userId));
   await recordAuditEvent(
     ctx,

@@ -6,8 +6,8 @@
 import { sha256 } from "@oslojs/crypto/sha2";
 import { constantTimeEqual } from "@oslojs/crypto/subtle";
 import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from "@oslojs/encoding";
-import { and, eq, ne } from "drizzle-orm";
-import { createId, sessions, type Database, type Session } from "@latchkey/db";
+import { and, eq, ne, sql } from "drizzle-orm";
+import { createId, sessions, userActivityDays, type Database, type Session } from "@latchkey/db";
 
 export interface SessionPolicy {
   /** A session unused for this long ends. */
@@ -90,6 +90,13 @@ export interface CreateSessionInput {
   activeOrganizationId?: string | null;
   now?: Date;
   policy?: SessionPolicy;
+  /** An impersonation session: the instance admin viewing as `userId` (becomes the JWT's `act` claim). */
+  impersonatorUserId?: string | null;
+}
+
+/** The UTC day of `now` as YYYY-MM-DD, the key of `user_activity_days`. */
+export function activityDay(now: Date): string {
+  return now.toISOString().slice(0, 10);
 }
 
 export async function createSession(
@@ -113,15 +120,32 @@ export async function createSession(
       ip: input.ip ?? null,
       userAgent: input.userAgent?.slice(0, 512) ?? null,
       activeOrganizationId: input.activeOrganizationId ?? null,
-      lastReverifiedAt: now,
+      // An impersonating admin has proven nothing about the user: no reverification window.
+      lastReverifiedAt: input.impersonatorUserId ? null : now,
+      impersonatorUserId: input.impersonatorUserId ?? null,
     })
     .returning();
+  // Daily active users count real sign-ins, not an admin viewing as someone.
+  if (!input.impersonatorUserId) {
+    await db.insert(userActivityDays).values({ day: activityDay(now), userId: input.userId }).onConflictDoNothing();
+  }
   return { session: session!, token };
 }
 
-/** Slides the idle expiry forward; callers decide when with `getExtendedIdleExpiry`. */
+/**
+ * Slides the idle expiry forward; callers decide when with `getExtendedIdleExpiry`. In the same statement it marks
+ * the user active today (`user_activity_days`), so the activity charts cost no extra round trip.
+ */
 export async function touchSession(db: Database, sessionId: string, now: Date, idleExpiresAt: Date): Promise<void> {
-  await db.update(sessions).set({ lastActiveAt: now, idleExpiresAt }).where(eq(sessions.id, sessionId));
+  await db.execute(sql`
+    with touched as (
+      update ${sessions} set last_active_at = ${now.toISOString()}::timestamptz, idle_expires_at = ${idleExpiresAt.toISOString()}::timestamptz
+      where ${sessions.id} = ${sessionId}
+      returning user_id, impersonator_user_id
+    )
+    insert into ${userActivityDays} (day, user_id)
+    select ${activityDay(now)}::date, user_id from touched where impersonator_user_id is null
+    on conflict do nothing`);
 }
 
 /**

@@ -30,6 +30,9 @@ export const idPrefixes = {
   // oauth: external accounts and enterprise SSO connections
   oauthAccount: "eac",
   ssoConnection: "sso",
+  // admin console
+  instanceInvitation: "iinv",
+  waitlistEntry: "wle",
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

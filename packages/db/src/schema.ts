@@ -3,6 +3,7 @@ import {
   bigint,
   boolean,
   customType,
+  date,
   check,
   index,
   integer,
@@ -39,10 +40,26 @@ export const users = pgTable(
     lockedUntil: tstz("locked_until"),
     deletedAt: tstz("deleted_at"),
     lastSignInAt: tstz("last_sign_in_at"),
+    /**
+     * A verified TOTP, a passkey or a verified MFA phone number exists. Kept exact by triggers on those tables
+     * (migration 0014), so the auth lookup and the admin "with MFA" filter read a column instead of three subqueries.
+     */
+    hasSecondFactor: boolean("has_second_factor").notNull().default(false),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex("users_username_key").on(sql`lower(${t.username})`)],
+  (t) => [
+    uniqueIndex("users_username_key").on(sql`lower(${t.username})`),
+    // Admin console: newest-first keyset pagination and its filters, index-backed at 1M users (migration 0014).
+    index("users_created_at_id_idx").on(t.createdAt, t.id),
+    index("users_last_sign_in_at_id_idx").on(t.lastSignInAt, t.id),
+    index("users_banned_created_idx").on(t.createdAt, t.id).where(sql`${t.bannedAt} is not null`),
+    index("users_locked_created_idx").on(t.createdAt, t.id).where(sql`${t.lockedUntil} is not null`),
+    index("users_mfa_created_idx").on(t.createdAt, t.id).where(sql`${t.hasSecondFactor}`),
+    index("users_first_name_pattern_idx").on(sql`lower(${t.firstName}) text_pattern_ops`),
+    index("users_last_name_pattern_idx").on(sql`lower(${t.lastName}) text_pattern_ops`),
+    index("users_username_pattern_idx").on(sql`lower(${t.username}) text_pattern_ops`),
+  ],
 );
 
 export const emailAddresses = pgTable(
@@ -64,6 +81,11 @@ export const emailAddresses = pgTable(
       .on(t.userId)
       .where(sql`${t.isPrimary}`),
     index("email_addresses_user_id_idx").on(t.userId),
+    // Admin console: prefix search on addresses, and the "unverified" filter (users whose primary address isn't verified).
+    index("email_addresses_email_pattern_idx").on(sql`${t.email} text_pattern_ops`),
+    index("email_addresses_unverified_primary_idx")
+      .on(t.userId)
+      .where(sql`${t.isPrimary} and ${t.verifiedAt} is null`),
     check("email_addresses_email_lowercase", sql`${t.email} = lower(${t.email})`),
   ],
 );
@@ -90,7 +112,11 @@ export const organizations = pgTable("organizations", {
   createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
-});
+}, (t) => [
+  // Admin console: newest-first keyset pagination and prefix search by name.
+  index("organizations_created_at_id_idx").on(t.createdAt, t.id),
+  index("organizations_name_pattern_idx").on(sql`lower(${t.name}) text_pattern_ops`),
+]);
 
 export const sessions = pgTable(
   "sessions",
@@ -111,6 +137,8 @@ export const sessions = pgTable(
       onDelete: "set null",
     }),
     lastReverifiedAt: tstz("last_reverified_at"),
+    /** Set on an impersonation session: the instance admin who is viewing as this session's user (JWT `act` claim). */
+    impersonatorUserId: text("impersonator_user_id").references(() => users.id, { onDelete: "cascade" }),
   },
   (t) => [index("sessions_user_id_idx").on(t.userId), index("sessions_expires_at_idx").on(t.expiresAt)],
 );
@@ -267,6 +295,11 @@ export const signUpAttempts = pgTable(
     passwordHash: text("password_hash"),
     firstName: text("first_name"),
     lastName: text("last_name"),
+    /** Sign-up fields the instance settings may ask for (hidden, optional or required). */
+    username: text("username"),
+    phone: text("phone"),
+    /** The instance invitation this sign-up came with (invite-only and waitlist modes). */
+    instanceInvitationId: text("instance_invitation_id").references(() => instanceInvitations.id, { onDelete: "set null" }),
     locale: text("locale"),
     existingUserId: text("existing_user_id").references(() => users.id, { onDelete: "cascade" }),
     /** When the last email went out; resending waits for a cooldown after it. */
@@ -756,3 +789,60 @@ export const oauthStates = pgTable(
 export type OAuthAccount = typeof oauthAccounts.$inferSelect;
 export type SsoConnection = typeof ssoConnections.$inferSelect;
 export type OAuthState = typeof oauthStates.$inferSelect;
+
+// admin console: sign-up modes, activity ---------------------------------------------------------------------------
+
+/**
+ * An invitation to create an account on this instance (sign-up mode invite-only, or an approved waitlist entry).
+ * The token is sent by email; only its SHA-256 is stored. Single use, expires.
+ */
+export const instanceInvitations = pgTable(
+  "instance_invitations",
+  {
+    id: text("id").primaryKey().$defaultFn(() => createId("instanceInvitation")),
+    /** Lower-cased. */
+    email: text("email").notNull(),
+    tokenHash: text("token_hash").notNull().unique("instance_invitations_token_hash_key"),
+    invitedByUserId: text("invited_by_user_id").references(() => users.id, { onDelete: "set null" }),
+    expiresAt: tstz("expires_at").notNull(),
+    acceptedAt: tstz("accepted_at"),
+    revokedAt: tstz("revoked_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("instance_invitations_email_idx").on(t.email), index("instance_invitations_created_at_idx").on(t.createdAt)],
+);
+
+/** People asking to join while the instance's sign-up mode is "waitlist"; an admin approves (sends an invitation) or rejects. */
+export const waitlistEntries = pgTable(
+  "waitlist_entries",
+  {
+    id: text("id").primaryKey().$defaultFn(() => createId("waitlistEntry")),
+    /** Lower-cased; one entry per address. */
+    email: text("email").notNull().unique("waitlist_entries_email_key"),
+    status: text("status", { enum: ["pending", "approved", "rejected"] }).notNull().default("pending"),
+    invitationId: text("invitation_id").references(() => instanceInvitations.id, { onDelete: "set null" }),
+    decidedByUserId: text("decided_by_user_id").references(() => users.id, { onDelete: "set null" }),
+    decidedAt: tstz("decided_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("waitlist_entries_status_created_idx").on(t.status, t.createdAt, t.id)],
+);
+
+/**
+ * One row per user per UTC day they were active (signed in, or a session was used). Written when a session is
+ * created and when its idle expiry slides (at most hourly), so it costs no extra round trip on most requests.
+ * Daily and monthly active users are counts over the primary key's leading `day`.
+ */
+export const userActivityDays = pgTable(
+  "user_activity_days",
+  {
+    /** The UTC day, as YYYY-MM-DD. */
+    day: date("day", { mode: "string" }).notNull(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.userId] })],
+);
+export type InstanceInvitation = typeof instanceInvitations.$inferSelect;
+export type WaitlistEntry = typeof waitlistEntries.$inferSelect;

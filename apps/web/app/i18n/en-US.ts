@@ -698,4 +698,15 @@ export const enUS = {
   "orgSettings.mfa.hint": "Members without a second factor are asked to set one up before they can use this organization.",
   "orgSettings.mfa.save": "Update security settings",
   "orgSettings.mfa.saved": "Security settings saved.",
+  // admin users (helper users) ---------------------------------------------------------------------------------------
+  "admin.users": "Users",
+  // impersonation (helper impersonation) -------------------------------------------------------------------------------
+  // admin organizations and roles (helper orgs) ---------------------------------------------------------------------
+  "admin.organizations": "Organizations",
+  "admin.roles": "Roles & permissions",
+  // instance settings and sign-in methods (helper settings) ---------------------------------------------------------
+  "admin.settings": "Settings",
+  // sign-up modes, waitlist, invitations (helper signup) ------------------------------------------------------------
+  "admin.waitlist": "Waitlist & invitations",
+  // charts (helper charts) ------------------------------------------------------------------------------------------
 } as const;

@@ -699,4 +699,15 @@ export const plPL = {
   "orgSettings.mfa.hint": "Członkowie bez drugiego składnika zostaną poproszeni o jego skonfigurowanie, zanim skorzystają z tej organizacji.",
   "orgSettings.mfa.save": "Zaktualizuj ustawienia bezpieczeństwa",
   "orgSettings.mfa.saved": "Zapisano ustawienia bezpieczeństwa.",
+  // admin users (helper users) ---------------------------------------------------------------------------------------
+  "admin.users": "Użytkownicy",
+  // impersonation (helper impersonation) -------------------------------------------------------------------------------
+  // admin organizations and roles (helper orgs) ---------------------------------------------------------------------
+  "admin.organizations": "Organizacje",
+  "admin.roles": "Role i uprawnienia",
+  // instance settings and sign-in methods (helper settings) ---------------------------------------------------------
+  "admin.settings": "Ustawienia",
+  // sign-up modes, waitlist, invitations (helper signup) ------------------------------------------------------------
+  "admin.waitlist": "Lista oczekujących i zaproszenia",
+  // charts (helper charts) ------------------------------------------------------------------------------------------
 } as const satisfies Dictionary;

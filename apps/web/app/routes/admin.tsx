@@ -20,6 +20,15 @@ export async function loader(args: LoaderFunctionArgs) {
 /** The console's sections, in menu order. */
 const sections: { to: string; label: MessageKey; end?: boolean }[] = [
   { to: "/admin", label: "admin.overview", end: true },
+  // admin users
+  { to: "/admin/users", label: "admin.users" },
+  // admin organizations and roles
+  { to: "/admin/organizations", label: "admin.organizations" },
+  { to: "/admin/roles", label: "admin.roles" },
+  // instance settings
+  { to: "/admin/settings", label: "admin.settings" },
+  // waitlist and invitations
+  { to: "/admin/waitlist", label: "admin.waitlist" },
   // audit log (audit helper)
   { to: "/admin/audit", label: "audit.instance.link" },
   // webhooks

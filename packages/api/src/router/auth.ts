@@ -88,7 +88,7 @@ async function createUnverifiedUser(ctx: Context, input: StartSignUpInput) {
       const userId = user!.id;
       await tx.insert(emailAddresses).values({ userId, email: input.email, isPrimary: true, createdAt: now });
       await tx.insert(passwordCredentials).values({ userId, hash: input.passwordHash, createdAt: now, updatedAt: now });
-      const { session, token } = await createSession(tx, { userId, ip: ctx.ip, userAgent: ctx.userAgent, now, policy: ctx.sessionPolicy });
+      const { session, token } = await createSession(tx, { userId, ip: ctx.ip, userAgent: ctx.userAgent, now, policy: await ctx.getSessionPolicy(tx) });
       await recordAuditEvent(
         ctx,
         { action: "user.signed_up", outcome: "success", actorUserId: userId, actorSessionId: session.id, targetType: "user", targetId: userId, details: { method: "password", emailVerified: false } },

@@ -77,7 +77,7 @@ describe("session.revoke", () => {
     expect([error.code, error.reason]).toEqual(["UNAUTHORIZED", "SESSION_REQUIRED"]);
     expect(resHeaders.getSetCookie().join("\n")).toMatch(/latchkey_session=;.*Max-Age=0/i);
     // And for a page loader, which resolves the caller the same way.
-    expect(await lookupAuth(db().db, { token: other, orgSlug: null, now: new Date(), policy: callerFor(db()).ctx.sessionPolicy })).toEqual({ status: "signed_out", reason: "unknown" });
+    expect(await lookupAuth(db().db, { token: other, orgSlug: null, now: new Date() })).toEqual({ status: "signed_out", reason: "unknown" });
 
     // The revoking session itself is untouched.
     expect((await as(token).user.me()).id).toBe(userId);

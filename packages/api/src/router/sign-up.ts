@@ -212,7 +212,7 @@ async function completeSignUp(ctx: Context, method: Method, prove: Proof): Promi
       const userId = user!.id;
       await tx.insert(emailAddresses).values({ userId, email: attempt.email, isPrimary: true, verifiedAt: now, createdAt: now });
       await tx.insert(passwordCredentials).values({ userId, hash: attempt.passwordHash, createdAt: now, updatedAt: now });
-      const { session, token } = await createSession(tx, { userId, ip: ctx.ip, userAgent: ctx.userAgent, now, policy: ctx.sessionPolicy });
+      const { session, token } = await createSession(tx, { userId, ip: ctx.ip, userAgent: ctx.userAgent, now, policy: await ctx.getSessionPolicy(tx) });
       await recordAuditEvent(
         ctx,
         { action: "user.signed_up", outcome: "success", actorUserId: userId, actorSessionId: session.id, targetType: "user", targetId: userId, details: { method, signUpId: attempt.id } },
