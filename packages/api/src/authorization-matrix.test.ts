@@ -11,7 +11,7 @@ import { emailAddresses, passkeys, phoneNumbers, type DbHandle } from "@latchkey
 import { useTestDb } from "@latchkey/db/testing";
 import { appRouter } from "./root.ts";
 import type { AuthzPolicy } from "./trpc.ts";
-import { addMember, callerFor, signUp, uniqueEmail } from "../test/helpers.ts";
+import { addMember, callerFor, insertSignedInUser, signUp, uniqueEmail } from "../test/helpers.ts";
 import { PNG_1X1 } from "../test/images.ts";
 
 const db = useTestDb();
@@ -42,10 +42,10 @@ interface World {
 /** Two tenants: the target (an admin, a plain member, a project) and another (its admin, its project); and a loner. */
 async function buildWorld(handle: DbHandle): Promise<World> {
   const suffix = Math.random().toString(36).slice(2, 8);
-  const admin = await signUp(handle, uniqueEmail("matrix-admin"));
-  const member = await signUp(handle, uniqueEmail("matrix-member"));
-  const otherAdmin = await signUp(handle, uniqueEmail("matrix-other"));
-  const loner = await signUp(handle, uniqueEmail("matrix-loner"));
+  const admin = await insertSignedInUser(handle, uniqueEmail("matrix-admin"));
+  const member = await insertSignedInUser(handle, uniqueEmail("matrix-member"));
+  const otherAdmin = await insertSignedInUser(handle, uniqueEmail("matrix-other"));
+  const loner = await insertSignedInUser(handle, uniqueEmail("matrix-loner"));
   const asAdmin = callerFor(handle, { token: admin.token }).caller;
   const target = await asAdmin.organization.create({ name: `Target ${suffix}`, slug: `target-${suffix}` });
   const targetProject = await callerFor(handle, { token: admin.token, orgSlug: target.slug }).caller.project.create({ name: `Target secret ${suffix}` });
@@ -312,7 +312,18 @@ async function call(handle: DbHandle, w: World, path: string, caller: CallerKind
 /** The reasons the middleware chain gives when it refuses a caller (as opposed to a handler refusing the input). */
 const chainRefusals = ["SESSION_REQUIRED", "ORGANIZATION_REQUIRED", "NOT_A_MEMBER", "PERMISSION_DENIED", "ROLE_REQUIRED", "INSTANCE_ADMIN_REQUIRED"];
 
-const procedures = Object.entries(appRouter._def.procedures as unknown as Record<string, { _def: { meta?: { authz?: AuthzPolicy } } }>);
+const procedures = Object.entries(appRouter._def.procedures as unknown as Record<string, { _def: { type: string; meta?: { authz?: AuthzPolicy } } }>);
+
+/**
+ * Queries don't change the world, so they share one (built on first use); every mutation gets a fresh one, since an
+ * allowed call may delete, revoke or rename what the next test relies on.
+ */
+let sharedWorld: Promise<World> | undefined;
+function worldFor(handle: DbHandle, type: string): Promise<World> {
+  if (type !== "query") return buildWorld(handle);
+  sharedWorld ??= buildWorld(handle);
+  return sharedWorld;
+}
 
 describe("the authorization matrix", () => {
   it("covers every procedure with a declared policy and an example input", () => {
@@ -338,7 +349,7 @@ describe("the authorization matrix", () => {
     if (!declared || !examples[path]) continue;
     it(`${path} (${declared.kind === "permission" ? declared.permission : declared.kind}) behaves as declared for every caller`, async () => {
       const handle = db();
-      const world = await buildWorld(handle);
+      const world = await worldFor(handle, procedure._def.type);
       const example = examples[path]!;
       for (const caller of callerKinds) {
         const before = await snapshot(handle, world);

@@ -1,6 +1,7 @@
 /** Builders for integration tests: real database, real procedures through `createCaller`. */
 import { eq } from "drizzle-orm";
-import { membershipRoles, memberships, roles, type DbHandle } from "@latchkey/db";
+import { emailAddresses, membershipRoles, memberships, passwordCredentials, roles, users, type DbHandle } from "@latchkey/db";
+import { createSession, hashPassword } from "@latchkey/auth";
 import { createCaller } from "../src/root.ts";
 import { createInnerContext, type InnerContextOptions } from "../src/context.ts";
 import { signUpConfirmed } from "../cli/confirmed-sign-up.ts";
@@ -87,4 +88,26 @@ export async function errorOf(promise: Promise<unknown>): Promise<{ code: string
 export async function countRows(handle: DbHandle, table: string): Promise<number> {
   const rows = await handle.query<{ n: number | string }>(`select count(*)::int as n from ${table}`);
   return Number(rows[0]!.n);
+}
+
+let passwordHash: Promise<string> | undefined;
+
+/**
+ * A signed-in user with a verified primary address and the password `PASSWORD`, written straight to the tables: what
+ * `signUp` leaves behind, without walking the sign-up flow (and its argon2 hash) each time. For fixtures that need
+ * many users and don't test signing up — the authorization matrix builds four per procedure.
+ */
+export async function insertSignedInUser(handle: DbHandle, email = uniqueEmail(), extra: { firstName?: string } = {}) {
+  passwordHash ??= hashPassword(PASSWORD);
+  const hash = await passwordHash;
+  const now = new Date();
+  const [user] = await handle.db
+    .insert(users)
+    .values({ firstName: extra.firstName ?? null, lastSignInAt: now })
+    .returning({ id: users.id });
+  const userId = user!.id;
+  await handle.db.insert(emailAddresses).values({ userId, email: email.toLowerCase(), isPrimary: true, verifiedAt: now });
+  await handle.db.insert(passwordCredentials).values({ userId, hash });
+  const { session, token } = await createSession(handle.db, { userId, now, userAgent: "vitest" });
+  return { userId, sessionId: session.id, token, email };
 }
