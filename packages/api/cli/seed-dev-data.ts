@@ -1,5 +1,5 @@
 /** Development data, created through the real procedures: an instance admin, two organizations, members in both roles. */
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { emailAddresses, membershipRoles, memberships, roles, users, type Database } from "@latchkey/db";
 import { createCaller } from "../src/root.ts";
 import { createInnerContext } from "../src/context.ts";
@@ -50,5 +50,46 @@ export async function seedDevData(db: Database): Promise<boolean> {
   await as("alice").project.create({ name: "Anvil redesign" });
   await as("carol").project.create({ name: "Hammock district" });
   for (const person of devPeople) await as(person.key).auth.signOut();
+  await seedCrowd(db, SAMPLE_USERS);
   return true;
+}
+
+/** How many sample people `seedDevData` adds besides the named accounts, so the admin console has a crowd to search. */
+export const SAMPLE_USERS = 240;
+
+const firstNames = ["Amara", "Bruno", "Chiara", "Dmitri", "Elif", "Farah", "Goran", "Hana", "Ivo", "Jun", "Kasia", "Lars", "Mei", "Nikos", "Olu", "Priya", "Quinn", "Rosa", "Sven", "Tariq"];
+const lastNames = ["Novak", "Okafor", "Silva", "Tanaka", "Kowalski", "Haddad", "Moreau", "Lindqvist", "Petrov", "Rossi", "Sato", "Yilmaz"];
+
+/**
+ * Sample people written set-based (no passwords: they can't sign in): signed up over the last 60 days, active on some
+ * of the last 30, a few banned, locked, unverified or with a second factor — what the admin console's users list,
+ * filters and charts need to show something on a fresh machine.
+ */
+async function seedCrowd(db: Database, count: number): Promise<void> {
+  const first = sql.raw(`(array['${firstNames.join("','")}'])[1 + (g % ${firstNames.length})]`);
+  const last = sql.raw(`(array['${lastNames.join("','")}'])[1 + ((g / ${firstNames.length}) % ${lastNames.length})]`);
+  await db.transaction(async (tx) => {
+    await tx.execute(sql`
+      insert into users (id, first_name, last_name, created_at, updated_at, last_sign_in_at, banned_at, locked_until, has_second_factor)
+      select 'user_sample' || lpad(g::text, 5, '0'), ${first}, ${last},
+             now() - ((g * 60.0 / ${count}) || ' days')::interval, now(),
+             case when g % 3 = 0 then null else now() - ((g % 30) || ' days')::interval end,
+             case when g % 41 = 0 then now() end,
+             case when g % 53 = 0 then now() + interval '1 hour' end,
+             g % 7 = 0
+      from generate_series(1, ${count}) as g`);
+    await tx.execute(sql`
+      insert into email_addresses (id, user_id, email, is_primary, verified_at)
+      select 'idn_sample' || lpad(g::text, 5, '0'), 'user_sample' || lpad(g::text, 5, '0'),
+             lower(${first}) || '.' || lower(${last}) || g || '@example.com', true,
+             case when g % 11 = 0 then null else now() end
+      from generate_series(1, ${count}) as g`);
+    // Each sample person was active on a few of the last 30 days: more often the more recent the day.
+    await tx.execute(sql`
+      insert into user_activity_days (day, user_id)
+      select (now() at time zone 'utc')::date - d, 'user_sample' || lpad(g::text, 5, '0')
+      from generate_series(1, ${count}) as g, generate_series(0, 29) as d
+      where (g + d) % (2 + d / 6) = 0
+      on conflict do nothing`);
+  });
 }
