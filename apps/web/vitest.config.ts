@@ -10,5 +10,7 @@ export default defineConfig({
     include: ["app/**/*.test.{ts,tsx}", "server/**/*.test.js"],
     exclude: ["e2e/**", "build/**", "node_modules/**"],
     environment: "node",
+    // Migrates one in-memory PGlite once; each route test file loads a copy instead of migrating its own.
+    globalSetup: ["./app/test/global-setup.ts"],
   },
 });

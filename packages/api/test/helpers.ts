@@ -46,6 +46,11 @@ export function uniqueEmail(label = "user"): string {
 
 /** A user who signed up and confirmed the emailed code, signed in: `token` is their session. */
 export async function signUp(handle: DbHandle, email = uniqueEmail(), extra: { firstName?: string } = {}) {
+  return insertSignedInUser(handle, email, extra);
+}
+
+/** A sign-up walked through the real flow (`auth.signUp`, the emailed code, `signUp.verify`), for tests that need its side effects. */
+export async function signUpThroughFlow(handle: DbHandle, email = uniqueEmail(), extra: { firstName?: string } = {}) {
   const ip = `198.18.${Math.floor(Math.random() * 256)}.${Math.floor(Math.random() * 256)}`;
   const result = await signUpConfirmed(handle.db, { email, password: PASSWORD, ...extra }, { appUrl: APP_URL, ip, userAgent: "vitest" });
   return { ...result, email };
@@ -95,19 +100,20 @@ let passwordHash: Promise<string> | undefined;
 /**
  * A signed-in user with a verified primary address and the password `PASSWORD`, written straight to the tables: what
  * `signUp` leaves behind, without walking the sign-up flow (and its argon2 hash) each time. For fixtures that need
- * many users and don't test signing up — the authorization matrix builds four per procedure.
+ * many users and don't test signing up (`signUp` is this; the matrix builds four users per procedure).
  */
 export async function insertSignedInUser(handle: DbHandle, email = uniqueEmail(), extra: { firstName?: string } = {}) {
   passwordHash ??= hashPassword(PASSWORD);
   const hash = await passwordHash;
   const now = new Date();
-  const [user] = await handle.db
-    .insert(users)
-    .values({ firstName: extra.firstName ?? null, lastSignInAt: now })
-    .returning({ id: users.id });
-  const userId = user!.id;
-  await handle.db.insert(emailAddresses).values({ userId, email: email.toLowerCase(), isPrimary: true, verifiedAt: now });
-  await handle.db.insert(passwordCredentials).values({ userId, hash });
-  const { session, token } = await createSession(handle.db, { userId, now, userAgent: "vitest" });
+  const ip = `198.18.${Math.floor(Math.random() * 256)}.${Math.floor(Math.random() * 256)}`;
+  // One transaction, as a sign-up is: the outbox then sees one user.created carrying the address.
+  const { userId, session, token } = await handle.db.transaction(async (tx) => {
+    const [user] = await tx.insert(users).values({ firstName: extra.firstName ?? null, lastSignInAt: now }).returning({ id: users.id });
+    const id = user!.id;
+    await tx.insert(emailAddresses).values({ userId: id, email: email.toLowerCase(), isPrimary: true, verifiedAt: now });
+    await tx.insert(passwordCredentials).values({ userId: id, hash });
+    return { userId: id, ...(await createSession(tx, { userId: id, now, ip, userAgent: "vitest" })) };
+  });
   return { userId, sessionId: session.id, token, email };
 }

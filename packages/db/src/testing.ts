@@ -13,6 +13,12 @@ import { migrate } from "./migrate.ts";
 
 const TEMPLATE_DB = "latchkey_test_template";
 const ENV_KEY = "LATCHKEY_TEST_TEMPLATE";
+const EMBEDDED_ENV_KEY = "LATCHKEY_TEST_PGLITE_TEMPLATE";
+
+export interface TestDbOptions {
+  /** Always embedded PGlite, even when `DATABASE_URL` is set (the web app's route tests run on in-memory PGlite). */
+  embedded?: boolean;
+}
 
 function adminUrl(url: string, database = "postgres"): string {
   const u = new URL(url);
@@ -21,8 +27,8 @@ function adminUrl(url: string, database = "postgres"): string {
 }
 
 /** Run once per test run (Vitest `globalSetup`): builds the migrated template and tells workers where it is. */
-export async function prepareTestTemplate(): Promise<() => Promise<void>> {
-  const url = process.env.DATABASE_URL;
+export async function prepareTestTemplate(options: TestDbOptions = {}): Promise<() => Promise<void>> {
+  const url = options.embedded ? undefined : process.env.DATABASE_URL;
   if (url) {
     const { default: postgres } = await import("postgres");
     const admin = postgres(adminUrl(url), { max: 1, onnotice: () => {} });
@@ -45,7 +51,7 @@ export async function prepareTestTemplate(): Promise<() => Promise<void>> {
   await handle.close();
   const file = path.join(tmpdir(), `latchkey-test-template-${process.pid}-${Date.now()}.tar`);
   await writeFile(file, Buffer.from(await dump.arrayBuffer()));
-  process.env[ENV_KEY] = file;
+  process.env[options.embedded ? EMBEDDED_ENV_KEY : ENV_KEY] = file;
   return async () => {
     const { rm } = await import("node:fs/promises");
     await rm(file, { force: true });
@@ -53,8 +59,8 @@ export async function prepareTestTemplate(): Promise<() => Promise<void>> {
 }
 
 /** A fresh migrated database for one test file. Call `close()` in `afterAll`. */
-export async function createTestDb(): Promise<DbHandle> {
-  const url = process.env.DATABASE_URL;
+export async function createTestDb(options: TestDbOptions = {}): Promise<DbHandle> {
+  const url = options.embedded ? undefined : process.env.DATABASE_URL;
   if (url) {
     const template = process.env[ENV_KEY] ?? TEMPLATE_DB;
     const name = `latchkey_t_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
@@ -71,7 +77,7 @@ export async function createTestDb(): Promise<DbHandle> {
       },
     };
   }
-  const file = process.env[ENV_KEY];
+  const file = process.env[options.embedded ? EMBEDDED_ENV_KEY : ENV_KEY];
   if (!file) {
     // No global setup ran: migrate from scratch (slower, but correct).
     const handle = await createDb({ dataDir: "memory://" });

@@ -10,7 +10,8 @@ import type { ActionFunctionArgs } from "@remix-run/node";
 import { afterAll, beforeAll, vi } from "vitest";
 import { createCaller, createInnerContext, createMemoryMailer } from "@latchkey/api";
 import { signUpConfirmed } from "@latchkey/api/testing";
-import { createDb, migrate, type DbHandle } from "@latchkey/db";
+import type { DbHandle } from "@latchkey/db";
+import { createTestDb } from "@latchkey/db/testing";
 
 export const APP_URL = "http://localhost:3000";
 export const PASSWORD = "correct horse battery staple";
@@ -25,8 +26,8 @@ export function createRouteHarness() {
   beforeAll(async () => {
     vi.stubEnv("NODE_ENV", "test");
     vi.stubEnv("APP_URL", APP_URL);
-    handle = await createDb({ dataDir: "memory://" });
-    await migrate(handle);
+    // A copy of the migrated template the global setup (test/global-setup.ts) built once for the whole run.
+    handle = await createTestDb({ embedded: true });
     globals.__latchkeyDb = Promise.resolve(handle);
     globals.__latchkeyMailer = mailer;
     // Migrating a fresh in-memory database takes a while on a busy machine.

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { eq, sql } from "drizzle-orm";
 import { emailAddresses, outboxEvents, users, type OutboxEvent } from "@latchkey/db";
 import { useTestDb } from "@latchkey/db/testing";
-import { callerFor, createOrgWithMember, signUp, uniqueEmail, errorOf } from "../../test/helpers.ts";
+import { callerFor, createOrgWithMember, signUp, signUpThroughFlow, uniqueEmail, errorOf } from "../../test/helpers.ts";
 
 const db = useTestDb();
 
@@ -29,7 +29,7 @@ describe("the outbox", () => {
     const email = uniqueEmail("outbox");
     let userId = "";
     const events = await eventsOf(async () => {
-      userId = (await signUp(db(), email, { firstName: "Olga" })).userId;
+      userId = (await signUpThroughFlow(db(), email, { firstName: "Olga" })).userId;
     });
     const created = events.filter((e) => e.type === "user.created");
     expect(created).toHaveLength(1);

@@ -1,0 +1,5 @@
+import { prepareTestTemplate } from "@latchkey/db/testing";
+
+export default async function setup() {
+  return prepareTestTemplate({ embedded: true });
+}
