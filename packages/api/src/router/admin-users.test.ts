@@ -99,6 +99,24 @@ describe("adminUser.list", () => {
     expect(await ids(tag.slice(1))).toEqual([]);
   });
 
+  it("lists a user who matches several alternatives once, and pages a text search by cursor", async () => {
+    const tag = `both${Math.random().toString(36).slice(2, 7)}`;
+    const made: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      // Each matches by address and by first name; some by username too.
+      const user = await makeUser({ email: `${tag}-${i}@example.test`, firstName: `${tag}${i}`, username: i % 2 === 0 ? `${tag}_${i}` : null });
+      made.push(user.id);
+    }
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await api().adminUser.list({ query: tag.toUpperCase(), limit: 2, cursor });
+      seen.push(...page.users.map((u) => u.id));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(seen).toEqual([...made].reverse());
+  });
+
   it("treats % _ and \\ in the search as plain characters", async () => {
     const tag = `esc${Math.random().toString(36).slice(2, 7)}`;
     const under = await makeUser({ email: `${tag}_x@example.test` });
