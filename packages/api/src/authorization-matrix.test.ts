@@ -245,6 +245,19 @@ const examples: Record<string, Example> = {
   "signIn.secondFactor": { input: () => ({ strategy: "totp", code: "123456" }) },
   "signIn.passkeyOptions": { input: () => undefined },
   "signIn.sendSmsCode": { input: () => undefined },
+  // users (helper users): instance administrators only (admin-users.test.ts covers the admin).
+  "adminUser.list": { input: () => ({ query: "matrix", filter: "banned", sort: "newest" }) },
+  "adminUser.get": { input: (w) => ({ userId: w.userIds[0]! }) },
+  "adminUser.create": { input: () => ({ email: "matrix-created@example.test", password: "matrix passphrase long" }) },
+  "adminUser.ban": { input: (w) => ({ userId: w.userIds[0]! }) },
+  "adminUser.unban": { input: (w) => ({ userId: w.userIds[0]! }) },
+  "adminUser.lock": { input: (w) => ({ userId: w.userIds[0]!, minutes: 5 }) },
+  "adminUser.unlock": { input: (w) => ({ userId: w.userIds[0]! }) },
+  "adminUser.revokeSession": { input: (w) => ({ userId: w.userIds[0]!, sessionId: "sess_matrix" }) },
+  "adminUser.revokeAllSessions": { input: (w) => ({ userId: w.userIds[0]! }) },
+  "adminUser.updateMetadata": { input: (w) => ({ userId: w.userIds[0]!, publicMetadata: { matrix: true } }) },
+  "adminUser.delete": { input: (w) => ({ userId: w.userIds[0]! }) },
+  "adminUser.export": { input: (w) => ({ userId: w.userIds[0]! }) },
 };
 
 function isAllowed(policy: AuthzPolicy, caller: CallerKind): boolean {

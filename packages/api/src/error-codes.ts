@@ -96,6 +96,8 @@ export const errorReasons = [
   "SIGN_IN_CHALLENGE_EXPIRED",
   "SECOND_FACTOR_UNAVAILABLE",
   "TOTP_NOT_STARTED",
+  // admin users (helper users): an admin may not ban, lock or delete themselves
+  "CANNOT_TARGET_SELF",
 ] as const;
 
 export type ErrorReason = (typeof errorReasons)[number];

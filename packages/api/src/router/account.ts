@@ -58,7 +58,7 @@ interface DeletionPlan {
  * organizations are locked first (in id order, so concurrent deletions and membership changes can't deadlock), so
  * no one can leave or be demoted between this check and the delete.
  */
-async function planDeletion(db: Database, userId: string, lock: boolean): Promise<DeletionPlan> {
+export async function planDeletion(db: Database, userId: string, lock: boolean): Promise<DeletionPlan> {
   const mine = await db
     .select({ id: organizations.id, name: organizations.name, slug: organizations.slug, roleKeys: memberships.roleKeys })
     .from(memberships)
@@ -92,7 +92,7 @@ async function planDeletion(db: Database, userId: string, lock: boolean): Promis
 }
 
 /** Every credential and personal row of a user goes; the `users` row stays, anonymized, so history still resolves. */
-async function eraseUser(tx: Database, userId: string, now: Date): Promise<void> {
+export async function eraseUser(tx: Database, userId: string, now: Date): Promise<void> {
   await tx.delete(sessions).where(eq(sessions.userId, userId));
   await tx.delete(emailAddresses).where(eq(emailAddresses.userId, userId));
   await tx.delete(passwordCredentials).where(eq(passwordCredentials.userId, userId));
