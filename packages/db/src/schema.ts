@@ -251,6 +251,8 @@ export const auditEvents = pgTable(
     // Keyset pages walk (occurred_at, id) newest first: each index ends with the id so ties need no sort.
     index("audit_events_org_time_idx").on(t.organizationId, t.occurredAt, t.id),
     index("audit_events_actor_time_idx").on(t.actorUserId, t.occurredAt, t.id),
+    // The admin console's per-user trail: events about a user (or an organization) as their target.
+    index("audit_events_target_time_idx").on(t.targetType, t.targetId, t.occurredAt, t.id),
     index("audit_events_time_idx").on(t.occurredAt, t.id),
     // An exact action filter (instance-wide, or in one organization) reads only matching rows, already in order.
     index("audit_events_action_time_idx").on(t.action, t.occurredAt, t.id),
