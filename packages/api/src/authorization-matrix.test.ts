@@ -245,6 +245,8 @@ const examples: Record<string, Example> = {
   "signIn.secondFactor": { input: () => ({ strategy: "totp", code: "123456" }) },
   "signIn.passkeyOptions": { input: () => undefined },
   "signIn.sendSmsCode": { input: () => undefined },
+  // charts
+  "adminStats.overview": { input: () => ({ days: 30 }) },
 };
 
 function isAllowed(policy: AuthzPolicy, caller: CallerKind): boolean {
