@@ -37,7 +37,7 @@ describe("BarChart", () => {
 
   test("is an image named by its title and described by its description", () => {
     const html = render(days([3, 5]));
-    expect(html).toMatch(/<svg role="img" aria-labelledby="signups-title signups-desc" viewBox="0 0 \d+ \d+"/);
+    expect(html).toMatch(/<svg role="img" aria-labelledby="signups-title" aria-describedby="signups-desc" viewBox="0 0 \d+ \d+"/);
     expect(html).toContain('<title id="signups-title">Sign-ups per day</title>');
     expect(html).toContain('<desc id="signups-desc">12 sign-ups in 4 days.</desc>');
     expect(html).not.toMatch(/<svg[^>]*\swidth=/);

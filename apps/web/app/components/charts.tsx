@@ -64,7 +64,8 @@ export function BarChart({ id, title, description, data, dayLabel, valueLabel, t
     <figure className="flex flex-col gap-2">
       <svg
         role="img"
-        aria-labelledby={`${titleId} ${descId}`}
+        aria-labelledby={titleId}
+        aria-describedby={descId}
         viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
         className="h-auto w-full"
         preserveAspectRatio="xMidYMid meet"

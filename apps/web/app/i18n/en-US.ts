@@ -709,8 +709,7 @@ export const enUS = {
   // sign-up modes, waitlist, invitations (helper signup) ------------------------------------------------------------
   "admin.waitlist": "Waitlist & invitations",
   // charts (helper charts) ------------------------------------------------------------------------------------------
-  "charts.intro": "Manage the instance: users and organizations, roles and permissions, sign-up and sign-in settings, the waitlist, the audit log, webhooks and tokens.",
-  "charts.sectionsTitle": "Sections",
+  "charts.intro": "Manage the instance through the sections above: users and organizations, roles and permissions, sign-up and sign-in settings, the waitlist, the audit log, webhooks and tokens. Below: how the instance is used.",
   "charts.numbersTitle": "At a glance",
   "charts.users": "Users",
   "charts.organizations": "Organizations",

@@ -710,8 +710,7 @@ export const plPL = {
   // sign-up modes, waitlist, invitations (helper signup) ------------------------------------------------------------
   "admin.waitlist": "Lista oczekujących i zaproszenia",
   // charts (helper charts) ------------------------------------------------------------------------------------------
-  "charts.intro": "Zarządzaj instancją: użytkownikami i organizacjami, rolami i uprawnieniami, ustawieniami rejestracji i logowania, listą oczekujących, dziennikiem zdarzeń, webhookami i tokenami.",
-  "charts.sectionsTitle": "Sekcje",
+  "charts.intro": "Zarządzaj instancją w sekcjach powyżej: użytkownicy i organizacje, role i uprawnienia, ustawienia rejestracji i logowania, lista oczekujących, dziennik zdarzeń, webhooki i tokeny. Poniżej: jak instancja jest używana.",
   "charts.numbersTitle": "W skrócie",
   "charts.users": "Użytkownicy",
   "charts.organizations": "Organizacje",

@@ -1,11 +1,12 @@
 /**
  * `/admin`: the console's overview — headline numbers (users, organizations, active sessions, monthly active users)
  * and two server-rendered SVG charts (sign-ups and daily active users per UTC day). A GET form picks the period, so
- * it works without JavaScript.
+ * it works without JavaScript. The sections are linked from the layout's menu, not repeated here (the same link
+ * twice on a page would make "the Webhooks link" ambiguous for people and for browser tests).
  */
 import type { ReactNode } from "react";
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Form, Link, useLoaderData } from "@remix-run/react";
+import { Form, useLoaderData } from "@remix-run/react";
 import { Button } from "~/components/button";
 import { BarChart, type DayValue } from "~/components/charts";
 import type { MessageKey } from "~/i18n/dictionary";
@@ -36,17 +37,6 @@ export async function loader(args: LoaderFunctionArgs) {
 }
 
 export type OverviewData = Awaited<ReturnType<typeof loader>>;
-
-const sectionLinks: { to: string; label: MessageKey }[] = [
-  { to: "/admin/users", label: "admin.users" },
-  { to: "/admin/organizations", label: "admin.organizations" },
-  { to: "/admin/roles", label: "admin.roles" },
-  { to: "/admin/settings", label: "admin.settings" },
-  { to: "/admin/waitlist", label: "admin.waitlist" },
-  { to: "/admin/audit", label: "audit.instance.link" },
-  { to: "/admin/webhooks", label: "admin.webhooks" },
-  { to: "/admin/jwt-templates", label: "admin.jwtTemplates" },
-];
 
 /** A sentence for the chart's <desc>: the period, the total or average, and the busiest day. */
 function useChartDescription() {
@@ -166,21 +156,7 @@ export default function AdminOverview() {
   const data = useLoaderData<typeof loader>();
   return (
     <div className="flex flex-col gap-10">
-      <section aria-labelledby="overview-sections" className="flex flex-col gap-2">
-        <p>{t("charts.intro")}</p>
-        <h2 id="overview-sections" className="sr-only">
-          {t("charts.sectionsTitle")}
-        </h2>
-        <ul className="flex flex-wrap gap-x-4 gap-y-1">
-          {sectionLinks.map((link) => (
-            <li key={link.to}>
-              <Link to={link.to} className="text-primary underline">
-                {t(link.label)}
-              </Link>
-            </li>
-          ))}
-        </ul>
-      </section>
+      <p>{t("charts.intro")}</p>
       <OverviewCharts data={data} periodForm={<PeriodForm days={data.days} />} />
     </div>
   );
