@@ -258,6 +258,8 @@ const examples: Record<string, Example> = {
   "adminUser.updateMetadata": { input: (w) => ({ userId: w.userIds[0]!, publicMetadata: { matrix: true } }) },
   "adminUser.delete": { input: (w) => ({ userId: w.userIds[0]! }) },
   "adminUser.export": { input: (w) => ({ userId: w.userIds[0]! }) },
+  // charts
+  "adminStats.overview": { input: () => ({ days: 30 }) },
 };
 
 function isAllowed(policy: AuthzPolicy, caller: CallerKind): boolean {

@@ -1,0 +1,53 @@
+/**
+ * The overview's queries read ranges of indexes, not whole tables: rather than a timed test, the plans at tens of
+ * thousands of rows must name the indexes (the note in the charts report has the 1M-user plans and timings).
+ */
+import { sql, type SQL } from "drizzle-orm";
+import { beforeAll, describe, expect, it } from "vitest";
+import { useTestDb } from "@latchkey/db/testing";
+import { addDays, dailySeriesQuery, headlineQuery, utcDay } from "./activity-stats.ts";
+
+const db = useTestDb();
+const NOW = new Date("2026-06-30T12:00:00Z");
+const TODAY = utcDay(NOW);
+
+async function plan(query: SQL): Promise<string> {
+  const result = (await db().db.execute(sql`explain ${query}`)) as unknown;
+  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<Record<string, string>>;
+  return rows.map((row) => Object.values(row)[0]).join("\n");
+}
+
+beforeAll(async () => {
+  // 20,000 users over 1,000 days, 365 days × 100 active users, 20,000 sessions mostly long expired. Bulk rows
+  // without the outbox triggers (replica role, this transaction only): they would add an event per row.
+  await db().db.transaction(async (tx) => {
+    await tx.execute(sql`set local session_replication_role = replica`);
+    await tx.execute(sql`insert into users (id, created_at)
+      select 'user_p' || g, timestamptz '2026-06-30T12:00:00Z' - (g * interval '4320 seconds') from generate_series(1, 20000) g`);
+    await tx.execute(sql`insert into user_activity_days (day, user_id)
+      select date '2026-06-30' - d, 'user_p' || (1 + (g * 7919 + d * 31) % 20000) from generate_series(0, 364) d, generate_series(1, 100) g`);
+    await tx.execute(sql`insert into sessions (id, secret_hash, user_id, idle_expires_at, expires_at, impersonator_user_id)
+      select 'sess_p' || g, 'x', 'user_p' || g, timestamptz '2026-06-30T12:00:00Z' - (g * interval '1 hour') + interval '3 days',
+        timestamptz '2026-06-30T12:00:00Z' - (g * interval '1 hour') + interval '30 days', null
+      from generate_series(1, 20000) g`);
+  });
+  await db().query("vacuum analyze users");
+  await db().query("vacuum analyze user_activity_days");
+  await db().query("vacuum analyze sessions");
+}, 300_000);
+
+describe("the overview queries at 20,000 users", () => {
+  it("count sign-ups through users_created_at_id_idx and active users through the activity days' key", async () => {
+    const text = await plan(dailySeriesQuery({ from: addDays(TODAY, -29), days: 30 }));
+    expect(text).toContain("users_created_at_id_idx");
+    expect(text).toContain("user_activity_days_day_user_id_pk");
+    expect(text).not.toMatch(/Seq Scan on (users|user_activity_days)/);
+  });
+
+  it("count monthly active users and live sessions through indexes", async () => {
+    const text = await plan(headlineQuery({ today: TODAY, now: NOW }));
+    expect(text).toContain("user_activity_days_day_user_id_pk");
+    expect(text).toContain("sessions_expires_at_idx");
+    expect(text).not.toMatch(/Seq Scan on (user_activity_days|sessions)/);
+  });
+});

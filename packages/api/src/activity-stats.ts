@@ -1,0 +1,126 @@
+/**
+ * The admin overview's numbers, in two statements, each served by indexes (activity-stats.test.ts checks the plans):
+ *
+ * - per-day series: sign-ups are a range scan of `users_created_at_id_idx`, daily active users a range scan of
+ *   `user_activity_days`' primary key (day, user_id); `generate_series` fills days without data with 0;
+ * - headline numbers: monthly active users (distinct users in the last 30 days, the same primary key), active
+ *   sessions (a range scan of `sessions_expires_at_idx`), users not deleted, organizations.
+ *
+ * Days are UTC. A deleted user still counts as a sign-up on the day they signed up (the sign-up happened; the chart
+ * must not change its past), but not in the users total. See docs/decisions/015-charts-activity-counts.md.
+ */
+import { sql, type SQL } from "drizzle-orm";
+import type { Database } from "@latchkey/db";
+
+/** Monthly active users: distinct users active today and the 29 days before it. */
+export const MAU_WINDOW_DAYS = 30;
+
+export interface DayCount {
+  /** The UTC day, YYYY-MM-DD. */
+  day: string;
+  count: number;
+}
+
+export interface ActivityOverview {
+  days: number;
+  /** First and last day of the series (UTC, inclusive). */
+  from: string;
+  to: string;
+  signUpsPerDay: DayCount[];
+  dailyActiveUsers: DayCount[];
+  monthlyActiveUsers: number;
+  activeSessions: number;
+  totals: { users: number; organizations: number };
+  generatedAt: Date;
+}
+
+/** The UTC day of `date` as YYYY-MM-DD. */
+export function utcDay(date: Date): string {
+  return date.toISOString().slice(0, 10);
+}
+
+/** `day` (YYYY-MM-DD) moved by `delta` days. */
+export function addDays(day: string, delta: number): string {
+  return utcDay(new Date(Date.parse(`${day}T00:00:00Z`) + delta * 86_400_000));
+}
+
+export interface SeriesParams {
+  /** First day, YYYY-MM-DD (UTC). */
+  from: string;
+  days: number;
+}
+
+/** One row per day from `from`, `days` rows: the day, its sign-ups and its active users. */
+export function dailySeriesQuery({ from, days }: SeriesParams): SQL {
+  const to = addDays(from, days - 1);
+  const start = `${from}T00:00:00Z`;
+  const end = `${addDays(to, 1)}T00:00:00Z`;
+  return sql`
+    with series as (
+      select ${from}::date + i as day from generate_series(0, ${days - 1}::int) as i
+    ),
+    sign_ups as (
+      select (created_at at time zone 'UTC')::date as day, count(*)::int as n
+      from users
+      where created_at >= ${start}::timestamptz and created_at < ${end}::timestamptz
+      group by 1
+    ),
+    active as (
+      select day, count(*)::int as n
+      from user_activity_days
+      where day >= ${from}::date and day <= ${to}::date
+      group by day
+    )
+    select series.day::text as day, coalesce(sign_ups.n, 0)::int as sign_ups, coalesce(active.n, 0)::int as active_users
+    from series
+    left join sign_ups on sign_ups.day = series.day
+    left join active on active.day = series.day
+    order by series.day`;
+}
+
+export interface HeadlineParams {
+  /** Today, YYYY-MM-DD (UTC). */
+  today: string;
+  now: Date;
+}
+
+/** The headline numbers in one row. */
+export function headlineQuery({ today, now }: HeadlineParams): SQL {
+  const at = now.toISOString();
+  return sql`
+    select
+      (select count(distinct user_id)::int from user_activity_days
+        where day > ${today}::date - ${MAU_WINDOW_DAYS}::int and day <= ${today}::date) as monthly_active_users,
+      -- Impersonation sessions are an admin viewing as someone, not the user's own.
+      (select count(*)::int from sessions
+        where expires_at > ${at}::timestamptz and idle_expires_at > ${at}::timestamptz and impersonator_user_id is null) as active_sessions,
+      (select count(*)::int from users where deleted_at is null) as users,
+      (select count(*)::int from organizations) as organizations`;
+}
+
+/** `db.execute` answers an array on postgres.js and `{ rows }` on PGlite. */
+async function rowsOf<T>(db: Database, query: SQL): Promise<T[]> {
+  const result = (await db.execute(query)) as unknown;
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
+
+export async function getActivityOverview(db: Database, options: { now: Date; days: number }): Promise<ActivityOverview> {
+  const today = utcDay(options.now);
+  const from = addDays(today, -(options.days - 1));
+  const series = await rowsOf<{ day: string; sign_ups: number; active_users: number }>(db, dailySeriesQuery({ from, days: options.days }));
+  const [headline] = await rowsOf<{ monthly_active_users: number; active_sessions: number; users: number; organizations: number }>(
+    db,
+    headlineQuery({ today, now: options.now }),
+  );
+  return {
+    days: options.days,
+    from,
+    to: today,
+    signUpsPerDay: series.map((row) => ({ day: row.day, count: Number(row.sign_ups) })),
+    dailyActiveUsers: series.map((row) => ({ day: row.day, count: Number(row.active_users) })),
+    monthlyActiveUsers: Number(headline?.monthly_active_users ?? 0),
+    activeSessions: Number(headline?.active_sessions ?? 0),
+    totals: { users: Number(headline?.users ?? 0), organizations: Number(headline?.organizations ?? 0) },
+    generatedAt: options.now,
+  };
+}
