@@ -155,8 +155,19 @@ try {
       await seedBatch(db, from, to);
       console.info(`  ${to.toLocaleString("en-US").padStart(11)} / ${total.toLocaleString("en-US")} users (batch ${seconds(batchStarted)}, total ${seconds(started)})`);
     }
+    // The activity rollups are kept by a trigger, which was off: rebuild them from the seeded activity in two statements.
+    const rollups = performance.now();
+    await db.execute(sql`
+      insert into activity_day_counts (day, active_users)
+      select day, count(*)::int from user_activity_days group by day
+      on conflict (day) do update set active_users = excluded.active_users`);
+    await db.execute(sql`
+      update users u set last_active_on = a.last_day
+      from (select user_id, max(day) as last_day from user_activity_days group by user_id) a
+      where u.id = a.user_id and (u.last_active_on is null or u.last_active_on < a.last_day)`);
+    console.info(`Activity rollups rebuilt in ${seconds(rollups)}.`);
     const analyzing = performance.now();
-    await db.execute(sql`analyze users, email_addresses, sessions, user_activity_days`);
+    await db.execute(sql`analyze users, email_addresses, sessions, user_activity_days, activity_day_counts`);
     console.info(`Analyzed in ${seconds(analyzing)}. Seeded in ${seconds(started)}.`);
     const counts = rowsOf<Record<string, number | string>>(
       await db.execute(sql`select

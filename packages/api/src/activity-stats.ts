@@ -1,13 +1,15 @@
 /**
  * The admin overview's numbers, in two statements, each served by indexes (activity-stats.test.ts checks the plans):
  *
- * - per-day series: sign-ups are a range scan of `users_created_at_id_idx`, daily active users a range scan of
- *   `user_activity_days`' primary key (day, user_id); `generate_series` fills days without data with 0;
- * - headline numbers: monthly active users (distinct users in the last 30 days, the same primary key), active
- *   sessions (a range scan of `sessions_expires_at_idx`), users not deleted, organizations.
+ * - per-day series: sign-ups are a range scan of `users_created_at_id_idx`, daily active users the rows of
+ *   `activity_day_counts` (kept by a trigger on `user_activity_days`, migration 0015); `generate_series` fills days
+ *   without data with 0;
+ * - headline numbers: monthly active users (users whose `last_active_on` — kept by the same trigger — falls in the
+ *   last 30 days: a range count of `users_last_active_on_idx`), active sessions (a range scan of
+ *   `sessions_expires_at_idx`), users not deleted, organizations.
  *
  * Days are UTC. A deleted user still counts as a sign-up on the day they signed up (the sign-up happened; the chart
- * must not change its past), but not in the users total. See docs/decisions/015-charts-activity-counts.md.
+ * must not change its past), but not in the users total. See docs/decisions/017-activity-counts.md.
  */
 import { sql, type SQL } from "drizzle-orm";
 import type { Database } from "@latchkey/db";
@@ -66,10 +68,9 @@ export function dailySeriesQuery({ from, days }: SeriesParams): SQL {
       group by 1
     ),
     active as (
-      select day, count(*)::int as n
-      from user_activity_days
+      select day, active_users as n
+      from activity_day_counts
       where day >= ${from}::date and day <= ${to}::date
-      group by day
     )
     select series.day::text as day, coalesce(sign_ups.n, 0)::int as sign_ups, coalesce(active.n, 0)::int as active_users
     from series
@@ -89,8 +90,8 @@ export function headlineQuery({ today, now }: HeadlineParams): SQL {
   const at = now.toISOString();
   return sql`
     select
-      (select count(distinct user_id)::int from user_activity_days
-        where day > ${today}::date - ${MAU_WINDOW_DAYS}::int and day <= ${today}::date) as monthly_active_users,
+      (select count(*)::int from users
+        where last_active_on > ${today}::date - ${MAU_WINDOW_DAYS}::int and last_active_on <= ${today}::date) as monthly_active_users,
       -- Impersonation sessions are an admin viewing as someone, not the user's own.
       (select count(*)::int from sessions
         where expires_at > ${at}::timestamptz and idle_expires_at > ${at}::timestamptz and impersonator_user_id is null) as active_sessions,

@@ -56,4 +56,22 @@ describe("activity days", () => {
     expect(await activeDays(userId)).toEqual([]);
     expect(await activeDays(adminId)).toEqual([]);
   });
+
+  it("roll up into a per-day count of active users and the user's last active day, each user counted once a day", async () => {
+    const day = "2031-03-0" + (1 + Math.floor(Math.random() * 8));
+    const t0 = new Date(`${day}T09:00:00Z`);
+    const count = async () =>
+      Number((await db().query<{ n: number }>(`select coalesce((select active_users from activity_day_counts where day = '${day}'), 0) as n`))[0]!.n);
+    const before = await count();
+    await createSession(db().db, { userId, now: t0 });
+    await createSession(db().db, { userId, now: new Date(t0.getTime() + HOUR) });
+    await createSession(db().db, { userId: adminId, now: t0 });
+    expect((await count()) - before).toBe(2);
+    const [row] = await db().query<{ last: string }>(`select last_active_on::text as last from users where id = '${userId}'`);
+    expect(row!.last).toBe(day);
+    // An earlier day recorded later never moves the last active day back.
+    await createSession(db().db, { userId, now: new Date("2030-01-01T09:00:00Z") });
+    const [again] = await db().query<{ last: string }>(`select last_active_on::text as last from users where id = '${userId}'`);
+    expect(again!.last).toBe(day);
+  });
 });

@@ -45,6 +45,8 @@ export const users = pgTable(
      * (migration 0014), so the auth lookup and the admin "with MFA" filter read a column instead of three subqueries.
      */
     hasSecondFactor: boolean("has_second_factor").notNull().default(false),
+    /** The last UTC day the user was active (kept by a trigger on `user_activity_days`): monthly active users is a range count. */
+    lastActiveOn: date("last_active_on", { mode: "string" }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -56,6 +58,7 @@ export const users = pgTable(
     index("users_banned_created_idx").on(t.createdAt, t.id).where(sql`${t.bannedAt} is not null`),
     index("users_locked_created_idx").on(t.createdAt, t.id).where(sql`${t.lockedUntil} is not null`),
     index("users_mfa_created_idx").on(t.createdAt, t.id).where(sql`${t.hasSecondFactor}`),
+    index("users_last_active_on_idx").on(t.lastActiveOn),
     index("users_first_name_pattern_idx").on(sql`lower(${t.firstName}) text_pattern_ops`),
     index("users_last_name_pattern_idx").on(sql`lower(${t.lastName}) text_pattern_ops`),
     index("users_username_pattern_idx").on(sql`lower(${t.username}) text_pattern_ops`),
@@ -844,7 +847,14 @@ export const userActivityDays = pgTable(
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
   },
-  (t) => [primaryKey({ columns: [t.day, t.userId] })],
+  // The user_id index serves the cascade when a user row is really deleted (rare: deletion anonymizes).
+  (t) => [primaryKey({ columns: [t.day, t.userId] }), index("user_activity_days_user_id_idx").on(t.userId)],
 );
+
+/** Daily active users per UTC day, kept by a trigger on `user_activity_days` inserts: the chart reads 30 rows, not 30 days of activity. */
+export const activityDayCounts = pgTable("activity_day_counts", {
+  day: date("day", { mode: "string" }).primaryKey(),
+  activeUsers: integer("active_users").notNull().default(0),
+});
 export type InstanceInvitation = typeof instanceInvitations.$inferSelect;
 export type WaitlistEntry = typeof waitlistEntries.$inferSelect;

@@ -1,1 +1,0 @@
-CREATE INDEX "audit_events_target_time_idx" ON "audit_events" USING btree ("target_type","target_id","occurred_at","id");
