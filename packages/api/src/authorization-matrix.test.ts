@@ -260,6 +260,13 @@ const examples: Record<string, Example> = {
   "adminUser.export": { input: (w) => ({ userId: w.userIds[0]! }) },
   // charts
   "adminStats.overview": { input: () => ({ days: 30 }) },
+  // orgs: admin console organizations and roles; instance administrators only (admin-organizations.test.ts and
+  // role.test.ts cover the admin).
+  "adminOrganization.list": { input: () => ({ query: "matrix" }) },
+  "adminOrganization.get": { input: () => ({ organizationId: "org_matrix" }) },
+  "adminOrganization.setMembershipLimit": { input: () => ({ organizationId: "org_matrix", maxMemberships: 1 }) },
+  "adminOrganization.delete": { input: () => ({ organizationId: "org_matrix", confirmation: "matrix" }) },
+  "role.list": { input: () => undefined },
 };
 
 function isAllowed(policy: AuthzPolicy, caller: CallerKind): boolean {

@@ -6,12 +6,13 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { eq } from "drizzle-orm";
 import { z } from "zod";
-import { images, isUniqueViolation, organizations, sessions } from "@latchkey/db";
+import { images, isUniqueViolation, organizations } from "@latchkey/db";
 import { hasPermission, orgProcedure, policy, requireReverification } from "../trpc.ts";
 import { ApiError, fieldError } from "../errors.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { audited, lockOrganization } from "../memberships.ts";
 import { deleteImagesOf, imageUrl, requireImage } from "../images.ts";
+import { deleteOrganizationRecords } from "../organization-deletion.ts";
 import { organizationNameSchema, slugSchema } from "../validation.ts";
 
 const OWNER_TYPE = "organization";
@@ -67,9 +68,7 @@ export const organizationProfileProcedures = {
           if (!org || input.confirmation !== org.name) {
             throw fieldError("confirmation", "Type the organization's name exactly to confirm.", "CONFIRMATION_MISMATCH");
           }
-          await tx.update(sessions).set({ activeOrganizationId: null }).where(eq(sessions.activeOrganizationId, ctx.organization.id));
-          await deleteImagesOf(tx, OWNER_TYPE, ctx.organization.id);
-          await tx.delete(organizations).where(eq(organizations.id, ctx.organization.id));
+          await deleteOrganizationRecords(tx, ctx.organization.id);
           await recordAuditEvent(ctx, { ...event, outcome: "success", actorUserId: ctx.user.id, actorSessionId: ctx.session.id, organizationId: ctx.organization.id, details: { name: org.name, slug: org.slug } }, tx);
           return { id: ctx.organization.id };
         }),

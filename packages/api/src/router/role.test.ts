@@ -25,6 +25,7 @@ describe("role definitions", () => {
       () => api.role.update({ key: "org:member", name: "Y" }),
       () => api.role.delete({ key: "org:member" }),
       () => api.role.permissions(),
+      () => api.role.list(),
       () => api.role.createPermission({ key: "org:reports:read", name: "Read reports" }),
       () => api.role.deletePermission({ key: "org:reports:read" }),
     ]) {
@@ -139,6 +140,22 @@ describe("role definitions", () => {
     expect(project.name).toBe("Now allowed");
     await root.role.update({ key, permissions: ["org:projects:read"] });
     expect((await errorOf(api().project.create({ name: "Taken away" }))).code).toBe("FORBIDDEN");
+  });
+
+  it("are listed for the admin console, system roles first, with permissions and how many hold each", async () => {
+    const root = await instanceAdmin();
+    const key = roleKey("lister");
+    await root.role.create({ key, name: "Lister", description: "Lists things", permissions: ["org:projects:read"] });
+    const { org } = await createOrgWithMember(db(), "Listed");
+    const holder = await signUp(db(), uniqueEmail("lister"));
+    await addMember(db(), org.id, holder.userId, key);
+    const list = await root.role.list();
+    expect(list.slice(0, 2).map((r) => [r.key, r.isSystem])).toEqual([
+      ["org:admin", true],
+      ["org:member", true],
+    ]);
+    expect(list.find((r) => r.key === key)).toEqual({ key, name: "Lister", description: "Lists things", permissions: ["org:projects:read"], isSystem: false, holders: 1 });
+    expect(list.find((r) => r.key === "org:admin")!.permissions).toContain("org:sys_profile:delete");
   });
 
   it("are listed for role pickers with their permissions, to any member", async () => {

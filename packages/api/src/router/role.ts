@@ -1,6 +1,6 @@
 /**
  * Custom roles and custom permissions, defined for the whole instance by instance administrators (the admin console
- * will call these; org admins only hand out roles, through `member.setRole` and invitations). Reading the roles for a
+ * calls these; org admins only hand out roles, through `member.setRole` and invitations). Reading the roles for a
  * picker is `member.roles`, open to members with `org:sys_memberships:read`.
  *
  * A role's permissions must each be a system permission, an app permission (packages/auth/src/permissions.ts) or a
@@ -10,7 +10,7 @@
  * can't be deleted.
  */
 import type { TRPCRouterRecord } from "@trpc/server";
-import { eq, inArray, sql } from "drizzle-orm";
+import { asc, desc, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import { customPermissions, invitations, isUniqueViolation, membershipRoles, roles } from "@latchkey/db";
 import { allAppPermissions, allSystemPermissions, systemRoleKeys } from "@latchkey/auth";
@@ -69,6 +69,18 @@ function roleResult(row: { key: string; name: string; description: string | null
 const roleColumns = { key: roles.key, name: roles.name, description: roles.description, permissions: roles.permissions, isSystem: roles.isSystem };
 
 export const roleRouter = {
+  /**
+   * Every role for the admin console: system roles first, then custom ones by key, each with its permissions and how
+   * many memberships hold it (a held role can't be deleted).
+   */
+  list: instanceAdminProcedure.meta(policy.instanceAdmin).query(async ({ ctx }) => {
+    const rows = await ctx.db
+      .select({ ...roleColumns, holders: sql<number>`(select count(*)::int from membership_roles mr where mr.role_id = "roles"."id")` })
+      .from(roles)
+      .orderBy(desc(roles.isSystem), asc(roles.key));
+    return rows.map((row) => ({ ...roleResult(row), holders: Number(row.holders) }));
+  }),
+
   create: instanceAdminProcedure
     .meta(policy.instanceAdmin)
     .input(z.object({ key: customRoleKeySchema, name: roleNameSchema, description: descriptionSchema, permissions: permissionsSchema }))
