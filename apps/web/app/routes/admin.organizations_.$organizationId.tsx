@@ -140,7 +140,9 @@ export default function AdminOrganization() {
               {members.map((member) => (
                 <tr key={member.id} className="border-b border-border">
                   <td className="py-2 pr-4">
-                    {[member.firstName, member.lastName].filter(Boolean).join(" ") || "—"}
+                    <Link to={`/admin/users/${member.userId}`} className="text-primary underline">
+                      {[member.firstName, member.lastName].filter(Boolean).join(" ") || member.email || member.userId}
+                    </Link>
                     <div className="font-mono text-xs text-muted">{member.userId}</div>
                   </td>
                   <td className="py-2 pr-4">{member.email ?? "—"}</td>
