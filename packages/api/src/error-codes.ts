@@ -96,6 +96,9 @@ export const errorReasons = [
   "SIGN_IN_CHALLENGE_EXPIRED",
   "SECOND_FACTOR_UNAVAILABLE",
   "TOTP_NOT_STARTED",
+  // instance settings and sign-in methods (helper settings)
+  "SIGN_IN_METHOD_DISABLED",
+  "SIGN_IN_ADDRESS_NOT_ALLOWED",
 ] as const;
 
 export type ErrorReason = (typeof errorReasons)[number];
