@@ -245,6 +245,9 @@ const examples: Record<string, Example> = {
   "signIn.secondFactor": { input: () => ({ strategy: "totp", code: "123456" }) },
   "signIn.passkeyOptions": { input: () => undefined },
   "signIn.sendSmsCode": { input: () => undefined },
+  // settings: instance administrators only (instance-settings.test.ts covers the admin).
+  "instanceSettings.get": { input: () => undefined },
+  "instanceSettings.update": { input: () => ({ requireMfa: true }) },
 };
 
 function isAllowed(policy: AuthzPolicy, caller: CallerKind): boolean {
