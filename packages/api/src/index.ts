@@ -51,4 +51,4 @@ export {
   type OAuthOutcome,
 } from "./oauth-flow.ts";
 // instance settings (helper settings): /sign-in reads which methods to offer; the admin settings page its types
-export { getInstanceSettings, defaultInstanceSettings, signUpModes, signUpFieldModes, type InstanceSettings } from "./instance-settings.ts";
+export { getInstanceSettings, type InstanceSettings } from "./instance-settings.ts";

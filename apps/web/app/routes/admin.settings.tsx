@@ -8,7 +8,7 @@
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { useId, type ReactNode } from "react";
-import { ApiError, getFieldErrors, signUpFieldModes, signUpModes, type InstanceSettings } from "@latchkey/api";
+import { ApiError, getFieldErrors, type InstanceSettings } from "@latchkey/api";
 import { Button } from "~/components/button";
 import { DoneNotice } from "~/components/done-notice";
 import { FormError } from "~/components/form-error";
@@ -39,6 +39,9 @@ const done = doneFlags(PAGE, {
   organizations: "adminSettings.done.organizations",
 });
 
+// The choices, spelled out here: importing values from @latchkey/api would put the server's code in the browser bundle.
+const signUpModes = ["public", "invite_only", "waitlist"] as const satisfies readonly InstanceSettings["signUpMode"][];
+const signUpFieldModes = ["hidden", "optional", "required"] as const satisfies readonly InstanceSettings["signUpFields"]["username"][];
 const signInMethodKeys = ["password", "emailCode", "emailLink", "passkey", "oauth"] as const;
 const signUpFieldKeys = ["username", "firstName", "lastName", "phone"] as const;
 
