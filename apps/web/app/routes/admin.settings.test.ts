@@ -57,6 +57,10 @@ describe("/admin/settings", { timeout: 60_000 }, () => {
     const page = await loader({ request, context: {}, params: {} } as unknown as LoaderFunctionArgs);
     expect(page.done).toBe("adminSettings.done.signInMethods");
     expect(page.settings.signInMethods.emailLink).toBe(false);
+    // /sign-in reads the methods on its next load.
+    const signIn = await import("./sign-in");
+    const visitor = await signIn.loader({ request: new Request("http://localhost:3000/sign-in"), context: {}, params: {} } as unknown as LoaderFunctionArgs);
+    expect(visitor.methods).toEqual({ password: true, emailCode: true, emailLink: false, passkey: true, oauth: true });
   });
 
   test("turns the sign-up form into lists, modes and fields, and the sessions form's number and unit into minutes", async () => {
