@@ -1,7 +1,10 @@
 /**
  * `npm run settings` prints the instance settings; `npm run settings -- requireEmailVerification=false` changes one
  * (`maxMembershipsPerOrganization=50`, or `=null` for no limit; `requireMfa=true` makes every user set up a second factor).
- * The admin console will do this from a page; until then, this. On PGlite, stop `npm run dev` first.
+ * Values are JSON where they parse, else text: `signUpMode=invite_only`, `allowlist='["example.com"]'`,
+ * `signInMethods='{"password":true,"emailCode":true,"emailLink":false,"passkey":true,"oauth":true}'`,
+ * `sessionIdleMinutes=60`, `signUpFields='{"username":"required","firstName":"optional","lastName":"optional","phone":"hidden"}'`.
+ * The admin console's /admin/settings does the same from a page. On PGlite, stop `npm run dev` first.
  */
 import { z } from "zod";
 import { createDb, migrate } from "@latchkey/db";
@@ -11,7 +14,13 @@ function parseAssignment(arg: string): Partial<InstanceSettings> {
   const match = /^([A-Za-z]+)=(.*)$/.exec(arg);
   if (!match) throw new Error(`"${arg}" is not key=value`);
   const raw = match[2]!;
-  const value: unknown = raw === "true" ? true : raw === "false" ? false : raw === "null" ? null : /^\d+$/.test(raw) ? Number(raw) : raw;
+  // JSON when it parses (true, 50, null, ["example.com"], {"password":true,…}), else the text itself (signUpMode=waitlist).
+  let value: unknown = raw;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    // a plain word
+  }
   return { [match[1]!]: value } as Partial<InstanceSettings>;
 }
 

@@ -267,6 +267,9 @@ const examples: Record<string, Example> = {
   "adminOrganization.setMembershipLimit": { input: () => ({ organizationId: "org_matrix", maxMemberships: 1 }) },
   "adminOrganization.delete": { input: () => ({ organizationId: "org_matrix", confirmation: "matrix" }) },
   "role.list": { input: () => undefined },
+  // settings: instance administrators only (instance-settings.test.ts covers the admin).
+  "instanceSettings.get": { input: () => undefined },
+  "instanceSettings.update": { input: () => ({ requireMfa: true }) },
 };
 
 function isAllowed(policy: AuthzPolicy, caller: CallerKind): boolean {

@@ -98,6 +98,9 @@ export const errorReasons = [
   "TOTP_NOT_STARTED",
   // admin users (helper users): an admin may not ban, lock or delete themselves
   "CANNOT_TARGET_SELF",
+  // instance settings and sign-in methods (helper settings)
+  "SIGN_IN_METHOD_DISABLED",
+  "SIGN_IN_ADDRESS_NOT_ALLOWED",
 ] as const;
 
 export type ErrorReason = (typeof errorReasons)[number];

@@ -50,3 +50,5 @@ export {
   type GenericOidcEnv,
   type OAuthOutcome,
 } from "./oauth-flow.ts";
+// instance settings (helper settings): /sign-in reads which methods to offer; the admin settings page its types
+export { getInstanceSettings, type InstanceSettings } from "./instance-settings.ts";

@@ -55,6 +55,7 @@ import { ApiError } from "./errors.ts";
 import type { ErrorReason } from "./error-codes.ts";
 import { recordAuditEvent } from "./audit.ts";
 import { completeSignIn } from "./sign-in.ts";
+import { requireSignInMethod } from "./sign-in-policy.ts";
 import { enforceRateLimit } from "./rate-limits.ts";
 import { lockOrganization, requireRole } from "./memberships.ts";
 import { requireRoomForMember } from "./membership-limit.ts";
@@ -175,6 +176,9 @@ export interface StartOAuthInput {
  */
 export async function startOAuth(ctx: Context, providers: ConfiguredProvider[], input: StartOAuthInput): Promise<{ url: string }> {
   if (ctx.ip) await enforceRateLimit(ctx, startsPerIp, `ip:${ctx.ip}`);
+  // Social and SSO sign-in is one switch in the instance settings; linking an account to a signed-in user is not a
+  // sign-in and stays available.
+  if (input.intent === "sign_in") await requireSignInMethod(ctx, "oauth");
   // SSO identities come only from signing in through the organization's IdP (with its domain check), never linked.
   const linkingSso = input.intent === "link" && input.provider.startsWith("sso_");
   const resolved = linkingSso ? null : await resolveProvider(ctx, providers, input.provider);
@@ -274,6 +278,9 @@ export async function finishOAuth(ctx: Context, providers: ConfiguredProvider[],
     return fail("OAUTH_STATE_INVALID", "state_other_provider", badState, {
       stateProvider: row.provider.slice(0, 64),
     });
+
+  // Turned off since the start: refused before the code is exchanged (and before any account is made from it).
+  if (row.intent === "sign_in") await requireSignInMethod(ctx, "oauth");
 
   const providerError = input.params.get("error");
   if (providerError) {

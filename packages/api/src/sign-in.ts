@@ -16,6 +16,7 @@ import {
 } from "@latchkey/auth";
 import type { Context } from "./context.ts";
 import { recordAuditEvent } from "./audit.ts";
+import { requireSignInAllowedForUser } from "./sign-in-policy.ts";
 
 /** How the user proved who they are; written to the audit log as `details.method`. */
 export type SignInMethod = "password" | "email_code" | "magic_link" | "passkey" | "oauth";
@@ -60,12 +61,15 @@ export async function secondFactorStrategies(db: Database, userId: string): Prom
 
 /**
  * Called once the first factor is proven and the account is known to be usable (not banned, deleted or locked).
+ * Refuses when the instance settings turned the method off or keep the account's primary address out (sign-in-policy.ts).
  *
  * A user with a second factor gets no session: a pending `sign_in_challenges` row (10 minutes, 5 wrong codes) whose
  * token goes into its own cookie, and `needs_second_factor` with the strategies to offer. A passkey sign-in skips
  * this: the passkey is something you have, unlocked by something you know or are — two factors already (ADR).
  */
 export async function completeSignIn(ctx: Context, input: { userId: string; method: SignInMethod }): Promise<SignInResult> {
+  // The instance settings, read now: the method may have been turned off, or the address listed, since the start.
+  await requireSignInAllowedForUser(ctx, ctx.db, input.userId, input.method);
   if (input.method !== "passkey") {
     const strategies = await secondFactorStrategies(ctx.db, input.userId);
     if (strategies.length > 0) return startSecondStep(ctx, input, strategies);

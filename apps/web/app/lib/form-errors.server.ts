@@ -85,6 +85,9 @@ const reasonKeys: Partial<Record<string, MessageKey>> = {
   SIGN_IN_CHALLENGE_EXPIRED: "factorTwo.expired",
   TOTP_NOT_STARTED: "common.error",
   SECOND_FACTOR_UNAVAILABLE: "mfa.backup.none",
+  // instance settings and sign-in methods (helper settings)
+  SIGN_IN_METHOD_DISABLED: "adminSettings.signIn.methodDisabled",
+  SIGN_IN_ADDRESS_NOT_ALLOWED: "adminSettings.signIn.addressNotAllowed",
 };
 
 /** Reasons whose words depend on the page: a link token is a reset link on one page and a verify link on another. */

@@ -1,6 +1,7 @@
 import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation, useOutlet } from "@remix-run/react";
 import { getSafeRedirect } from "@latchkey/auth";
+import { getInstanceSettings } from "@latchkey/api";
 import { Button } from "~/components/button";
 import { FormPage } from "~/components/form-page";
 import { FormError } from "~/components/form-error";
@@ -17,6 +18,7 @@ import { passkeyErrorKeys, signInWithPasskey } from "~/lib/passkey-sign-in.serve
 import { OAuthButtons } from "~/components/oauth-buttons";
 import { ssoRedirect } from "~/lib/sso.server";
 import { oauthButtons } from "~/lib/oauth.server";
+import { getDb } from "~/lib/db.server";
 
 export const headers = formRouteHeaders;
 
@@ -26,7 +28,15 @@ export async function loader(args: LoaderFunctionArgs) {
   const redirectUrl = await redirectIfSignedIn(args);
   const params = new URL(args.request.url).searchParams;
   // `expired=1`: sent back from /sign-in/factor-two, whose pending sign-in expired or had too many wrong codes.
-  return { redirectUrl, afterReset: params.get("reset") === "1", challengeExpired: params.get("expired") === "1", oauthProviders: oauthButtons() };
+  // The sign-in methods the instance settings leave on (read per request: an admin's change shows at once).
+  const { signInMethods } = await getInstanceSettings((await getDb()).db);
+  return {
+    redirectUrl,
+    afterReset: params.get("reset") === "1",
+    challengeExpired: params.get("expired") === "1",
+    oauthProviders: signInMethods.oauth ? oauthButtons() : [],
+    methods: signInMethods,
+  };
 }
 
 /**
@@ -41,7 +51,8 @@ export async function action(args: ActionFunctionArgs) {
   const caller = await getCaller(args);
   try {
     // oauth: an address at a verified domain of an organization with SSO signs in at that organization's IdP.
-    const sso = await ssoRedirect(args, email, redirectUrl);
+    // Skipped while social/SSO sign-in is off, so such an address can still use the methods that are on.
+    const sso = (await getInstanceSettings((await getDb()).db)).signInMethods.oauth ? await ssoRedirect(args, email, redirectUrl) : null;
     if (sso) return sso;
     if (intent === "code") {
       await caller.passwordless.requestCode({ email });
@@ -76,7 +87,8 @@ export default function SignInRoute() {
 function SignIn() {
   const t = useT();
   const message = useFormMessage();
-  const { redirectUrl, afterReset, challengeExpired, oauthProviders } = useLoaderData<typeof loader>();
+  const { redirectUrl, afterReset, challengeExpired, oauthProviders, methods } = useLoaderData<typeof loader>();
+  const emailForm = methods.password || methods.emailCode || methods.emailLink;
   const result = useActionData<typeof action>();
   const navigation = useNavigation();
   const pendingIntent = navigation.state === "submitting" ? String(navigation.formData?.get("intent") ?? "password") : null;
@@ -106,43 +118,59 @@ function SignIn() {
           {t("resetPassword.done")}
         </p>
       ) : null}
-      <Form method="post" className="flex flex-col gap-4" noValidate>
-        <input type="hidden" name="redirect_url" value={redirectUrl} />
+      {emailForm ? (
+        <Form method="post" className="flex flex-col gap-4" noValidate>
+          <input type="hidden" name="redirect_url" value={redirectUrl} />
+          <FormError>{message(result?.formError)}</FormError>
+          <TextField
+            label={t("form.emailAddress")}
+            name="email"
+            type="email"
+            autoComplete={methods.passkey ? "username webauthn" : "username"}
+            required
+            defaultValue={result?.email}
+            error={message(result?.fieldErrors.email)}
+          />
+          {methods.password ? (
+            <>
+              <TextField
+                label={t("form.password")}
+                name="password"
+                type="password"
+                autoComplete="current-password"
+                error={message(result?.fieldErrors.password)}
+              />
+              <Link to="/forgot-password" className="self-start text-sm text-primary underline">
+                {t("forgotPassword.link")}
+              </Link>
+              {/* First in the form, so pressing Enter signs in with the password. */}
+              <Button name="intent" value="password" pending={pendingIntent === "password"}>
+                {t("signIn.submit")}
+              </Button>
+            </>
+          ) : null}
+          {methods.emailCode || methods.emailLink ? (
+            <>
+              <p className="text-sm text-muted">{t("passwordless.lead")}</p>
+              <div className="flex flex-col gap-2 sm:flex-row">
+                {methods.emailCode ? (
+                  <Button name="intent" value="code" variant={methods.password ? "secondary" : "primary"} className="flex-1" pending={pendingIntent === "code"}>
+                    {t("passwordless.emailCode")}
+                  </Button>
+                ) : null}
+                {methods.emailLink ? (
+                  <Button name="intent" value="link" variant="secondary" className="flex-1" pending={pendingIntent === "link"}>
+                    {t("passwordless.emailLink")}
+                  </Button>
+                ) : null}
+              </div>
+            </>
+          ) : null}
+        </Form>
+      ) : (
         <FormError>{message(result?.formError)}</FormError>
-        <TextField
-          label={t("form.emailAddress")}
-          name="email"
-          type="email"
-          autoComplete="username webauthn"
-          required
-          defaultValue={result?.email}
-          error={message(result?.fieldErrors.email)}
-        />
-        <TextField
-          label={t("form.password")}
-          name="password"
-          type="password"
-          autoComplete="current-password"
-          error={message(result?.fieldErrors.password)}
-        />
-        <Link to="/forgot-password" className="self-start text-sm text-primary underline">
-          {t("forgotPassword.link")}
-        </Link>
-        {/* First in the form, so pressing Enter signs in with the password. */}
-        <Button name="intent" value="password" pending={pendingIntent === "password"}>
-          {t("signIn.submit")}
-        </Button>
-        <p className="text-sm text-muted">{t("passwordless.lead")}</p>
-        <div className="flex flex-col gap-2 sm:flex-row">
-          <Button name="intent" value="code" variant="secondary" className="flex-1" pending={pendingIntent === "code"}>
-            {t("passwordless.emailCode")}
-          </Button>
-          <Button name="intent" value="link" variant="secondary" className="flex-1" pending={pendingIntent === "link"}>
-            {t("passwordless.emailLink")}
-          </Button>
-        </div>
-      </Form>
-      <PasskeySignIn redirectUrl={redirectUrl} serverError={message(passkeyFieldError(result?.fieldErrors))} />
+      )}
+      {methods.passkey ? <PasskeySignIn redirectUrl={redirectUrl} serverError={message(passkeyFieldError(result?.fieldErrors))} /> : null}
       <OAuthButtons providers={oauthProviders} redirectUrl={redirectUrl} />
       <p className="text-sm text-muted">
         {t("signIn.noAccount")}{" "}

@@ -21,6 +21,9 @@ const messages: Record<string, MessageKey> = {
   MEMBERSHIP_LIMIT_REACHED: "orgSettings.errors.membershipLimit",
   RATE_LIMITED: "errors.unavailable",
   SESSION_REQUIRED: "errors.sessionRequired",
+  // instance settings (helper settings): social/SSO sign-in turned off, or the account's address kept out
+  SIGN_IN_METHOD_DISABLED: "adminSettings.signIn.methodDisabled",
+  SIGN_IN_ADDRESS_NOT_ALLOWED: "adminSettings.signIn.addressNotAllowed",
 };
 
 export function loader({ request }: LoaderFunctionArgs) {

@@ -145,7 +145,8 @@ export const accountProcedures = {
       await enforceRateLimit(ctx, changePasswordPerUser, `user:${userId}`);
       const [credential] = await ctx.db.select({ hash: passwordCredentials.hash }).from(passwordCredentials).where(eq(passwordCredentials.userId, userId));
 
-      const rules = checkPasswordPolicy(input.newPassword);
+      // The instance's minimum length applies at once (the settings came with this request's auth lookup).
+      const rules = checkPasswordPolicy(input.newPassword, { minLength: ctx.auth.settings.minPasswordLength });
       if (!rules.ok) {
         await fail(rules.code);
         throw fieldError("newPassword", rules.message, rules.code);

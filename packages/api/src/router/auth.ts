@@ -23,6 +23,7 @@ import { recordAuditEvent } from "../audit.ts";
 import { completeSignIn, signInFailures } from "../sign-in.ts";
 import { emailSchema, localeSchema, passwordSchema, personNameSchema } from "../validation.ts";
 import { getInstanceSettings } from "../instance-settings.ts";
+import { requireAllowedSignInAddress, requireSignInMethod } from "../sign-in-policy.ts";
 import { sendAddressVerification, startSignUp, type PendingSignUp, type StartSignUpInput } from "./sign-up.ts";
 
 const invalidCredentials = () =>
@@ -152,6 +153,9 @@ export const authRouter = {
       if (ctx.ip) await enforceRateLimit(ctx, signInPerIp, `ip:${ctx.ip}`);
       // Counted for unknown addresses too, so the limit does not tell whether an account exists.
       await enforceRateLimit(ctx, signInPerEmail, `email:${input.email}`);
+      // Before the account is looked up: these answers depend on the settings and the address, never on an account.
+      const settings = await requireSignInMethod(ctx, "password");
+      await requireAllowedSignInAddress(ctx, "password", input.email, settings);
       const now = ctx.now();
       const [account] = await ctx.db
         .select({
@@ -182,7 +186,7 @@ export const authRouter = {
       }
       // An address nobody has proven (a user let in while verification was off) can't be used to sign in while it is
       // on: the right password earns a fresh link to confirm it, not a session.
-      if (!account.emailVerifiedAt && (await getInstanceSettings(ctx.db)).requireEmailVerification) {
+      if (!account.emailVerifiedAt && settings.requireEmailVerification) {
         await recordAuditEvent(ctx, { action: "session.sign_in", outcome: "failure", actorUserId: account.userId, details: { method: "password", reason: "email_not_verified" } });
         const budget = await consumeRateLimit(ctx.db, unverifiedSignInMails, `user:${account.userId}`, now);
         if (budget.ok) await sendAddressVerification(ctx, account.userId, input.email);

@@ -17,6 +17,7 @@ import { ApiError } from "../errors.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { enforceRateLimit } from "../rate-limits.ts";
 import { completeSignIn } from "../sign-in.ts";
+import { requireSignInMethod } from "../sign-in-policy.ts";
 import { sendSecurityNotice } from "../security-notice.ts";
 import { getInstanceSettings } from "../instance-settings.ts";
 import { authedProcedure, policy, publicProcedure, requireReverification } from "../trpc.ts";
@@ -237,6 +238,7 @@ export const passkeyRouter = {
   /** Options for a passkey sign-in (discoverable credentials: the browser offers the passkeys it holds for this site). */
   authenticationOptions: publicProcedure.meta(policy.public).mutation(async ({ ctx }) => {
     if (ctx.ip) await enforceRateLimit(ctx, optionsPerIp, `ip:${ctx.ip}`);
+    await requireSignInMethod(ctx, "passkey");
     return createPasskeyAuthenticationOptions(ctx, { userId: null, purpose: "authentication" });
   }),
 
@@ -246,6 +248,7 @@ export const passkeyRouter = {
     .input(z.object({ challengeId: challengeIdSchema, response: authenticationResponseSchema }))
     .mutation(async ({ ctx, input }) => {
       if (ctx.ip) await enforceRateLimit(ctx, signInsPerIp, `ip:${ctx.ip}`);
+      await requireSignInMethod(ctx, "passkey");
       let verified;
       try {
         verified = await verifyPasskeyAuthentication(ctx, { challengeId: input.challengeId, response: input.response as never });

@@ -21,6 +21,7 @@ import {
 import { ApiError, fieldError } from "../errors.ts";
 import { logMailFailure } from "../mail/index.ts";
 import { enforceRateLimit } from "../rate-limits.ts";
+import { getInstanceSettings } from "../instance-settings.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { policy, publicProcedure } from "../trpc.ts";
 import { emailSchema, passwordSchema } from "../validation.ts";
@@ -73,7 +74,7 @@ export const passwordResetRouter = {
     .input(z.object({ token: tokenSchema, password: passwordSchema }))
     .mutation(async ({ ctx, input }) => {
       if (ctx.ip) await enforceRateLimit(ctx, resetsPerIp, `ip:${ctx.ip}`);
-      const rules = checkPasswordPolicy(input.password);
+      const rules = checkPasswordPolicy(input.password, { minLength: (await getInstanceSettings(ctx.db)).minPasswordLength });
       if (!rules.ok) throw fieldError("password", rules.message, rules.code);
       // Hash first: the token is spent only when everything else is ready.
       const hash = await hashPassword(input.password);

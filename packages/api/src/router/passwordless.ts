@@ -34,6 +34,7 @@ import { codeError } from "../verification-errors.ts";
 import { enforceRateLimit } from "../rate-limits.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { completeSignIn, type SignInMethod } from "../sign-in.ts";
+import { requireAllowedSignInAddress, requireSignInMethod } from "../sign-in-policy.ts";
 import { policy, publicProcedure } from "../trpc.ts";
 import { emailSchema } from "../validation.ts";
 
@@ -176,6 +177,7 @@ export const passwordlessRouter = {
     .mutation(async ({ ctx, input }) => {
       if (ctx.ip) await enforceRateLimit(ctx, codeRequestsPerIp, `ip:${ctx.ip}`);
       await enforceRateLimit(ctx, codeRequestsPerEmail, `email:${input.email}`);
+      await requireAllowedSignInAddress(ctx, "email_code", input.email, await requireSignInMethod(ctx, "email_code"));
       const { account, code } = await startVerification(ctx, input.email, "code");
       if (account) deliver("sign-in code", ctx.mailer.sendSignInCode({ to: input.email, locale: account.locale, code: code! }));
       return { sent: true as const };
@@ -188,6 +190,7 @@ export const passwordlessRouter = {
     .mutation(async ({ ctx, input }) => {
       if (ctx.ip) await enforceRateLimit(ctx, codeChecksPerIp, `ip:${ctx.ip}`);
       await enforceRateLimit(ctx, codeChecksPerEmail, `email:${input.email}`);
+      await requireAllowedSignInAddress(ctx, "email_code", input.email, await requireSignInMethod(ctx, "email_code"));
       const result = await verifyCode(ctx.db, { purpose: "sign_in_code", target: input.email, code: input.code, now: ctx.now() });
       if (!result.ok) {
         await recordFailure(ctx, "email_code", (await findAccount(ctx, input.email))?.userId ?? null, result.reason);
@@ -206,6 +209,7 @@ export const passwordlessRouter = {
     .mutation(async ({ ctx, input }) => {
       if (ctx.ip) await enforceRateLimit(ctx, linkRequestsPerIp, `ip:${ctx.ip}`);
       await enforceRateLimit(ctx, linkRequestsPerEmail, `email:${input.email}`);
+      await requireAllowedSignInAddress(ctx, "magic_link", input.email, await requireSignInMethod(ctx, "magic_link"));
       const { account, token } = await startVerification(ctx, input.email, "link");
       if (account) {
         const redirectUrl = getSafeRedirect(input.redirectUrl, "/");
@@ -222,11 +226,14 @@ export const passwordlessRouter = {
     .input(z.strictObject({ token: tokenSchema }))
     .mutation(async ({ ctx, input }) => {
       if (ctx.ip) await enforceRateLimit(ctx, linkConfirmsPerIp, `ip:${ctx.ip}`);
+      // Refused before the link is spent: turned back on, the same link still works while it is valid.
+      const settings = await requireSignInMethod(ctx, "magic_link");
       const result = await consumeToken(ctx.db, { purpose: "magic_link", token: input.token, now: ctx.now() });
       if (!result.ok) {
         await recordFailure(ctx, "magic_link", null, result.reason);
         throw linkError(result.reason === "expired" ? "expired" : "invalid");
       }
+      await requireAllowedSignInAddress(ctx, "magic_link", result.verification.target, settings);
       const userId = await requireSignInAccount(ctx, result.verification, "magic_link");
       if (!userId) throw linkError("invalid");
       await markAddressVerified(ctx, userId, result.verification.target);
