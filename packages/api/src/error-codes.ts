@@ -96,6 +96,9 @@ export const errorReasons = [
   "SIGN_IN_CHALLENGE_EXPIRED",
   "SECOND_FACTOR_UNAVAILABLE",
   "TOTP_NOT_STARTED",
+  // impersonation: sensitive actions refused while an admin views as a user; who may not be impersonated
+  "IMPERSONATION_RESTRICTED",
+  "IMPERSONATION_NOT_ALLOWED",
 ] as const;
 
 export type ErrorReason = (typeof errorReasons)[number];
