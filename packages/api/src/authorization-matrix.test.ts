@@ -245,6 +245,12 @@ const examples: Record<string, Example> = {
   "signIn.secondFactor": { input: () => ({ strategy: "totp", code: "123456" }) },
   "signIn.passkeyOptions": { input: () => undefined },
   "signIn.sendSmsCode": { input: () => undefined },
+  // impersonation
+  // Instance admins only (impersonation.test.ts covers the admin); anyone signed in may ask or stop (a no-op outside one).
+  "impersonation.target": { input: (w) => ({ userId: w.userIds[1] }) },
+  "impersonation.start": { input: (w) => ({ userId: w.userIds[1], reason: "Matrix support ticket" }) },
+  "impersonation.stop": { input: () => undefined },
+  "impersonation.status": { input: () => undefined },
 };
 
 function isAllowed(policy: AuthzPolicy, caller: CallerKind): boolean {
