@@ -85,6 +85,9 @@ const reasonKeys: Partial<Record<string, MessageKey>> = {
   SIGN_IN_CHALLENGE_EXPIRED: "factorTwo.expired",
   TOTP_NOT_STARTED: "common.error",
   SECOND_FACTOR_UNAVAILABLE: "mfa.backup.none",
+  // impersonation
+  IMPERSONATION_RESTRICTED: "impersonation.restricted",
+  IMPERSONATION_NOT_ALLOWED: "impersonation.errors.notAllowed",
 };
 
 /** Reasons whose words depend on the page: a link token is a reset link on one page and a verify link on another. */
