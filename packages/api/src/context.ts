@@ -114,6 +114,7 @@ export function createInnerContext(options: InnerContextOptions): Context {
   let token = options.sessionToken ?? null;
   let pending: Promise<AuthLookupOutcome> | null = null;
   let resolvedImpersonator: string | null = null;
+  let impersonatorCleared = false;
 
   const resolve = () => {
     pending ??= lookupAuth(options.db, {
@@ -125,6 +126,13 @@ export function createInnerContext(options: InnerContextOptions): Context {
       // A cookie that names no live session is cleared so the browser stops sending it.
       if (outcome.status === "signed_out" && outcome.reason !== "no_token") {
         resHeaders.append("Set-Cookie", serializeClearSessionCookie(appUrl));
+        // impersonation: an impersonation that ended on its own (expired, revoked, user banned) leaves no admin token
+        // behind in the browser; the request is NOT carried on as the admin (a form meant for the user must not run
+        // as them). The admin signs in again.
+        if (options.impersonatorSessionToken && !impersonatorCleared) {
+          resHeaders.append("Set-Cookie", serializeClearImpersonatorCookie(appUrl));
+          impersonatorCleared = true;
+        }
       }
       resolvedImpersonator = outcome.status === "signed_in" ? outcome.auth.session.impersonatorUserId : null;
       return outcome;
@@ -182,6 +190,7 @@ export function createInnerContext(options: InnerContextOptions): Context {
     },
     endImpersonation: async () => {
       resHeaders.append("Set-Cookie", serializeClearImpersonatorCookie(appUrl));
+      impersonatorCleared = true;
       const kept = options.impersonatorSessionToken ?? null;
       token = kept;
       pending = null;

@@ -239,6 +239,22 @@ describe("impersonation", { timeout: 60_000 }, () => {
     const soon = new Date(Date.now() + (IMPERSONATION_LIFETIME_MINUTES - 1) * 60_000);
     expect(await asViewer({ now: () => soon }).caller.impersonation.status()).not.toBeNull();
     const later = new Date(Date.now() + (IMPERSONATION_LIFETIME_MINUTES + 1) * 60_000);
-    expect((await errorOf(asViewer({ now: () => later }).caller.user.me())).code).toBe("UNAUTHORIZED");
+    const expired = asViewer({ now: () => later });
+    expect((await errorOf(expired.caller.user.me())).code).toBe("UNAUTHORIZED");
+    // Both cookies go: no admin token stays behind, and the request is not carried on as the admin.
+    expect(impersonatorCookie(expired.resHeaders)).toMatch(/Max-Age=0/);
+    expect(tokenFrom(expired.resHeaders)).toBeNull();
+  });
+
+  it("keeps the admin's session in a Secure __Host- cookie when the app is served over https", async () => {
+    const admin = await instanceAdmin();
+    const user = await signUp(db(), uniqueEmail("imp-user"));
+    const { caller, resHeaders } = callerFor(db(), { token: admin.token, appUrl: "https://auth.example.com" });
+    await caller.impersonation.start({ userId: user.userId, reason: "Checking https cookies" });
+    const cookies = resHeaders.getSetCookie();
+    const kept = cookies.find((c) => c.startsWith("__Host-latchkey_impersonator="))!;
+    expect(kept).toContain(encodeURIComponent(admin.token));
+    expect(kept).toMatch(/; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+    expect(cookies.some((c) => c.startsWith("__Host-latchkey_session=sess_"))).toBe(true);
   });
 });
