@@ -1,4 +1,5 @@
 import { describe, expect, test } from "vitest";
+import type { Page } from "playwright-core";
 import { baseURL, useBrowser } from "./browser";
 import { PASSWORD, signUp, uniqueEmail } from "./users";
 import { WEBHOOKS_ADMIN_EMAIL, WEBHOOKS_ADMIN_PASSWORD } from "./webhooks-admin";
@@ -7,22 +8,30 @@ const browser = useBrowser();
 
 const BANNER = "Viewing as another user";
 
+async function signInAsAdmin(page: Page) {
+  await page.goto("/sign-in");
+  await page.getByLabel("Email address").fill(WEBHOOKS_ADMIN_EMAIL);
+  await page.getByLabel("Password", { exact: true }).fill(WEBHOOKS_ADMIN_PASSWORD);
+  await Promise.all([page.waitForURL(`${baseURL}/`), page.getByRole("button", { name: "Sign in", exact: true }).click()]);
+}
+
+/** Signs a new user up in their own browser and returns their page and id (what the admin's users list links with). */
+async function newUser(firstName: string) {
+  const page = await browser.newPage();
+  const email = uniqueEmail(firstName.toLowerCase());
+  await signUp(page, email, firstName);
+  const me = await page.request.get(`${baseURL}/api/trpc/user.me`);
+  const userId = ((await me.json()) as { result: { data: { json: { id: string } } } }).result.data.json.id;
+  expect(userId).toMatch(/^user_/);
+  return { page, email, userId };
+}
+
 describe("impersonation", () => {
   test("an admin gives a reason, views the app as a user with the banner on every page, is refused a password change, and stops back to themself", async () => {
-    // The user to be viewed, and their id (what the admin's users list would link with).
-    const userPage = await browser.newPage();
-    const email = uniqueEmail("viewed");
-    await signUp(userPage, email, "Vera");
-    const me = await userPage.request.get(`${baseURL}/api/trpc/user.me`);
-    const userId = ((await me.json()) as { result: { data: { json: { id: string } } } }).result.data.json.id;
-    expect(userId).toMatch(/^user_/);
-
+    const { page: userPage, email, userId } = await newUser("Vera");
     // The instance admin; the page after "Stop" is the users section's user page, 404 until that section lands.
     const admin = await browser.newPage({ allowConsoleErrors: true });
-    await admin.goto("/sign-in");
-    await admin.getByLabel("Email address").fill(WEBHOOKS_ADMIN_EMAIL);
-    await admin.getByLabel("Password", { exact: true }).fill(WEBHOOKS_ADMIN_PASSWORD);
-    await Promise.all([admin.waitForURL(`${baseURL}/`), admin.getByRole("button", { name: "Sign in", exact: true }).click()]);
+    await signInAsAdmin(admin);
 
     await admin.goto(`/admin/users/${userId}/impersonate`);
     await admin.getByRole("heading", { name: "View as Vera Lovelace" }).waitFor();
@@ -65,5 +74,20 @@ describe("impersonation", () => {
     await userPage.goto("/user/security");
     expect(await userPage.getByRole("region", { name: BANNER, exact: true }).count()).toBe(0);
     await userPage.getByRole("button", { name: "Change password", exact: true }).waitFor();
+  });
+
+  test("without JavaScript: start, the banner, and signing out ends the viewing and returns to the admin", async () => {
+    const { userId } = await newUser("Nina");
+    const admin = await browser.newPage({ javaScriptEnabled: false, allowConsoleErrors: true });
+    await signInAsAdmin(admin);
+    await admin.goto(`/admin/users/${userId}/impersonate`);
+    await admin.getByLabel("Reason").fill("Ticket 88, no JavaScript");
+    await Promise.all([admin.waitForURL(`${baseURL}/`), admin.getByRole("button", { name: "Start viewing as Nina Lovelace", exact: true }).click()]);
+    await admin.getByRole("region", { name: BANNER, exact: true }).getByText("Viewing as Nina Lovelace", { exact: true }).waitFor();
+    // "Sign out" in the account menu behaves like "Stop viewing".
+    await admin.getByLabel("Account menu").click();
+    await Promise.all([admin.waitForURL(`${baseURL}/admin/users/${userId}`), admin.getByRole("button", { name: "Sign out", exact: true }).click()]);
+    expect(await admin.getByRole("region", { name: BANNER, exact: true }).count()).toBe(0);
+    expect((await admin.goto("/admin"))?.status()).toBe(200);
   });
 });
