@@ -255,6 +255,8 @@ export const authRouter = {
       organization: auth.organization,
       orgRoles: auth.membership?.roles ?? [],
       orgPermissions: auth.membership?.permissions ?? [],
+      // impersonation: the admin viewing as this user (Clerk's `actor`, the JWT's `act`); null in a normal session.
+      actor: auth.session.impersonatorUserId ? { sub: auth.session.impersonatorUserId } : null,
     };
   }),
 } satisfies TRPCRouterRecord;

@@ -172,6 +172,8 @@ describe("impersonation", { timeout: 60_000 }, () => {
     });
     expect(status!.expiresAt.getTime()).toBe(new Date(started.expiresAt).getTime());
     expect(await callerFor(db(), { token: user.token }).caller.impersonation.status()).toBeNull();
+    expect((await asViewer().caller.auth.session())?.actor).toEqual({ sub: admin.userId });
+    expect((await callerFor(db(), { token: user.token }).caller.auth.session())?.actor).toBeNull();
     // Stopping outside an impersonation changes nothing.
     expect(await callerFor(db(), { token: user.token }).caller.impersonation.stop()).toMatchObject({ stopped: false });
   });
