@@ -43,6 +43,15 @@ describe("/admin/users/:userId/impersonate", { timeout: 60_000 }, () => {
     const [session] = await harness.db().query<{ user_id: string }>(`select user_id from sessions where id = '${viewing.split(".")[0]}'`);
     expect(session!.user_id).toBe(userId);
 
+    // The root loader gives every page the banner's data, and nothing in the admin's own session.
+    const { loader: rootLoader } = await import("~/root");
+    const rootArgs = (cookie: string) => ({ request: new Request("http://localhost:3000/", { headers: { cookie } }), context: {}, params: {} }) as unknown as LoaderFunctionArgs;
+    const root = await rootLoader(rootArgs(`latchkey_session=${viewing}; latchkey_impersonator=${admin.token}`));
+    expect(root.impersonation).toMatchObject({ userLabel: user.email, userId, adminLabel: admin.email });
+    expect(root.impersonation!.endsAt).toMatch(/^\d\d:\d\d UTC$/);
+    expect(JSON.stringify(root)).not.toContain(admin.token);
+    expect((await rootLoader(rootArgs(`latchkey_session=${admin.token}`))).impersonation).toBeNull();
+
     const { action: stop } = await import("./impersonation.stop");
     const stopRequest = new Request("http://localhost:3000/impersonation/stop", {
       method: "POST",
