@@ -44,7 +44,7 @@ describe("impersonation", () => {
     await Promise.all([admin.waitForURL(`${baseURL}/`), start.click()]);
 
     // The banner on every page, naming the user, with a Stop button.
-    for (const path of ["/", "/user", "/orgs/new", "/user/security"]) {
+    for (const path of ["/", "/user", "/orgs/new", "/user/mfa", "/user/security"]) {
       if (path !== "/") await admin.goto(path);
       const banner = admin.getByRole("region", { name: BANNER, exact: true });
       await banner.getByText("Viewing as Vera Lovelace", { exact: true }).waitFor();
