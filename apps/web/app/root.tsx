@@ -20,6 +20,8 @@ import { readCookie, resolveLocale } from "~/i18n/resolve-locale";
 import { useNonce } from "~/lib/nonce";
 import { getAuth } from "~/lib/auth.server";
 import { getHeaderSession } from "~/lib/header-session.server";
+import { ImpersonationBanner } from "~/components/impersonation-banner";
+import { getImpersonationBanner } from "~/lib/impersonation.server";
 import appCss from "~/styles/app.css?url";
 
 export const links: LinksFunction = () => [
@@ -45,6 +47,8 @@ export async function loader(args: LoaderFunctionArgs) {
     messages: getDictionary(locale),
     theme,
     session: auth.userId ? await getHeaderSession(args, auth) : null,
+    // impersonation: "Viewing as … — Stop viewing" on every page while an admin views as this user.
+    impersonation: auth.userId ? await getImpersonationBanner(args, auth) : null,
   };
 }
 
@@ -79,6 +83,7 @@ export function Layout({ children }: { children: ReactNode }) {
 function Shell({ children }: { children: ReactNode }) {
   const t = useT();
   const session = useRouteLoaderData<typeof loader>("root")?.session ?? null;
+  const impersonation = useRouteLoaderData<typeof loader>("root")?.impersonation ?? null;
   return (
     <div className="flex min-h-screen flex-col">
       <a
@@ -87,6 +92,7 @@ function Shell({ children }: { children: ReactNode }) {
       >
         {t("nav.skipToContent")}
       </a>
+      {impersonation ? <ImpersonationBanner impersonation={impersonation} /> : null}
       <header className="border-b border-border">
         <div className="mx-auto flex max-w-5xl flex-wrap items-center justify-between gap-4 px-4 py-3">
           <Link to="/" className="text-lg font-semibold text-fg">

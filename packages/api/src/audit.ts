@@ -17,10 +17,13 @@ export interface AuditInput {
  * `details`. Pass a transaction as `db` to make the event commit or roll back with the change it records.
  */
 export async function recordAuditEvent(
-  ctx: Pick<Context, "db" | "ip" | "userAgent" | "now">,
+  ctx: Pick<Context, "db" | "ip" | "userAgent" | "now"> & Partial<Pick<Context, "impersonatorUserId">>,
   input: AuditInput,
   db: Context["db"] = ctx.db,
 ): Promise<void> {
+  // impersonation: whatever happens in an impersonation session names the admin behind it.
+  const impersonatorUserId = ctx.impersonatorUserId?.() ?? null;
+  const details = impersonatorUserId ? { impersonatorUserId, ...input.details } : (input.details ?? {});
   await db.insert(auditEvents).values({
     occurredAt: ctx.now(),
     action: input.action,
@@ -32,6 +35,6 @@ export async function recordAuditEvent(
     targetId: input.targetId ?? null,
     ip: ctx.ip,
     userAgent: ctx.userAgent,
-    details: input.details ?? {},
+    details,
   });
 }

@@ -270,6 +270,12 @@ const examples: Record<string, Example> = {
   // settings: instance administrators only (instance-settings.test.ts covers the admin).
   "instanceSettings.get": { input: () => undefined },
   "instanceSettings.update": { input: () => ({ requireMfa: true }) },
+  // impersonation
+  // Instance admins only (impersonation.test.ts covers the admin); anyone signed in may ask or stop (a no-op outside one).
+  "impersonation.target": { input: (w) => ({ userId: w.userIds[1] }) },
+  "impersonation.start": { input: (w) => ({ userId: w.userIds[1], reason: "Matrix support ticket" }) },
+  "impersonation.stop": { input: () => undefined },
+  "impersonation.status": { input: () => undefined },
 };
 
 function isAllowed(policy: AuthzPolicy, caller: CallerKind): boolean {

@@ -4,7 +4,10 @@
  */
 import type { Database } from "@latchkey/db";
 import {
+  readImpersonatorToken,
   readSessionToken,
+  serializeClearImpersonatorCookie,
+  serializeImpersonatorCookie,
   readSignInChallengeToken,
   serializeClearSessionCookie,
   serializeClearSignInChallengeCookie,
@@ -27,6 +30,8 @@ export interface InnerContextOptions {
   sessionToken?: string | null;
   /** The pending second step of a sign-in (its own cookie), if any. */
   signInChallengeToken?: string | null;
+  /** impersonation: the admin's own session token, kept in its own cookie while they view as a user. */
+  impersonatorSessionToken?: string | null;
   /** An organization named explicitly by the URL (`/org/:slug`) or the `x-latchkey-org` header. */
   orgSlug?: string | null;
   ip?: string | null;
@@ -83,6 +88,22 @@ export interface Context {
   /** Sets / clears the sign-in challenge cookie (never a session). */
   setSignInChallengeCookie: (token: string, expires: Date) => void;
   clearSignInChallengeCookie: () => void;
+  /**
+   * impersonation: the instance admin viewing as the caller, when this request's (already resolved) session is an
+   * impersonation; null otherwise or before `getAuth()` ran. Synchronous, so `recordAuditEvent` may read it inside a
+   * transaction.
+   */
+  impersonatorUserId: () => string | null;
+  /**
+   * impersonation: switches the browser to the impersonation session `token`, keeping this request's own session
+   * token in the impersonator cookie until `expires` (the impersonation's end).
+   */
+  beginImpersonation: (token: string, expires: Date) => void;
+  /**
+   * impersonation: drops the impersonation from the browser and returns to the admin's kept session when it is still
+   * valid and still an instance admin's (its auth), else signs out (null). Call outside any transaction.
+   */
+  endImpersonation: () => Promise<ResolvedAuth | null>;
 }
 
 export function createInnerContext(options: InnerContextOptions): Context {
@@ -92,6 +113,8 @@ export function createInnerContext(options: InnerContextOptions): Context {
   const sessionPolicy = options.sessionPolicy;
   let token = options.sessionToken ?? null;
   let pending: Promise<AuthLookupOutcome> | null = null;
+  let resolvedImpersonator: string | null = null;
+  let impersonatorCleared = false;
 
   const resolve = () => {
     pending ??= lookupAuth(options.db, {
@@ -103,7 +126,15 @@ export function createInnerContext(options: InnerContextOptions): Context {
       // A cookie that names no live session is cleared so the browser stops sending it.
       if (outcome.status === "signed_out" && outcome.reason !== "no_token") {
         resHeaders.append("Set-Cookie", serializeClearSessionCookie(appUrl));
+        // impersonation: an impersonation that ended on its own (expired, revoked, user banned) leaves no admin token
+        // behind in the browser; the request is NOT carried on as the admin (a form meant for the user must not run
+        // as them). The admin signs in again.
+        if (options.impersonatorSessionToken && !impersonatorCleared) {
+          resHeaders.append("Set-Cookie", serializeClearImpersonatorCookie(appUrl));
+          impersonatorCleared = true;
+        }
       }
+      resolvedImpersonator = outcome.status === "signed_in" ? outcome.auth.session.impersonatorUserId : null;
       return outcome;
     });
     return pending;
@@ -140,6 +171,7 @@ export function createInnerContext(options: InnerContextOptions): Context {
       resHeaders.append("Set-Cookie", serializeClearSessionCookie(appUrl));
       token = null;
       pending = null;
+      resolvedImpersonator = null;
     },
     signInChallengeToken: options.signInChallengeToken ?? null,
     setSignInChallengeCookie: (challengeToken, expires) => {
@@ -147,6 +179,37 @@ export function createInnerContext(options: InnerContextOptions): Context {
     },
     clearSignInChallengeCookie: () => {
       resHeaders.append("Set-Cookie", serializeClearSignInChallengeCookie(appUrl));
+    },
+    impersonatorUserId: () => resolvedImpersonator,
+    beginImpersonation: (newToken, expires) => {
+      if (token) resHeaders.append("Set-Cookie", serializeImpersonatorCookie(token, { appUrl, expires }));
+      resHeaders.append("Set-Cookie", serializeSessionCookie(newToken, { appUrl, expires }));
+      token = newToken;
+      pending = null;
+      resolvedImpersonator = null;
+    },
+    endImpersonation: async () => {
+      resHeaders.append("Set-Cookie", serializeClearImpersonatorCookie(appUrl));
+      impersonatorCleared = true;
+      const kept = options.impersonatorSessionToken ?? null;
+      token = kept;
+      pending = null;
+      resolvedImpersonator = null;
+      if (!kept) {
+        resHeaders.append("Set-Cookie", serializeClearSessionCookie(appUrl));
+        return null;
+      }
+      // The kept token goes through the same lookup as any request: expired, revoked or banned sessions are refused
+      // (and the cookie cleared by resolve); a session whose user lost the admin flag meanwhile is not restored.
+      const outcome = await resolve();
+      if (outcome.status === "signed_in" && outcome.auth.user.isInstanceAdmin && !outcome.auth.session.impersonatorUserId) {
+        resHeaders.append("Set-Cookie", serializeSessionCookie(kept, { appUrl, expires: outcome.auth.session.expiresAt }));
+        return outcome.auth;
+      }
+      if (outcome.status === "signed_in") resHeaders.append("Set-Cookie", serializeClearSessionCookie(appUrl));
+      token = null;
+      pending = null;
+      return null;
     },
   };
 }
@@ -208,6 +271,7 @@ export function createRequestContext(options: RequestContextOptions): Context {
     db: options.db,
     sessionToken: readSessionToken(request.headers.get("cookie"), options.appUrl),
     signInChallengeToken: readSignInChallengeToken(request.headers.get("cookie"), options.appUrl),
+    impersonatorSessionToken: readImpersonatorToken(request.headers.get("cookie"), options.appUrl),
     orgSlug: readOrgSlug(request),
     ip: options.ip ?? null,
     userAgent: request.headers.get("user-agent")?.slice(0, 512) ?? null,

@@ -101,6 +101,9 @@ export const errorReasons = [
   // instance settings and sign-in methods (helper settings)
   "SIGN_IN_METHOD_DISABLED",
   "SIGN_IN_ADDRESS_NOT_ALLOWED",
+  // impersonation: sensitive actions refused while an admin views as a user; who may not be impersonated
+  "IMPERSONATION_RESTRICTED",
+  "IMPERSONATION_NOT_ALLOWED",
 ] as const;
 
 export type ErrorReason = (typeof errorReasons)[number];

@@ -10,7 +10,8 @@
  */
 import { fieldError } from "./errors.ts";
 
-export const RESERVED_CLAIMS = ["sub", "iss", "exp", "iat", "nbf", "sid", "azp", "jti"] as const;
+// impersonation: `act` names the admin behind an impersonation session; a template must never forge or hide it.
+export const RESERVED_CLAIMS = ["sub", "iss", "exp", "iat", "nbf", "sid", "azp", "jti", "act"] as const;
 export const MAX_CLAIMS_BYTES = 4096;
 const MAX_DEPTH = 8;
 

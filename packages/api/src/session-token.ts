@@ -4,7 +4,8 @@
  *
  * Session token claims: `sub` (user), `sid` (session), `org_id`/`org_role`/`org_permissions` (the organization in
  * scope, else the session's active one; omitted when there is none), `iat`, `nbf` (iat − 5 s for clock skew), `exp`,
- * `iss` (APP_URL), `azp` (the request's Origin when it is APP_URL's or a trusted one, else APP_URL), `jti`.
+ * `iss` (APP_URL), `azp` (the request's Origin when it is APP_URL's or a trusted one, else APP_URL), `jti`; and
+ * `act: { sub: <admin user id> }` (RFC 8693) when an instance admin is viewing as the user (impersonation).
  */
 import { eq } from "drizzle-orm";
 import { SignJWT } from "jose";
@@ -104,6 +105,8 @@ export async function buildTokenClaims(ctx: TokenContext, auth: ResolvedAuth, te
     nbf: iat - (template ? template.allowedClockSkewSeconds : SESSION_TOKEN_NBF_SKEW_SECONDS),
     exp: iat + (template ? template.lifetimeSeconds : SESSION_TOKEN_LIFETIME_SECONDS),
     jti: crypto.randomUUID(),
+    // impersonation: the acting admin (RFC 8693 `act`), only on tokens of an impersonation session.
+    ...(auth.session.impersonatorUserId ? { act: { sub: auth.session.impersonatorUserId } } : {}),
   };
   if (template) {
     const rendered = renderTemplateClaims(template.claims as Parameters<typeof renderTemplateClaims>[0], await templateData(ctx, auth));

@@ -14,6 +14,7 @@ import type { Context } from "./context.ts";
 import type { ErrorReason } from "./error-codes.ts";
 import { ApiError, describeFieldErrors, getFieldErrors } from "./errors.ts";
 import { recordAuditEvent } from "./audit.ts";
+import { isRestrictedWhileImpersonating } from "./impersonation-policy.ts";
 
 // 1. Initialisation and the error shape -------------------------------------------------------------------------
 
@@ -115,12 +116,17 @@ const mapErrors = t.middleware(async function mapErrors({ next }) {
 
 /**
  * Requires a valid session; puts `auth`, `user` and `session` on the context. When the instance requires MFA and
- * the user has no second factor, only `allowWithoutMfa` procedures (the setup) are let through.
+ * the user has no second factor, only `allowWithoutMfa` procedures (the setup) are let through. In an impersonation
+ * session the procedures of impersonation-policy.ts are refused.
  */
-const authed = t.middleware(async function authed({ ctx, meta, next }) {
+const authed = t.middleware(async function authed({ ctx, meta, path, next }) {
   const auth = await ctx.getAuth();
   if (!auth) {
     throw new ApiError({ code: "UNAUTHORIZED", reason: "SESSION_REQUIRED", message: "Sign in to continue." });
+  }
+  // impersonation: an admin viewing as this user may read, but not do what only the user should (impersonation-policy.ts).
+  if (auth.session.impersonatorUserId && isRestrictedWhileImpersonating(path, meta?.authz)) {
+    return deny(ctx, "IMPERSONATION_RESTRICTED", "Not while viewing as this user: only they can do that.", { path });
   }
   if (auth.mfa.instanceRequired && !auth.mfa.hasSecondFactor && !meta?.allowWithoutMfa) {
     return deny(ctx, "MFA_REQUIRED", "Set up a second factor to continue.", { policy: "instance" });

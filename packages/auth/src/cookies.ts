@@ -98,3 +98,27 @@ export function readSessionToken(cookieHeader: string | null | undefined, appUrl
   const token = parseCookies(cookieHeader)[sessionCookieName(appUrl)];
   return token ? token : null;
 }
+
+// impersonation ------------------------------------------------------------------------------------------------------
+
+/**
+ * While an instance admin views the app as a user, the admin's own session token waits in this cookie (same
+ * attributes as the session cookie: HttpOnly, SameSite=Lax, `__Host-` on https) so "Stop viewing" can return to it.
+ */
+export function impersonatorCookieName(appUrl: string): string {
+  return isHttps(appUrl) ? "__Host-latchkey_impersonator" : "latchkey_impersonator";
+}
+
+export function serializeImpersonatorCookie(token: string, opts: { appUrl: string; expires: Date }): string {
+  return serializeCookie(impersonatorCookieName(opts.appUrl), token, { expires: opts.expires, secure: isHttps(opts.appUrl) });
+}
+
+export function serializeClearImpersonatorCookie(appUrl: string): string {
+  return serializeCookie(impersonatorCookieName(appUrl), "", { maxAge: 0, expires: new Date(0), secure: isHttps(appUrl) });
+}
+
+/** The admin's session token kept during an impersonation, or null. Over https only the `__Host-` cookie is read. */
+export function readImpersonatorToken(cookieHeader: string | null | undefined, appUrl: string): string | null {
+  const token = parseCookies(cookieHeader)[impersonatorCookieName(appUrl)];
+  return token ? token : null;
+}

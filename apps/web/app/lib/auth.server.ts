@@ -45,6 +45,8 @@ export interface SignedInAuth extends AuthBase {
   lastReverifiedAt: Date | null;
   /** Second factor and MFA policies, from the same one-query lookup. */
   mfa: AuthMfa;
+  /** impersonation: the instance admin viewing as this user, when this session is an impersonation. */
+  impersonatorUserId: string | null;
 }
 
 export interface SignedOutAuth extends AuthBase {
@@ -61,6 +63,7 @@ export interface SignedOutAuth extends AuthBase {
   orgFromUrl: boolean;
   lastReverifiedAt: null;
   mfa: null;
+  impersonatorUserId: null;
 }
 
 export type Auth = SignedInAuth | SignedOutAuth;
@@ -128,6 +131,7 @@ const signedOut = (orgFromUrl: boolean): SignedOutAuth => ({
   orgFromUrl,
   lastReverifiedAt: null,
   mfa: null,
+  impersonatorUserId: null,
   has: () => false,
 });
 
@@ -163,6 +167,7 @@ export async function getAuth(args: AuthArgs): Promise<Auth> {
     orgFromUrl: resolved.explicitOrganization,
     lastReverifiedAt: resolved.session.lastReverifiedAt,
     mfa: resolved.mfa,
+    impersonatorUserId: resolved.session.impersonatorUserId,
     has: (check) =>
       resolved.membership !== null &&
       (check.permission !== undefined || check.role !== undefined) &&

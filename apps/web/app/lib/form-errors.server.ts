@@ -88,6 +88,9 @@ const reasonKeys: Partial<Record<string, MessageKey>> = {
   // instance settings and sign-in methods (helper settings)
   SIGN_IN_METHOD_DISABLED: "adminSettings.signIn.methodDisabled",
   SIGN_IN_ADDRESS_NOT_ALLOWED: "adminSettings.signIn.addressNotAllowed",
+  // impersonation
+  IMPERSONATION_RESTRICTED: "impersonation.restricted",
+  IMPERSONATION_NOT_ALLOWED: "impersonation.errors.notAllowed",
 };
 
 /** Reasons whose words depend on the page: a link token is a reset link on one page and a verify link on another. */

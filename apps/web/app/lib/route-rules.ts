@@ -55,7 +55,15 @@ export const protectedRoutes: readonly RouteRule[] = [
  * mfa: pages a signed-in user may still open while an MFA policy (instance `requireMfa` or the organization's
  * "members must use MFA") waits for a second factor; every other protected page sends them to /user/mfa.
  */
-export const mfaSetupRoutes = ["/user/mfa", "/user/passkeys", "/user/phones", "/reverify", "/sign-out"] as const;
+export const mfaSetupRoutes = [
+  "/user/mfa",
+  "/user/passkeys",
+  "/user/phones",
+  "/reverify",
+  "/sign-out",
+  // impersonation: an admin viewing as a user held by an MFA policy can still stop.
+  "/impersonation/stop",
+] as const;
 
 /** Turns `/sign-in(.*)` and `/org/:slug(.*)` into an anchored regular expression. */
 export function compileRoutePattern(pattern: string): RegExp {

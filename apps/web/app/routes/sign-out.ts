@@ -8,6 +8,10 @@ export async function loader() {
 
 export async function action(args: ActionFunctionArgs) {
   const auth = await getAuth(args);
-  if (auth.userId) await (await getCaller(args)).auth.signOut();
+  const result = auth.userId ? await (await getCaller(args)).auth.signOut() : null;
+  // impersonation: signing out of an impersonation ends it; the admin is back in their own session.
+  if (result?.impersonation?.restored) {
+    throw redirect(`/admin/users/${encodeURIComponent(result.impersonation.userId)}`, { headers: await getAuthHeaders(args) });
+  }
   throw redirect("/sign-in", { headers: await getAuthHeaders(args) });
 }

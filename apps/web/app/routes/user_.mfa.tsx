@@ -32,9 +32,14 @@ const doneMessages = {
 type Done = keyof typeof doneMessages;
 
 export async function loader(args: LoaderFunctionArgs) {
-  await requireAuth(args);
+  const auth = await requireAuth(args);
   const caller = await getCaller(args);
-  const [status, pending] = await Promise.all([caller.mfa.status(), caller.mfa.totp.pending()]);
+  const [status, pending] = await Promise.all([
+    caller.mfa.status(),
+    // impersonation: a pending TOTP secret is a credential (refused to the session); an admin viewing as the user
+    // sees the page without it.
+    auth.impersonatorUserId ? null : caller.mfa.totp.pending(),
+  ]);
   const params = new URL(args.request.url).searchParams;
   const done = params.get("done");
   return {

@@ -19,6 +19,7 @@ import { ApiError, fieldError } from "../errors.ts";
 import { logMailFailure } from "../mail/index.ts";
 import { enforceRateLimit } from "../rate-limits.ts";
 import type { Context } from "../context.ts";
+import { endImpersonation } from "./impersonation.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { completeSignIn, signInFailures } from "../sign-in.ts";
 import { emailSchema, localeSchema, passwordSchema, personNameSchema } from "../validation.ts";
@@ -206,6 +207,12 @@ export const authRouter = {
     }),
 
   signOut: authedProcedure.meta(policy.mfaSetup).mutation(async ({ ctx }) => {
+    // impersonation: signing out of an impersonation session ends it and returns to the admin, like "Stop viewing".
+    const { impersonatorUserId } = ctx.session;
+    if (impersonatorUserId) {
+      const restored = await endImpersonation(ctx, { id: ctx.session.id, impersonatorUserId }, ctx.user.id, "signed_out");
+      return { signedOut: true as const, impersonation: { userId: ctx.user.id, restored: restored !== null } };
+    }
     await invalidateSession(ctx.db, ctx.session.id);
     await recordAuditEvent(ctx, {
       action: "session.sign_out",
@@ -216,7 +223,7 @@ export const authRouter = {
       targetId: ctx.session.id,
     });
     ctx.clearSession();
-    return { signedOut: true as const };
+    return { signedOut: true as const, impersonation: null };
   }),
 
   /** Confirms the password again, so `requireReverification(...)` procedures accept this session for a while. */
@@ -252,6 +259,8 @@ export const authRouter = {
       organization: auth.organization,
       orgRoles: auth.membership?.roles ?? [],
       orgPermissions: auth.membership?.permissions ?? [],
+      // impersonation: the admin viewing as this user (Clerk's `actor`, the JWT's `act`); null in a normal session.
+      actor: auth.session.impersonatorUserId ? { sub: auth.session.impersonatorUserId } : null,
     };
   }),
 } satisfies TRPCRouterRecord;
