@@ -245,6 +245,15 @@ const examples: Record<string, Example> = {
   "signIn.secondFactor": { input: () => ({ strategy: "totp", code: "123456" }) },
   "signIn.passkeyOptions": { input: () => undefined },
   "signIn.sendSmsCode": { input: () => undefined },
+  // signup: joining the waitlist is public (refused with WAITLIST_CLOSED unless the mode is waitlist); the rest is for
+  // instance administrators only (waitlist.test.ts covers the admin).
+  "waitlist.join": { input: () => ({ email: uniqueEmail("matrix-waitlist") }) },
+  "waitlist.list": { input: () => ({ status: "pending" }) },
+  "waitlist.approve": { input: () => ({ entryId: "wle_matrix" }) },
+  "waitlist.reject": { input: () => ({ entryId: "wle_matrix" }) },
+  "waitlist.invite": { input: () => ({ email: uniqueEmail("matrix-invited") }) },
+  "waitlist.listInvitations": { input: () => undefined },
+  "waitlist.revokeInvitation": { input: () => ({ invitationId: "iinv_matrix" }) },
 };
 
 function isAllowed(policy: AuthzPolicy, caller: CallerKind): boolean {

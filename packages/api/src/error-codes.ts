@@ -96,6 +96,13 @@ export const errorReasons = [
   "SIGN_IN_CHALLENGE_EXPIRED",
   "SECOND_FACTOR_UNAVAILABLE",
   "TOTP_NOT_STARTED",
+  // signup: sign-up modes, allow- and blocklists, sign-up fields, waitlist and instance invitations
+  "SIGN_UP_RESTRICTED",
+  "SIGN_UP_WAITLIST",
+  "EMAIL_NOT_ALLOWED",
+  "USERNAME_TAKEN",
+  "WAITLIST_CLOSED",
+  "WAITLIST_ENTRY_DECIDED",
 ] as const;
 
 export type ErrorReason = (typeof errorReasons)[number];

@@ -13,6 +13,7 @@ const sample: { [K in MailKind]: MailValues[K] } = {
   "lockout-notice": { minutes: 15 },
   "primary-email-changed": { newEmail: "new-primary@app.test" },
   invitation: { organizationName: "Globex", inviterName: "Ada Lovelace", roleName: "Member", link: "https://app.test/invitations/accept?token=abc" },
+  "instance-invitation": { link: "https://app.test/sign-up?invitation=abc", expiresInDays: 7 },
   "security-notice": { event: "totp_added" },
 };
 

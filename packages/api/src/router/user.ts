@@ -9,7 +9,7 @@ import { accountProcedures } from "./account.ts";
 import { metadataPatchSchema, writeMetadata } from "../metadata.ts";
 import { ApiError } from "../errors.ts";
 
-const usernameSchema = z
+export const usernameSchema = z
   .string()
   .trim()
   .min(3, "At least 3 characters.")
