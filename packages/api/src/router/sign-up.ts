@@ -47,7 +47,7 @@ import { enforceRateLimit } from "../rate-limits.ts";
 import { recordAuditEvent } from "../audit.ts";
 import type { Context } from "../context.ts";
 import { authedProcedure, policy, publicProcedure } from "../trpc.ts";
-import { emailSchema, idSchema, localeSchema, passwordSchema, personNameSchema } from "../validation.ts";
+import { emailSchema, idSchema, localeSchema, passwordSchema, personNameSchema, usernameSchema } from "../validation.ts";
 import { checkAddressLists, getInstanceSettings, type InstanceSettings, type SignUpFieldMode } from "../instance-settings.ts";
 import {
   claimInstanceInvitation,
@@ -57,7 +57,6 @@ import {
   invitationUnusable,
 } from "../instance-invitations.ts";
 import { phoneSchema } from "./phone.ts";
-import { usernameSchema } from "./user.ts";
 
 export const CODE_TTL_MS = 10 * MINUTE;
 /** How long a started sign-up can still be resent and completed (each code lives 10 minutes). */
