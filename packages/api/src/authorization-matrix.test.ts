@@ -247,6 +247,7 @@ const examples: Record<string, Example> = {
   "signIn.sendSmsCode": { input: () => undefined },
   // signup: joining the waitlist is public (refused with WAITLIST_CLOSED unless the mode is waitlist); the rest is for
   // instance administrators only (waitlist.test.ts covers the admin).
+  "waitlist.signUpOptions": { input: () => ({ invitation: "lkinv_matrix" }) },
   "waitlist.join": { input: () => ({ email: uniqueEmail("matrix-waitlist") }) },
   "waitlist.list": { input: () => ({ status: "pending" }) },
   "waitlist.approve": { input: () => ({ entryId: "wle_matrix" }) },

@@ -174,9 +174,8 @@ export async function prepareSignUp(ctx: Context, input: SignUpInput) {
   const settings = await getInstanceSettings(ctx.db);
   const instanceInvitationId = await requireSignUpAllowed(ctx, settings, input.email, input.invitation);
   const modes = settings.signUpFields;
-  const name = parseWith("name", personNameSchema);
-  const firstName = optionalField("firstName", modes.firstName, input.firstName, name, "Enter your first name.");
-  const lastName = optionalField("lastName", modes.lastName, input.lastName, name, "Enter your last name.");
+  const firstName = optionalField("firstName", modes.firstName, input.firstName, parseWith("firstName", personNameSchema), "Enter your first name.");
+  const lastName = optionalField("lastName", modes.lastName, input.lastName, parseWith("lastName", personNameSchema), "Enter your last name.");
   const username = optionalField("username", modes.username, input.username, parseWith("username", usernameSchema), "Choose a username.");
   const phone = optionalField("phone", modes.phone, input.phone, parseWith("phone", phoneSchema), "Enter your phone number.");
   const rules = checkPasswordPolicy(input.password, { minLength: settings.minPasswordLength });

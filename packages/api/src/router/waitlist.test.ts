@@ -233,3 +233,20 @@ describe("who may manage the waitlist", () => {
     expect(await countRows(db(), "instance_invitations")).toBe(before);
   });
 });
+
+describe("waitlist.signUpOptions", () => {
+  it("tells the sign-up page the mode, the fields, the minimum length and the invited address, following the settings at once", async () => {
+    const admin = adminWithMail();
+    const email = uniqueEmail("options");
+    await admin.api.waitlist.invite({ email });
+    const token = new URL(admin.invitationLinks()[0]!).searchParams.get("invitation")!;
+    await withSettings({ signUpMode: "invite_only", minPasswordLength: 12 }, async () => {
+      const options = await visitor().waitlist.signUpOptions({ invitation: token });
+      expect(options).toMatchObject({ mode: "invite_only", minPasswordLength: 12, invitation: { email, status: "pending" } });
+      expect(options.fields).toEqual({ username: "hidden", firstName: "optional", lastName: "optional", phone: "hidden" });
+    });
+    expect((await visitor().waitlist.signUpOptions()).mode).toBe("public");
+    expect((await visitor().waitlist.signUpOptions({ invitation: "lkinv_forged" })).invitation).toEqual({ email: null, status: "invalid" });
+    expect((await errorOf(visitor().waitlist.signUpOptions({ invitation: "x".repeat(300) }))).code).toBe("BAD_REQUEST");
+  });
+});

@@ -18,7 +18,7 @@ import { checkAddressLists, getInstanceSettings } from "../instance-settings.ts"
 import type { Context } from "../context.ts";
 import { instanceAdminProcedure, policy, publicProcedure } from "../trpc.ts";
 import { emailSchema, idSchema } from "../validation.ts";
-import { createInstanceInvitation, instanceInvitationStatus, sendInstanceInvitation } from "../instance-invitations.ts";
+import { createInstanceInvitation, findInstanceInvitationByToken, instanceInvitationStatus, sendInstanceInvitation } from "../instance-invitations.ts";
 
 const joinsPerIp = defineRateLimit("waitlist-join:ip", 10, HOUR);
 const joinsPerEmail = defineRateLimit("waitlist-join:email", 3, HOUR);
@@ -71,6 +71,29 @@ function invitationView(row: { id: string; email: string; createdAt: Date; expir
 }
 
 export const waitlistRouter = {
+  /**
+   * What `/sign-up` shows, under the settings as they are now: the mode, each optional field's mode, the minimum
+   * password length, and (for `?invitation=`) the invited address and whether the invitation can still be used.
+   * The address is shown only to whoever holds the token, which was emailed to it.
+   */
+  signUpOptions: publicProcedure
+    .meta(policy.public)
+    .input(z.object({ invitation: z.string().trim().max(200, "This invitation link is not valid.").optional() }).optional())
+    .query(async ({ ctx, input }) => {
+      const settings = await getInstanceSettings(ctx.db);
+      const found = input?.invitation ? await findInstanceInvitationByToken(ctx.db, input.invitation) : null;
+      return {
+        mode: settings.signUpMode,
+        fields: settings.signUpFields,
+        minPasswordLength: settings.minPasswordLength,
+        invitation: input?.invitation
+          ? found
+            ? { email: found.email, status: instanceInvitationStatus(found, ctx.now()) }
+            : { email: null, status: "invalid" as const }
+          : null,
+      };
+    }),
+
   /** Puts an address on the waitlist (only while the mode is "waitlist"). The answer never says whether it was there already. */
   join: publicProcedure
     .meta(policy.public)
