@@ -21,7 +21,7 @@ async function setSignUpMode(mode: "public" | "invite_only" | "waitlist") {
   const sql = postgres(databaseUrl!, { max: 1, onnotice: () => {} });
   try {
     const patch = JSON.stringify({ signUpMode: mode });
-    await sql`insert into instance_settings (id, settings) values ('default', ${patch}::jsonb)
+    await sql`insert into instance_settings (id, settings) values ('default', ${patch}::text::jsonb)
       on conflict (id) do update set settings = instance_settings.settings || excluded.settings, updated_at = now()`;
   } finally {
     await sql.end({ timeout: 5 });

@@ -21,6 +21,11 @@ const messages: Record<string, MessageKey> = {
   MEMBERSHIP_LIMIT_REACHED: "orgSettings.errors.membershipLimit",
   RATE_LIMITED: "errors.unavailable",
   SESSION_REQUIRED: "errors.sessionRequired",
+  // signup: a new account refused by the sign-up mode or the allow-/blocklists
+  SIGN_UP_RESTRICTED: "waitlist.signUp.restricted",
+  SIGN_UP_WAITLIST: "waitlist.signUp.closed",
+  EMAIL_NOT_ALLOWED: "waitlist.signUp.addressRefused",
+  INVITATION_ALREADY_USED: "waitlist.invitation.used",
 };
 
 export function loader({ request }: LoaderFunctionArgs) {
