@@ -93,6 +93,18 @@ describe("renderMail", () => {
     expect(text).toContain("reset your password");
   });
 
+  it("invites to create an account with the sign-up link, its 7-day single use, and what happens if ignored, in both languages", () => {
+    const values = { link: "https://app.test/sign-up?invitation=lkinv_abc", expiresInDays: 7 };
+    const en = renderMail("instance-invitation", values, { locale: "en-US", appName: "Acme" });
+    expect(en.subject).toBe("You are invited to create an account on Acme");
+    expect(en.html).toMatch(/<a href="https:\/\/app\.test\/sign-up\?invitation=lkinv_abc"[^>]*>Create your account<\/a>/);
+    expect(en.text).toContain("The invitation works once, for 7 days.");
+    const pl = renderMail("instance-invitation", values, { locale: "pl-PL", appName: "Acme" });
+    expect(pl.subject).toBe("Zaproszenie do założenia konta w Acme");
+    expect(pl.text).toContain("Zaproszenie można wykorzystać raz, w ciągu 7 dni.");
+    expect(pl.html).toContain(">Załóż konto</a>");
+  });
+
   it("keeps codes and links out of every subject, since subjects are logged", () => {
     for (const locale of mailLocales) {
       for (const kind of mailKinds) {
