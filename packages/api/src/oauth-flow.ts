@@ -54,7 +54,7 @@ import type { Context } from "./context.ts";
 import { ApiError } from "./errors.ts";
 import type { ErrorReason } from "./error-codes.ts";
 import { recordAuditEvent } from "./audit.ts";
-import { checkOAuthSignUp } from "./router/sign-up.ts";
+import { checkOAuthSignUp } from "./sign-up-admission.ts";
 import { claimInstanceInvitation } from "./instance-invitations.ts";
 import { completeSignIn } from "./sign-in.ts";
 import { enforceRateLimit } from "./rate-limits.ts";

@@ -21,7 +21,8 @@ import { recordAuditEvent } from "../audit.ts";
 import { completeSignIn, signInFailures } from "../sign-in.ts";
 import { emailSchema, passwordSchema } from "../validation.ts";
 import { getInstanceSettings } from "../instance-settings.ts";
-import { createUnverifiedUser, prepareSignUp, sendAddressVerification, signUpInputSchema, startSignUp, type PendingSignUp } from "./sign-up.ts";
+import { prepareSignUp, signUpInputSchema } from "../sign-up-admission.ts";
+import { createUnverifiedUser, sendAddressVerification, startSignUp, type PendingSignUp } from "./sign-up.ts";
 
 const invalidCredentials = () =>
   new ApiError({ code: "UNAUTHORIZED", reason: "INVALID_CREDENTIALS", message: "Email address or password is incorrect." });
