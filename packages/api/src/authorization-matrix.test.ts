@@ -276,6 +276,16 @@ const examples: Record<string, Example> = {
   "impersonation.start": { input: (w) => ({ userId: w.userIds[1], reason: "Matrix support ticket" }) },
   "impersonation.stop": { input: () => undefined },
   "impersonation.status": { input: () => undefined },
+  // signup: joining the waitlist is public (refused with WAITLIST_CLOSED unless the mode is waitlist); the rest is for
+  // instance administrators only (waitlist.test.ts covers the admin).
+  "waitlist.signUpOptions": { input: () => ({ invitation: "lkinv_matrix" }) },
+  "waitlist.join": { input: () => ({ email: uniqueEmail("matrix-waitlist") }) },
+  "waitlist.list": { input: () => ({ status: "pending" }) },
+  "waitlist.approve": { input: () => ({ entryId: "wle_matrix" }) },
+  "waitlist.reject": { input: () => ({ entryId: "wle_matrix" }) },
+  "waitlist.invite": { input: () => ({ email: uniqueEmail("matrix-invited") }) },
+  "waitlist.listInvitations": { input: () => undefined },
+  "waitlist.revokeInvitation": { input: () => ({ invitationId: "iinv_matrix" }) },
 };
 
 function isAllowed(policy: AuthzPolicy, caller: CallerKind): boolean {

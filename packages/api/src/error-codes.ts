@@ -104,6 +104,13 @@ export const errorReasons = [
   // impersonation: sensitive actions refused while an admin views as a user; who may not be impersonated
   "IMPERSONATION_RESTRICTED",
   "IMPERSONATION_NOT_ALLOWED",
+  // signup: sign-up modes, allow- and blocklists, sign-up fields, waitlist and instance invitations
+  "SIGN_UP_RESTRICTED",
+  "SIGN_UP_WAITLIST",
+  "EMAIL_NOT_ALLOWED",
+  "USERNAME_TAKEN",
+  "WAITLIST_CLOSED",
+  "WAITLIST_ENTRY_DECIDED",
 ] as const;
 
 export type ErrorReason = (typeof errorReasons)[number];

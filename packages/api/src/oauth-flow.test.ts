@@ -6,6 +6,8 @@ import { createHash } from "node:crypto";
 import { APP_URL, callerFor, countRows, createOrgWithMember, errorOf, signUp, tokenFrom, uniqueEmail, type CallerOptions } from "../test/helpers.ts";
 import { authorizeAtIdp, startIdp, type TestIdp } from "../test/idp.ts";
 import { configuredProviders, findSsoConnectionForEmail, finishOAuth, startOAuth, type ConfiguredProvider } from "./oauth-flow.ts";
+import { getInstanceSettings, updateInstanceSettings } from "./instance-settings.ts";
+import { createInstanceInvitation } from "./instance-invitations.ts";
 
 const db = useTestDb();
 let idp: TestIdp;
@@ -457,5 +459,49 @@ describe("enterprise SSO", () => {
     await world.admin().oauth.removeSsoConnection();
     expect((await world.admin().oauth.ssoConnection()).connection).toBeNull();
     expect((await errorOf(world.admin().oauth.setSsoEnabled({ enabled: true }))).code).toBe("NOT_FOUND");
+  });
+});
+
+// signup: OAuth sign-up respects the sign-up mode and the allow-/blocklists; existing accounts still sign in.
+describe("OAuth sign-up under the instance settings", () => {
+  async function withSettings(patch: Parameters<typeof updateInstanceSettings>[1], fn: () => Promise<void>) {
+    const before = await getInstanceSettings(db().db);
+    await updateInstanceSettings(db().db, patch);
+    try {
+      await fn();
+    } finally {
+      await updateInstanceSettings(db().db, Object.fromEntries(Object.keys(patch).map((key) => [key, before[key as keyof typeof before]])));
+    }
+  }
+
+  it("refuses a new account in invite-only mode, lets an existing identity in, and accepts an instance invitation", async () => {
+    const known = uniqueEmail("oauth-known");
+    expect((await signInAs(known)).outcome.status).toBe("signed_in");
+    const stranger = uniqueEmail("oauth-stranger");
+    const invited = uniqueEmail("oauth-invited");
+    const { invitation } = await createInstanceInvitation(db().db, { email: invited, invitedByUserId: null, now: new Date() });
+    await withSettings({ signUpMode: "invite_only" }, async () => {
+      const before = await countRows(db(), "users");
+      const refused = await errorOf(signInAs(stranger));
+      expect(refused).toMatchObject({ code: "FORBIDDEN", reason: "SIGN_UP_RESTRICTED" });
+      expect(await countRows(db(), "users")).toBe(before);
+      // (Other tests write audit events with clocks in the future, so look for this one by its reason.)
+      const audited = await db().query<{ n: number }>(`select count(*)::int as n from audit_events where action = 'oauth.callback' and details->>'why' = 'sign_up_not_allowed'`);
+      expect(audited[0]!.n).toBeGreaterThan(0);
+      expect((await signInAs(known)).outcome.status).toBe("signed_in");
+      const welcomed = await signInAs(invited);
+      expect(welcomed.outcome).toMatchObject({ status: "signed_in", created: true });
+      const [row] = await db().query<{ accepted_at: Date | null }>(`select accepted_at from instance_invitations where id = '${invitation.id}'`);
+      expect(row!.accepted_at).not.toBeNull();
+    });
+    await withSettings({ signUpMode: "waitlist" }, async () => {
+      expect((await errorOf(signInAs(uniqueEmail("oauth-eager")))).reason).toBe("SIGN_UP_WAITLIST");
+    });
+  });
+
+  it("refuses a new account for a blocklisted address", async () => {
+    await withSettings({ blocklist: ["example.test"] }, async () => {
+      expect(await errorOf(signInAs(uniqueEmail("oauth-blocked")))).toMatchObject({ code: "FORBIDDEN", reason: "EMAIL_NOT_ALLOWED" });
+    });
   });
 });

@@ -54,6 +54,8 @@ import type { Context } from "./context.ts";
 import { ApiError } from "./errors.ts";
 import type { ErrorReason } from "./error-codes.ts";
 import { recordAuditEvent } from "./audit.ts";
+import { checkOAuthSignUp } from "./sign-up-admission.ts";
+import { claimInstanceInvitation } from "./instance-invitations.ts";
 import { completeSignIn } from "./sign-in.ts";
 import { requireSignInMethod } from "./sign-in-policy.ts";
 import { enforceRateLimit } from "./rate-limits.ts";
@@ -566,7 +568,13 @@ async function signInWithIdentity(
     }
 
     if (!profile.emailVerified) return await unverified();
+    // signup: a new account only where the instance's sign-up mode and allow-/blocklists let this address in.
+    const admission = await checkOAuthSignUp(ctx, profile.email, ssoOrganizationId !== null);
+    if (!admission.ok) return await fail(admission.error.reason, "sign_up_not_allowed", admission.error.message);
     const userId = await ctx.db.transaction(async (tx) => {
+      if (admission.instanceInvitationId && !(await claimInstanceInvitation(tx, admission.instanceInvitationId, profile.email!, now))) {
+        throw refused("INVITATION_ALREADY_USED", "This invitation was already used. Sign in instead.");
+      }
       const [user] = await tx
         .insert(users)
         .values({

@@ -14,6 +14,14 @@ export const passwordSchema = z.string().min(1, "Enter your password.").max(1024
 
 export const personNameSchema = z.string().trim().max(64, "At most 64 characters.");
 
+/** A username (profile and sign-up); unique regardless of case (`users_username_key` is on lower(username)). */
+export const usernameSchema = z
+  .string()
+  .trim()
+  .min(3, "At least 3 characters.")
+  .max(32, "At most 32 characters.")
+  .regex(/^[a-zA-Z0-9_.-]+$/, "Use letters, digits, dots, hyphens and underscores.");
+
 /** The languages the app and its emails are offered in. */
 export const localeSchema = z.enum(["en-US", "pl-PL"], "Choose a supported language.");
 

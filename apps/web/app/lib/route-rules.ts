@@ -13,6 +13,8 @@ export const publicRoutes = [
   "/forgot-password",
   "/reset-password",
   "/verify-email",
+  // signup: joining the waitlist (the procedure refuses unless the sign-up mode is "waitlist").
+  "/waitlist",
   // The invitation link: anyone may see whom it invites and decline; joining needs a session (the procedure checks).
   "/invitations/accept",
   "/api/webhooks(.*)",

@@ -24,6 +24,11 @@ const messages: Record<string, MessageKey> = {
   // instance settings (helper settings): social/SSO sign-in turned off, or the account's address kept out
   SIGN_IN_METHOD_DISABLED: "adminSettings.signIn.methodDisabled",
   SIGN_IN_ADDRESS_NOT_ALLOWED: "adminSettings.signIn.addressNotAllowed",
+  // signup: a new account refused by the sign-up mode or the allow-/blocklists
+  SIGN_UP_RESTRICTED: "waitlist.signUp.restricted",
+  SIGN_UP_WAITLIST: "waitlist.signUp.closed",
+  EMAIL_NOT_ALLOWED: "waitlist.signUp.addressRefused",
+  INVITATION_ALREADY_USED: "waitlist.invitation.used",
 };
 
 export function loader({ request }: LoaderFunctionArgs) {

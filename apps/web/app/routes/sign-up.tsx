@@ -5,12 +5,13 @@ import { Button } from "~/components/button";
 import { FormPage } from "~/components/form-page";
 import { FormError } from "~/components/form-error";
 import { useFormMessage } from "~/components/form-message";
-import { TextField } from "~/components/text-field";
+import { TextField, type TextFieldProps } from "~/components/text-field";
 import { metaT } from "~/i18n/meta";
 import { resolveLocale } from "~/i18n/resolve-locale";
 import { useT } from "~/i18n/react";
 import { getAuthHeaders, getCaller, redirectIfSignedIn } from "~/lib/auth.server";
-import { formErrorResponse } from "~/lib/form-errors.server";
+import { formErrorResponse, type ReasonOverrides } from "~/lib/form-errors.server";
+import type { MessageKey } from "~/i18n/dictionary";
 // oauth
 import { OAuthButtons } from "~/components/oauth-buttons";
 import { oauthButtons } from "~/lib/oauth.server";
@@ -20,11 +21,50 @@ export const headers = formRouteHeaders;
 
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("signUp.title") }];
 
+/** What the instance settings do to a refused sign-up, in this page's words (signup). */
+const signUpReasons: ReasonOverrides = {
+  SIGN_UP_RESTRICTED: "waitlist.signUp.restricted",
+  SIGN_UP_WAITLIST: "waitlist.signUp.closed",
+  EMAIL_NOT_ALLOWED: "waitlist.signUp.addressRefused",
+  USERNAME_TAKEN: "waitlist.signUp.usernameTaken",
+  INVITATION_INVALID: "waitlist.invitation.invalid",
+  INVITATION_EXPIRED: "waitlist.invitation.expired",
+  INVITATION_REVOKED: "waitlist.invitation.revoked",
+  INVITATION_ALREADY_USED: "waitlist.invitation.used",
+  INVITATION_EMAIL_MISMATCH: "waitlist.invitation.mismatch",
+};
+
+const invitationMessages = {
+  invalid: "waitlist.invitation.invalid",
+  expired: "waitlist.invitation.expired",
+  revoked: "waitlist.invitation.revoked",
+  accepted: "waitlist.invitation.used",
+} as const satisfies Record<string, MessageKey>;
+
+const optionalFields = ["firstName", "lastName", "username", "phone"] as const;
+
 export async function loader(args: LoaderFunctionArgs) {
   const redirectUrl = await redirectIfSignedIn(args);
-  // An invitation's Sign up link names the invited address: it is filled in and locked (the invitation needs it).
-  const lockedEmail = (new URL(args.request.url).searchParams.get("email") ?? "").trim().slice(0, 254) || null;
-  return { redirectUrl, lockedEmail, passwordMin: passwordLimits.min, passwordMax: passwordLimits.max, oauthProviders: oauthButtons() };
+  const url = new URL(args.request.url);
+  const invitationToken = (url.searchParams.get("invitation") ?? "").trim().slice(0, 200) || null;
+  // The settings as they are now: the mode, which fields to show, the minimum password length.
+  const options = await (await getCaller(args)).waitlist.signUpOptions(invitationToken ? { invitation: invitationToken } : undefined);
+  const invitation = options.invitation;
+  const usableInvitation = invitation?.status === "pending" ? invitation.email : null;
+  // An invitation's link names the invited address: it is filled in and locked (the invitation needs it). An
+  // organization invitation's Sign up link passes it as ?email=.
+  const lockedEmail = usableInvitation ?? ((url.searchParams.get("email") ?? "").trim().slice(0, 254) || null);
+  return {
+    redirectUrl,
+    lockedEmail,
+    invitationToken: usableInvitation ? invitationToken : null,
+    invitationProblem: invitation && invitation.status !== "pending" ? invitationMessages[invitation.status] : null,
+    mode: options.mode,
+    fields: options.fields,
+    passwordMin: options.minPasswordLength,
+    passwordMax: passwordLimits.max,
+    oauthProviders: oauthButtons(),
+  };
 }
 
 export async function action(args: ActionFunctionArgs) {
@@ -33,17 +73,30 @@ export async function action(args: ActionFunctionArgs) {
   const values = {
     firstName: String(form.get("firstName") ?? ""),
     lastName: String(form.get("lastName") ?? ""),
+    username: String(form.get("username") ?? ""),
+    phone: String(form.get("phone") ?? ""),
     email: String(form.get("email") ?? ""),
   };
+  const invitation = String(form.get("invitation") ?? "") || undefined;
   let result;
   try {
+    // Hidden fields are ignored by the API whatever is posted.
     result = await (await getCaller(args)).auth.signUp({
       ...values,
+      invitation,
       password: String(form.get("password") ?? ""),
       locale: resolveLocale(args.request),
     });
   } catch (error) {
-    return formErrorResponse(args, error, { values });
+    const response = await formErrorResponse(args, error, { values }, signUpReasons);
+    // The API's own sentences for the optional fields, in the page's words: empty means required, else the format.
+    const fieldErrors = response.data.fieldErrors;
+    for (const field of optionalFields) {
+      if (!fieldErrors[field] || "key" in fieldErrors[field]) continue;
+      if (!values[field].trim()) fieldErrors[field] = { key: "waitlist.signUp.required" };
+      else if (field === "username") fieldErrors[field] = { key: "waitlist.signUp.usernameInvalid" };
+    }
+    return response;
   }
   // Next, the emailed code: for a pending sign-up (the same for an address that has an account), or for a user the
   // instance let in before confirming.
@@ -56,30 +109,51 @@ export async function action(args: ActionFunctionArgs) {
 export default function SignUp() {
   const t = useT();
   const message = useFormMessage();
-  const { redirectUrl, lockedEmail, passwordMin, passwordMax, oauthProviders } = useLoaderData<typeof loader>();
+  const { redirectUrl, lockedEmail, invitationToken, invitationProblem, mode, fields, passwordMin, passwordMax, oauthProviders } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const pending = useNavigation().state === "submitting";
+  const closed = mode !== "public" && !invitationToken && !lockedEmail;
+  const offerWaitlist = mode === "waitlist" && !invitationToken;
+  const labelFor = (field: (typeof optionalFields)[number], label: string) =>
+    fields[field] === "optional" ? t("waitlist.signUp.optional", { label }) : label;
+  const field = (name: (typeof optionalFields)[number], label: string, extra: Partial<TextFieldProps> = {}) =>
+    fields[name] === "hidden" ? null : (
+      <TextField
+        label={labelFor(name, label)}
+        name={name}
+        required={fields[name] === "required"}
+        defaultValue={result?.values[name]}
+        error={message(result?.fieldErrors[name])}
+        {...extra}
+      />
+    );
   return (
     <FormPage title={t("signUp.title")}>
+      {invitationProblem ? <p role="alert" className="text-danger">{t(invitationProblem)}</p> : null}
+      {invitationToken && lockedEmail ? <p role="status">{t("waitlist.signUp.invited", { email: lockedEmail })}</p> : null}
+      {closed && !result ? (
+        <p role="status" className="rounded-lk border border-border p-3">
+          {t(mode === "waitlist" ? "waitlist.signUp.closed" : "waitlist.signUp.restricted")}
+        </p>
+      ) : null}
+      {offerWaitlist ? (
+        <p>
+          <Link to="/waitlist" className="text-primary underline">
+            {t("waitlist.signUp.joinWaitlist")}
+          </Link>
+        </p>
+      ) : null}
       <Form method="post" className="flex flex-col gap-4" noValidate>
         <input type="hidden" name="redirect_url" value={redirectUrl} />
+        {invitationToken ? <input type="hidden" name="invitation" value={invitationToken} /> : null}
         <FormError>{message(result?.formError)}</FormError>
-        <div className="grid grid-cols-2 gap-3">
-          <TextField
-            label={t("form.firstName")}
-            name="firstName"
-            autoComplete="given-name"
-            defaultValue={result?.values.firstName}
-            error={message(result?.fieldErrors.firstName)}
-          />
-          <TextField
-            label={t("form.lastName")}
-            name="lastName"
-            autoComplete="family-name"
-            defaultValue={result?.values.lastName}
-            error={message(result?.fieldErrors.lastName)}
-          />
-        </div>
+        {fields.firstName !== "hidden" || fields.lastName !== "hidden" ? (
+          <div className="grid grid-cols-2 gap-3">
+            {field("firstName", t("form.firstName"), { autoComplete: "given-name" })}
+            {field("lastName", t("form.lastName"), { autoComplete: "family-name" })}
+          </div>
+        ) : null}
+        {field("username", t("waitlist.signUp.username"), { autoComplete: "username" })}
         <TextField
           label={t("form.emailAddress")}
           name="email"
@@ -90,6 +164,7 @@ export default function SignUp() {
           readOnly={lockedEmail !== null}
           error={message(result?.fieldErrors.email)}
         />
+        {field("phone", t("waitlist.signUp.phone"), { type: "tel", autoComplete: "tel", description: t("waitlist.signUp.phoneHint") })}
         <TextField
           label={t("form.password")}
           name="password"

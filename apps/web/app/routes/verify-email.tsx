@@ -53,7 +53,16 @@ export async function loader(args: LoaderFunctionArgs) {
 }
 
 /** On this page a bad link is a verification link, not a reset link. */
-const linkWords = { INVALID_TOKEN: "errors.linkInvalid", EXPIRED_TOKEN: "errors.linkExpired" } as const;
+const linkWords = {
+  INVALID_TOKEN: "errors.linkInvalid",
+  EXPIRED_TOKEN: "errors.linkExpired",
+  // signup: the instance settings are checked again when the address is confirmed.
+  SIGN_UP_RESTRICTED: "waitlist.signUp.restricted",
+  SIGN_UP_WAITLIST: "waitlist.signUp.closed",
+  EMAIL_NOT_ALLOWED: "waitlist.signUp.addressRefused",
+  USERNAME_TAKEN: "waitlist.signUp.usernameTaken",
+  INVITATION_ALREADY_USED: "waitlist.invitation.used",
+} as const;
 
 const noErrors = { fieldErrors: {} as Record<string, FormMessage>, formError: null as FormMessage | null };
 
@@ -89,7 +98,12 @@ export async function action(args: ActionFunctionArgs) {
         return { ...noErrors, notice: null };
     }
   } catch (error) {
-    return formErrorResponse(args, error, { notice: null }, linkWords);
+    const response = await formErrorResponse(args, error, { notice: null }, linkWords);
+    // signup: a refusal about the sign-up itself (username, address, invitation) has no input here: show it for the form.
+    const { fieldErrors } = response.data;
+    const other = Object.keys(fieldErrors).find((field) => field !== "code" && field !== "token");
+    if (other && !response.data.formError) response.data.formError = fieldErrors[other]!;
+    return response;
   }
   throw redirect(redirectUrl, { headers: await getAuthHeaders(args) });
 }

@@ -38,6 +38,8 @@ export interface Mailer {
   sendPrimaryEmailChanged(input: SendMailInput<"primary-email-changed">): Promise<void>;
   /** An invitation to join an organization, with its accept link. */
   sendInvitation(input: SendMailInput<"invitation">): Promise<void>;
+  /** An invitation to create an account on this instance (invite-only or waitlist sign-up), with its sign-up link. */
+  sendInstanceInvitation(input: SendMailInput<"instance-invitation">): Promise<void>;
   /** A factor was added or removed, or the password changed (use `sendSecurityNotice` in `security-notice.ts`). */
   sendSecurityNotice(input: SendMailInput<"security-notice">): Promise<void>;
 }
@@ -80,6 +82,7 @@ export function createMailer(options: MailerOptions): Mailer {
     sendLockoutNotice: (input) => send("lockout-notice", input),
     sendPrimaryEmailChanged: (input) => send("primary-email-changed", input),
     sendInvitation: (input) => send("invitation", input),
+    sendInstanceInvitation: (input) => send("instance-invitation", input),
     sendSecurityNotice: (input) => send("security-notice", input),
   };
 }

@@ -12,6 +12,8 @@ export interface MailValues {
   "lockout-notice": { minutes: number };
   "primary-email-changed": { newEmail: string };
   invitation: { organizationName: string; inviterName: string; roleName: string; link: string };
+  /** signup: an invitation to create an account on an invite-only or waitlist instance, with its sign-up link. */
+  "instance-invitation": { link: string; expiresInDays: number };
   /** A change to how the account is protected (a factor added or removed, the password changed), so a hijack is noticed. */
   "security-notice": { event: SecurityNoticeEvent };
 }
@@ -49,6 +51,7 @@ const kindSet: Record<MailKind, true> = {
   "lockout-notice": true,
   "primary-email-changed": true,
   invitation: true,
+  "instance-invitation": true,
   "security-notice": true,
 };
 /** Every kind, checked complete by the type of `kindSet`. */

@@ -13,6 +13,7 @@ const sample: { [K in MailKind]: MailValues[K] } = {
   "lockout-notice": { minutes: 15 },
   "primary-email-changed": { newEmail: "new-primary@app.test" },
   invitation: { organizationName: "Globex", inviterName: "Ada Lovelace", roleName: "Member", link: "https://app.test/invitations/accept?token=abc" },
+  "instance-invitation": { link: "https://app.test/sign-up?invitation=abc", expiresInDays: 7 },
   "security-notice": { event: "totp_added" },
 };
 
@@ -90,6 +91,18 @@ describe("renderMail", () => {
     }
     const { text } = renderMail("primary-email-changed", { newEmail: "new@app.test" }, { locale: "en-US", appName: "Acme" });
     expect(text).toContain("reset your password");
+  });
+
+  it("invites to create an account with the sign-up link, its 7-day single use, and what happens if ignored, in both languages", () => {
+    const values = { link: "https://app.test/sign-up?invitation=lkinv_abc", expiresInDays: 7 };
+    const en = renderMail("instance-invitation", values, { locale: "en-US", appName: "Acme" });
+    expect(en.subject).toBe("You are invited to create an account on Acme");
+    expect(en.html).toMatch(/<a href="https:\/\/app\.test\/sign-up\?invitation=lkinv_abc"[^>]*>Create your account<\/a>/);
+    expect(en.text).toContain("The invitation works once, for 7 days.");
+    const pl = renderMail("instance-invitation", values, { locale: "pl-PL", appName: "Acme" });
+    expect(pl.subject).toBe("Zaproszenie do założenia konta w Acme");
+    expect(pl.text).toContain("Zaproszenie można wykorzystać raz, w ciągu 7 dni.");
+    expect(pl.html).toContain(">Załóż konto</a>");
   });
 
   it("keeps codes and links out of every subject, since subjects are logged", () => {

@@ -81,6 +81,16 @@ const templates: { [K in MailKind]: Template<K> } = {
       note(t("invitation.ignore")),
     ],
   }),
+  "instance-invitation": (t, { link, expiresInDays }) => ({
+    subject: t("instanceInvitation.subject"),
+    heading: t("instanceInvitation.heading"),
+    blocks: [
+      paragraph(t("instanceInvitation.intro")),
+      action(t, t("instanceInvitation.action"), link),
+      note(t("instanceInvitation.expiry", { days: expiresInDays })),
+      note(t("instanceInvitation.ignore")),
+    ],
+  }),
   "security-notice": (t, { event }) => ({
     subject: t("securityNotice.subject"),
     heading: t(`securityNotice.${event}`),

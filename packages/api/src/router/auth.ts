@@ -1,11 +1,9 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { and, eq } from "drizzle-orm";
 import { z } from "zod";
-import { emailAddresses, isUniqueViolation, passwordCredentials, sessions, users } from "@latchkey/db";
+import { emailAddresses, passwordCredentials, sessions, users } from "@latchkey/db";
 import {
-  checkPasswordPolicy,
   consumeRateLimit,
-  createSession,
   defineRateLimit,
   HOUR,
   MINUTE,
@@ -15,17 +13,17 @@ import {
   verifyPasswordOrDummy,
 } from "@latchkey/auth";
 import { authedProcedure, publicProcedure, policy } from "../trpc.ts";
-import { ApiError, fieldError } from "../errors.ts";
+import { ApiError } from "../errors.ts";
 import { logMailFailure } from "../mail/index.ts";
 import { enforceRateLimit } from "../rate-limits.ts";
 import type { Context } from "../context.ts";
 import { endImpersonation } from "./impersonation.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { completeSignIn, signInFailures } from "../sign-in.ts";
-import { emailSchema, localeSchema, passwordSchema, personNameSchema } from "../validation.ts";
-import { getInstanceSettings } from "../instance-settings.ts";
+import { emailSchema, passwordSchema } from "../validation.ts";
 import { requireAllowedSignInAddress, requireSignInMethod } from "../sign-in-policy.ts";
-import { sendAddressVerification, startSignUp, type PendingSignUp, type StartSignUpInput } from "./sign-up.ts";
+import { prepareSignUp, signUpInputSchema } from "../sign-up-admission.ts";
+import { createUnverifiedUser, sendAddressVerification, startSignUp, type PendingSignUp } from "./sign-up.ts";
 
 const invalidCredentials = () =>
   new ApiError({ code: "UNAUTHORIZED", reason: "INVALID_CREDENTIALS", message: "Email address or password is incorrect." });
@@ -73,40 +71,6 @@ export async function countFailure(ctx: Context, userId: string, now: Date): Pro
   }
 }
 
-/**
- * With `requireEmailVerification: false`: the user, an unverified primary address, a password and a session at once,
- * and a code to confirm the address later. null when the address is taken (the caller then answers as for a pending
- * sign-up and the owner is told).
- */
-async function createUnverifiedUser(ctx: Context, input: StartSignUpInput) {
-  const now = ctx.now();
-  let created;
-  try {
-    created = await ctx.db.transaction(async (tx) => {
-      const [user] = await tx
-        .insert(users)
-        .values({ firstName: input.firstName, lastName: input.lastName, locale: input.locale, lastSignInAt: now, createdAt: now, updatedAt: now })
-        .returning({ id: users.id });
-      const userId = user!.id;
-      await tx.insert(emailAddresses).values({ userId, email: input.email, isPrimary: true, createdAt: now });
-      await tx.insert(passwordCredentials).values({ userId, hash: input.passwordHash, createdAt: now, updatedAt: now });
-      const { session, token } = await createSession(tx, { userId, ip: ctx.ip, userAgent: ctx.userAgent, now, policy: await ctx.getSessionPolicy(tx) });
-      await recordAuditEvent(
-        ctx,
-        { action: "user.signed_up", outcome: "success", actorUserId: userId, actorSessionId: session.id, targetType: "user", targetId: userId, details: { method: "password", emailVerified: false } },
-        tx,
-      );
-      return { userId, session, token };
-    });
-  } catch (error) {
-    if (isUniqueViolation(error)) return null;
-    throw error;
-  }
-  ctx.setSessionCookie(created.token, created.session.expiresAt);
-  await sendAddressVerification(ctx, created.userId, input.email);
-  return { status: "complete" as const, userId: created.userId, sessionId: created.session.id };
-}
-
 export const authRouter = {
   /**
    * Starts a sign-up. By default the answer is "check your email" whether or not the address has an account (see
@@ -114,20 +78,11 @@ export const authRouter = {
    */
   signUp: publicProcedure
     .meta(policy.public)
-    .input(
-      z.object({
-        email: emailSchema,
-        password: passwordSchema,
-        firstName: personNameSchema.optional(),
-        lastName: personNameSchema.optional(),
-        /** The language the sign-up page was shown in; emails follow it. */
-        locale: localeSchema.optional(),
-      }),
-    )
+    .input(signUpInputSchema)
     .mutation(async ({ ctx, input }): Promise<PendingSignUp | { status: "complete"; userId: string; sessionId: string }> => {
       if (ctx.ip) await enforceRateLimit(ctx, signUpPerIp, `ip:${ctx.ip}`);
-      const policy = checkPasswordPolicy(input.password);
-      if (!policy.ok) throw fieldError("password", policy.message, policy.code);
+      // The instance settings: who may sign up, the sign-up fields, the password's minimum length (router/sign-up.ts).
+      const prepared = await prepareSignUp(ctx, input);
       // Counted for every address, new or not, so the limit does not tell which ones have accounts.
       await enforceRateLimit(ctx, signUpPerEmail, `email:${input.email}`);
       // Hashed for existing addresses too, so the time taken does not tell them apart.
@@ -135,12 +90,14 @@ export const authRouter = {
       const fields = {
         email: input.email,
         passwordHash,
-        firstName: input.firstName || null,
-        lastName: input.lastName || null,
+        firstName: prepared.firstName,
+        lastName: prepared.lastName,
+        username: prepared.username,
+        phone: prepared.phone,
+        instanceInvitationId: prepared.instanceInvitationId,
         locale: input.locale ?? null,
       };
-      const settings = await getInstanceSettings(ctx.db);
-      if (!settings.requireEmailVerification) {
+      if (!prepared.settings.requireEmailVerification) {
         const created = await createUnverifiedUser(ctx, fields);
         if (created) return created;
       }

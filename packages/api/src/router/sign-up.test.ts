@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { and, eq } from "drizzle-orm";
-import { auditEvents, emailAddresses, passwordCredentials, signUpAttempts, users } from "@latchkey/db";
+import { auditEvents, emailAddresses, instanceInvitations, passwordCredentials, phoneNumbers, signUpAttempts, users } from "@latchkey/db";
 import { useTestDb } from "@latchkey/db/testing";
 import { createMemoryMailer } from "../mail/index.ts";
-import { updateInstanceSettings } from "../instance-settings.ts";
+import { getInstanceSettings, updateInstanceSettings } from "../instance-settings.ts";
 import { pruneSignUpAttempts } from "./sign-up.ts";
-import { callerFor, countRows, errorOf, PASSWORD, signUp, tokenFrom, uniqueEmail } from "../../test/helpers.ts";
+import { callerFor, countRows, createOrgWithMember, errorOf, PASSWORD, signUp, tokenFrom, uniqueEmail } from "../../test/helpers.ts";
 
 const db = useTestDb();
 const START = new Date("2026-03-01T12:00:00Z");
@@ -381,4 +381,232 @@ it("forgets sign-ups that expired before the cut-off, and keeps the others", asy
   const ids = (await db().db.select({ id: signUpAttempts.id }).from(signUpAttempts)).map((r) => r.id);
   expect(ids).not.toContain(old.signUpId);
   expect(ids).toContain(recent.signUpId);
+});
+
+// signup: sign-up modes, allow- and blocklists, sign-up fields, minimum password length ---------------------------------
+describe("sign-up under the instance settings", () => {
+  /** Runs `fn` with some settings changed, then puts those keys back as they were (each change bites on the next request). */
+  async function withSettings(patch: Parameters<typeof updateInstanceSettings>[1], fn: () => Promise<void>) {
+    const before = await getInstanceSettings(db().db);
+    await updateInstanceSettings(db().db, patch);
+    try {
+      await fn();
+    } finally {
+      await updateInstanceSettings(db().db, Object.fromEntries(Object.keys(patch).map((key) => [key, before[key as keyof typeof before]])));
+    }
+  }
+
+  async function inviteByAdmin(email: string) {
+    const { mailer, sent } = createMemoryMailer();
+    const root = await signUp(db(), uniqueEmail("root"));
+    await db().db.update(users).set({ isInstanceAdmin: true }).where(eq(users.id, root.userId));
+    const invitation = await callerFor(db(), { token: root.token, mailer }).caller.waitlist.invite({ email });
+    const mail = sent.find((m) => m.kind === "instance-invitation");
+    if (mail?.kind !== "instance-invitation") throw new Error("no invitation email");
+    return { invitation, token: new URL(mail.values.link).searchParams.get("invitation")! };
+  }
+
+  const signUpWith = (input: Record<string, unknown>, mailer = capture().mailer) =>
+    callerFor(db(), { mailer }).caller.auth.signUp({ password: PASSWORD, ...input } as never);
+
+  it("refuses sign-up without an invitation in invite-only mode with 403 SIGN_UP_RESTRICTED, the same for an address with an account, writing nothing", async () => {
+    const { email: taken } = await signUp(db());
+    await withSettings({ signUpMode: "invite_only" }, async () => {
+      const before = await countRows(db(), "sign_up_attempts");
+      const fresh = await errorOf(signUpWith({ email: uniqueEmail("uninvited") }));
+      const existing = await errorOf(signUpWith({ email: taken }));
+      expect(fresh).toMatchObject({ code: "FORBIDDEN", reason: "SIGN_UP_RESTRICTED" });
+      expect({ code: existing.code, reason: existing.reason, message: existing.message }).toEqual({ code: fresh.code, reason: fresh.reason, message: fresh.message });
+      expect(await countRows(db(), "sign_up_attempts")).toBe(before);
+    });
+    // Back to public: the next request may sign up.
+    expect((await signUpWith({ email: uniqueEmail("after") })).status).toBe("needs_verification");
+  });
+
+  it("refuses sign-up in waitlist mode with SIGN_UP_WAITLIST", async () => {
+    await withSettings({ signUpMode: "waitlist" }, async () => {
+      expect(await errorOf(signUpWith({ email: uniqueEmail("eager") }))).toMatchObject({ code: "FORBIDDEN", reason: "SIGN_UP_WAITLIST" });
+    });
+  });
+
+  it("lets an invited address sign up once in invite-only mode, and accepts the invitation with the account", async () => {
+    const email = uniqueEmail("invited");
+    const { invitation, token } = await inviteByAdmin(email);
+    await withSettings({ signUpMode: "invite_only" }, async () => {
+      // Another address can't use it; a forged token is refused.
+      const mismatch = await errorOf(signUpWith({ email: uniqueEmail("other"), invitation: token }));
+      expect(mismatch).toMatchObject({ code: "FORBIDDEN", reason: "INVITATION_EMAIL_MISMATCH", field: "email" });
+      expect((await errorOf(signUpWith({ email, invitation: "lkinv_forged" }))).reason).toBe("INVITATION_INVALID");
+      const mail = capture();
+      const started = await signUpWith({ email, invitation: token }, mail.mailer);
+      if (started.status !== "needs_verification") throw new Error("expected a pending sign-up");
+      const [attempt] = await db().db.select().from(signUpAttempts).where(eq(signUpAttempts.id, started.signUpId));
+      expect(attempt!.instanceInvitationId).toBe(invitation.id);
+      const done = await callerFor(db()).caller.signUp.verify({ signUpId: started.signUpId, code: mail.codes()[0]! });
+      expect(done.status).toBe("complete");
+      const [row] = await db().db.select().from(instanceInvitations).where(eq(instanceInvitations.id, invitation.id));
+      expect(row!.acceptedAt).toBeInstanceOf(Date);
+      const reused = await errorOf(signUpWith({ email, invitation: token }));
+      expect(reused).toMatchObject({ code: "FORBIDDEN", reason: "INVITATION_ALREADY_USED", field: "invitation" });
+    });
+  });
+
+  it("refuses a revoked or expired invitation", async () => {
+    const email = uniqueEmail("revoked");
+    const { invitation, token } = await inviteByAdmin(email);
+    await db().db.update(instanceInvitations).set({ revokedAt: new Date() }).where(eq(instanceInvitations.id, invitation.id));
+    const expired = await inviteByAdmin(uniqueEmail("expired"));
+    await db().db.update(instanceInvitations).set({ expiresAt: new Date(Date.now() - 1000) }).where(eq(instanceInvitations.id, expired.invitation.id));
+    await withSettings({ signUpMode: "invite_only" }, async () => {
+      expect((await errorOf(signUpWith({ email, invitation: token }))).reason).toBe("INVITATION_REVOKED");
+      expect((await errorOf(signUpWith({ email: expired.invitation.email, invitation: expired.token }))).reason).toBe("INVITATION_EXPIRED");
+    });
+  });
+
+  it("refuses to finish a sign-up when the invitation was revoked after it started, or when the instance closed meanwhile", async () => {
+    const email = uniqueEmail("late-revoke");
+    const { invitation, token } = await inviteByAdmin(email);
+    const before = await countRows(db(), "users");
+    await withSettings({ signUpMode: "invite_only" }, async () => {
+      const mail = capture();
+      const started = await signUpWith({ email, invitation: token }, mail.mailer);
+      if (started.status !== "needs_verification") throw new Error("expected a pending sign-up");
+      await db().db.update(instanceInvitations).set({ revokedAt: new Date() }).where(eq(instanceInvitations.id, invitation.id));
+      const refused = await errorOf(callerFor(db()).caller.signUp.verify({ signUpId: started.signUpId, code: mail.codes()[0]! }));
+      expect(refused).toMatchObject({ code: "FORBIDDEN", reason: "INVITATION_ALREADY_USED" });
+    });
+    // Started while public, confirmed after the switch to invite-only: refused.
+    const open = await start();
+    await withSettings({ signUpMode: "invite_only" }, async () => {
+      const refused = await errorOf(callerFor(db()).caller.signUp.verify({ signUpId: open.signUpId, code: open.code }));
+      expect(refused).toMatchObject({ code: "FORBIDDEN", reason: "SIGN_UP_RESTRICTED" });
+    });
+    expect(await countRows(db(), "users")).toBe(before);
+  });
+
+  it("lets an address with an open organization invitation sign up in invite-only mode", async () => {
+    const { org, admin } = await createOrgWithMember(db(), "Gatekeepers");
+    const email = uniqueEmail("org-invitee");
+    await callerFor(db(), { token: admin.token, orgSlug: org.slug }).caller.invitation.create({ emails: [email], roleKey: "org:member" });
+    await withSettings({ signUpMode: "invite_only" }, async () => {
+      const mail = capture();
+      const started = await signUpWith({ email }, mail.mailer);
+      if (started.status !== "needs_verification") throw new Error("expected a pending sign-up");
+      expect((await callerFor(db()).caller.signUp.verify({ signUpId: started.signUpId, code: mail.codes()[0]! })).status).toBe("complete");
+    });
+  });
+
+  it("refuses addresses outside the allowlist or on the blocklist with 403 naming email, whether or not they have an account", async () => {
+    const { email: taken } = await signUp(db(), `owner-${Math.random().toString(36).slice(2, 8)}@blocked.test`);
+    await withSettings({ blocklist: ["blocked.test", "mallory@example.test"] }, async () => {
+      for (const email of [taken, `x${Math.random().toString(36).slice(2, 6)}@sub.blocked.test`, "mallory@example.test"]) {
+        const error = await errorOf(signUpWith({ email }));
+        expect(error).toMatchObject({ code: "FORBIDDEN", reason: "EMAIL_NOT_ALLOWED", field: "email" });
+        expect(error.message).toBe("email: This address can't be used to sign up.");
+      }
+      expect((await signUpWith({ email: uniqueEmail("fine") })).status).toBe("needs_verification");
+    });
+    await withSettings({ allowlist: ["allowed.test"] }, async () => {
+      expect((await errorOf(signUpWith({ email: uniqueEmail("outsider") }))).reason).toBe("EMAIL_NOT_ALLOWED");
+      expect((await signUpWith({ email: `in-${Math.random().toString(36).slice(2, 8)}@allowed.test` })).status).toBe("needs_verification");
+    });
+  });
+
+  it("applies the minimum password length from the settings on the next request", async () => {
+    await withSettings({ minPasswordLength: 20 }, async () => {
+      const error = await errorOf(signUpWith({ email: uniqueEmail("short"), password: "seventeen letters" }));
+      expect(error).toMatchObject({ code: "BAD_REQUEST", reason: "PASSWORD_TOO_SHORT", field: "password" });
+      expect(error.message).toContain("20");
+      expect((await signUpWith({ email: uniqueEmail("long"), password: "a much longer passphrase here" })).status).toBe("needs_verification");
+    });
+    expect((await signUpWith({ email: uniqueEmail("short-ok"), password: "seventeen letters" })).status).toBe("needs_verification");
+  });
+
+  it("ignores hidden fields even when posted, and requires required ones naming the field", async () => {
+    // Defaults: username and phone hidden.
+    const mail = capture();
+    const started = await signUpWith({ email: uniqueEmail("hidden"), username: "sneaky", phone: "+48601234567" }, mail.mailer);
+    if (started.status !== "needs_verification") throw new Error("expected a pending sign-up");
+    const [attempt] = await db().db.select().from(signUpAttempts).where(eq(signUpAttempts.id, started.signUpId));
+    expect({ username: attempt!.username, phone: attempt!.phone }).toEqual({ username: null, phone: null });
+
+    await withSettings({ signUpFields: { username: "required", firstName: "required", lastName: "hidden", phone: "required" } }, async () => {
+      for (const [field, input] of [
+        ["username", { firstName: "Ada", phone: "+48601234567" }],
+        ["firstName", { username: "ada_l", phone: "+48601234567" }],
+        ["phone", { username: "ada_l", firstName: "Ada" }],
+      ] as const) {
+        const error = await errorOf(signUpWith({ email: uniqueEmail("required"), ...input }));
+        expect(error).toMatchObject({ code: "BAD_REQUEST", field });
+        expect(error.message.startsWith(`${field}: `)).toBe(true);
+      }
+      const badFormat = await errorOf(signUpWith({ email: uniqueEmail("fmt"), firstName: "Ada", username: "no spaces!", phone: "+48601234567" }));
+      expect(badFormat).toMatchObject({ code: "BAD_REQUEST", field: "username" });
+      const badPhone = await errorOf(signUpWith({ email: uniqueEmail("fmt"), firstName: "Ada", username: "ada_ok", phone: "601 234" }));
+      expect(badPhone).toMatchObject({ code: "BAD_REQUEST", field: "phone" });
+    });
+  });
+
+  it("keeps username and phone on the sign-up until the address is confirmed, then writes them (the phone unverified)", async () => {
+    await withSettings({ signUpFields: { username: "optional", firstName: "optional", lastName: "optional", phone: "optional" } }, async () => {
+      const username = `ada_${Math.random().toString(36).slice(2, 8)}`;
+      const mail = capture();
+      const email = uniqueEmail("fields");
+      const started = await signUpWith({ email, username, phone: "+48 601 234 567", lastName: "Lovelace" }, mail.mailer);
+      if (started.status !== "needs_verification") throw new Error("expected a pending sign-up");
+      const [attempt] = await db().db.select().from(signUpAttempts).where(eq(signUpAttempts.id, started.signUpId));
+      expect({ username: attempt!.username, phone: attempt!.phone }).toEqual({ username, phone: "+48601234567" });
+      expect(await db().db.select().from(users).where(eq(users.username, username))).toEqual([]);
+
+      // The same username in other letters is taken once an account has it.
+      const done = await callerFor(db()).caller.signUp.verify({ signUpId: started.signUpId, code: mail.codes()[0]! });
+      if (done.status !== "complete") throw new Error("expected a finished sign-up");
+      const [user] = await db().db.select().from(users).where(eq(users.id, done.userId));
+      expect(user).toMatchObject({ username, lastName: "Lovelace" });
+      const phones = await db().db.select().from(phoneNumbers).where(eq(phoneNumbers.userId, done.userId));
+      expect(phones.map((p) => [p.phone, p.verifiedAt, p.usedForMfa])).toEqual([["+48601234567", null, false]]);
+
+      const duplicate = await errorOf(signUpWith({ email: uniqueEmail("dup"), username: username.toUpperCase() }));
+      expect(duplicate).toMatchObject({ code: "CONFLICT", reason: "USERNAME_TAKEN", field: "username" });
+    });
+  });
+
+  it("refuses a username taken between starting and confirming, naming username", async () => {
+    await withSettings({ signUpFields: { username: "optional", firstName: "optional", lastName: "optional", phone: "hidden" } }, async () => {
+      const username = `race_${Math.random().toString(36).slice(2, 8)}`;
+      const a = capture();
+      const b = capture();
+      const first = await signUpWith({ email: uniqueEmail("race-a"), username }, a.mailer);
+      const second = await signUpWith({ email: uniqueEmail("race-b"), username }, b.mailer);
+      if (first.status !== "needs_verification" || second.status !== "needs_verification") throw new Error("expected pending sign-ups");
+      expect((await callerFor(db()).caller.signUp.verify({ signUpId: first.signUpId, code: a.codes()[0]! })).status).toBe("complete");
+      const lost = await errorOf(callerFor(db()).caller.signUp.verify({ signUpId: second.signUpId, code: b.codes()[0]! }));
+      expect(lost).toMatchObject({ code: "CONFLICT", reason: "USERNAME_TAKEN", field: "username" });
+    });
+  });
+
+  it("writes username and phone at once when unverified users are let in", async () => {
+    await withSettings(
+      { requireEmailVerification: false, signUpFields: { username: "optional", firstName: "optional", lastName: "optional", phone: "optional" } },
+      async () => {
+        const username = `open_${Math.random().toString(36).slice(2, 8)}`;
+        const result = await signUpWith({ email: uniqueEmail("open-fields"), username, phone: "+48601234999" });
+        if (result.status !== "complete") throw new Error("expected a new user");
+        const [user] = await db().db.select().from(users).where(eq(users.id, result.userId));
+        expect(user!.username).toBe(username);
+        const phones = await db().db.select().from(phoneNumbers).where(eq(phoneNumbers.userId, result.userId));
+        expect(phones.map((p) => [p.phone, p.verifiedAt])).toEqual([["+48601234999", null]]);
+      },
+    );
+  });
+
+  it.each([
+    [{ username: "x".repeat(100) }],
+    [{ phone: "+".repeat(40) }],
+    [{ invitation: "i".repeat(500) }],
+    [{ username: 42 }],
+  ])("refuses oversized or wrongly typed extra fields %j with 400", async (extra) => {
+    const error = await errorOf(signUpWith({ email: uniqueEmail("bad"), ...extra }));
+    expect(error.code).toBe("BAD_REQUEST");
+  });
 });

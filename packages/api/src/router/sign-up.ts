@@ -8,6 +8,10 @@
  *
  * When the instance lets unverified users in (`requireEmailVerification: false`), a sign-up with a new address
  * creates the user and signs in at once, and `emailVerification.*` confirms the address later (ADR 005).
+ *
+ * The instance settings shape every sign-up (sign-up-admission.ts, read per request): the allow- and blocklists, the
+ * sign-up mode, the optional fields (username, phone kept on the attempt until the address is confirmed) and the
+ * minimum password length. They are checked again when the account is created, where an instance invitation is claimed.
  */
 import type { TRPCRouterRecord } from "@trpc/server";
 import { and, eq, gt, isNull, lt, lte, sql } from "drizzle-orm";
@@ -39,6 +43,7 @@ import { recordAuditEvent } from "../audit.ts";
 import type { Context } from "../context.ts";
 import { authedProcedure, policy, publicProcedure } from "../trpc.ts";
 import { idSchema } from "../validation.ts";
+import { admitNewAccount, usernameTaken, violatedConstraint, writeSignUpPhone } from "../sign-up-admission.ts";
 
 export const CODE_TTL_MS = 10 * MINUTE;
 /** How long a started sign-up can still be resent and completed (each code lives 10 minutes). */
@@ -67,7 +72,59 @@ export interface StartSignUpInput {
   passwordHash: string;
   firstName: string | null;
   lastName: string | null;
+  username: string | null;
+  /** E.164; becomes an unverified `phone_numbers` row with the account. */
+  phone: string | null;
+  /** The instance invitation this sign-up came with; claimed when the account is created. */
+  instanceInvitationId: string | null;
   locale: string | null;
+}
+
+/**
+ * With `requireEmailVerification: false`: the user, an unverified primary address, a password and a session at once,
+ * and a code to confirm the address later. null when the address is taken (the caller then answers as for a pending
+ * sign-up and the owner is told).
+ */
+export async function createUnverifiedUser(ctx: Context, input: StartSignUpInput) {
+  const now = ctx.now();
+  let created;
+  try {
+    created = await ctx.db.transaction(async (tx) => {
+      const { invited } = await admitNewAccount(ctx, tx, input, now);
+      const [user] = await tx
+        .insert(users)
+        .values({ firstName: input.firstName, lastName: input.lastName, username: input.username, locale: input.locale, lastSignInAt: now, createdAt: now, updatedAt: now })
+        .returning({ id: users.id });
+      const userId = user!.id;
+      await tx.insert(emailAddresses).values({ userId, email: input.email, isPrimary: true, createdAt: now });
+      await tx.insert(passwordCredentials).values({ userId, hash: input.passwordHash, createdAt: now, updatedAt: now });
+      await writeSignUpPhone(tx, userId, input.phone, now);
+      const { session, token } = await createSession(tx, { userId, ip: ctx.ip, userAgent: ctx.userAgent, now, policy: await ctx.getSessionPolicy(tx) });
+      await recordAuditEvent(
+        ctx,
+        {
+          action: "user.signed_up",
+          outcome: "success",
+          actorUserId: userId,
+          actorSessionId: session.id,
+          targetType: "user",
+          targetId: userId,
+          details: { method: "password", emailVerified: false, ...(invited ? { instanceInvitationId: input.instanceInvitationId } : {}) },
+        },
+        tx,
+      );
+      return { userId, session, token };
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) {
+      if (violatedConstraint(error) === "users_username_key") throw usernameTaken();
+      return null;
+    }
+    throw error;
+  }
+  ctx.setSessionCookie(created.token, created.session.expiresAt);
+  await sendAddressVerification(ctx, created.userId, input.email);
+  return { status: "complete" as const, userId: created.userId, sessionId: created.session.id };
 }
 
 /** What `auth.signUp` answers while the address is unconfirmed: the same whether or not it had an account. */
@@ -129,6 +186,9 @@ export async function startSignUp(ctx: Context, input: StartSignUpInput): Promis
       passwordHash: existing ? null : input.passwordHash,
       firstName: existing ? null : input.firstName,
       lastName: existing ? null : input.lastName,
+      username: existing ? null : input.username,
+      phone: existing ? null : input.phone,
+      instanceInvitationId: existing ? null : input.instanceInvitationId,
       locale: input.locale,
       existingUserId: existing?.userId ?? null,
       lastSentAt: now,
@@ -198,11 +258,13 @@ async function completeSignUp(ctx: Context, method: Method, prove: Proof): Promi
         )
         .returning();
       if (!attempt?.passwordHash) return { proof, created: null };
+      const { invited } = await admitNewAccount(ctx, tx, attempt, now);
       const [user] = await tx
         .insert(users)
         .values({
           firstName: attempt.firstName,
           lastName: attempt.lastName,
+          username: attempt.username,
           locale: attempt.locale,
           lastSignInAt: now,
           createdAt: now,
@@ -212,15 +274,14 @@ async function completeSignUp(ctx: Context, method: Method, prove: Proof): Promi
       const userId = user!.id;
       await tx.insert(emailAddresses).values({ userId, email: attempt.email, isPrimary: true, verifiedAt: now, createdAt: now });
       await tx.insert(passwordCredentials).values({ userId, hash: attempt.passwordHash, createdAt: now, updatedAt: now });
+      await writeSignUpPhone(tx, userId, attempt.phone, now);
       const { session, token } = await createSession(tx, { userId, ip: ctx.ip, userAgent: ctx.userAgent, now, policy: await ctx.getSessionPolicy(tx) });
-      await recordAuditEvent(
-        ctx,
-        { action: "user.signed_up", outcome: "success", actorUserId: userId, actorSessionId: session.id, targetType: "user", targetId: userId, details: { method, signUpId: attempt.id } },
-        tx,
-      );
+      const details = { method, signUpId: attempt.id, ...(invited ? { instanceInvitationId: attempt.instanceInvitationId } : {}) };
+      await recordAuditEvent(ctx, { action: "user.signed_up", outcome: "success", actorUserId: userId, actorSessionId: session.id, targetType: "user", targetId: userId, details }, tx);
       return { proof, created: { userId, sessionId: session.id, token, expiresAt: session.expiresAt } };
     });
   } catch (error) {
+    if (isUniqueViolation(error) && violatedConstraint(error) === "users_username_key") throw usernameTaken();
     // Another sign-up for the same address was confirmed first; whoever holds this code controls that mailbox.
     if (isUniqueViolation(error)) {
       throw new ApiError({

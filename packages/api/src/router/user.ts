@@ -4,18 +4,12 @@ import { z } from "zod";
 import { emailAddresses, users } from "@latchkey/db";
 import { authedProcedure, policy } from "../trpc.ts";
 import { recordAuditEvent } from "../audit.ts";
-import { personNameSchema } from "../validation.ts";
+import { personNameSchema, usernameSchema } from "../validation.ts";
 import { accountProcedures } from "./account.ts";
 import { metadataPatchSchema, writeMetadata } from "../metadata.ts";
 import { ApiError } from "../errors.ts";
 
-const usernameSchema = z
-  .string()
-  .trim()
-  .min(3, "At least 3 characters.")
-  .max(32, "At most 32 characters.")
-  .regex(/^[a-zA-Z0-9_.-]+$/, "Use letters, digits, dots, hyphens and underscores.");
-
+export 
 const imageUrlSchema = z
   .string()
   .trim()

@@ -1,0 +1,80 @@
+/**
+ * `/waitlist`: leave an address while the instance's sign-up mode is "waitlist". The answer is the same whether the
+ * address is new, already waiting or has an account; an admin approves entries at /admin/waitlist.
+ */
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { Button } from "~/components/button";
+import { FormPage } from "~/components/form-page";
+import { FormError } from "~/components/form-error";
+import { useFormMessage } from "~/components/form-message";
+import { TextField } from "~/components/text-field";
+import { metaT } from "~/i18n/meta";
+import { useT } from "~/i18n/react";
+import { getCaller } from "~/lib/auth.server";
+import { formErrorResponse } from "~/lib/form-errors.server";
+import { formRouteHeaders } from "~/lib/route-headers";
+import type { FormMessage } from "~/lib/form-message";
+
+export const headers = formRouteHeaders;
+
+export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("waitlist.title") }];
+
+export async function loader(args: LoaderFunctionArgs) {
+  const { mode } = await (await getCaller(args)).waitlist.signUpOptions();
+  return { open: mode === "waitlist" };
+}
+
+export async function action(args: ActionFunctionArgs) {
+  const form = await args.request.formData();
+  const email = String(form.get("email") ?? "");
+  try {
+    const joined = await (await getCaller(args)).waitlist.join({ email });
+    return { fieldErrors: {} as Record<string, FormMessage>, formError: null as FormMessage | null, email: joined.email, joined: true };
+  } catch (error) {
+    return formErrorResponse(args, error, { email, joined: false }, { WAITLIST_CLOSED: "waitlist.closed" });
+  }
+}
+
+export default function Waitlist() {
+  const t = useT();
+  const message = useFormMessage();
+  const { open } = useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>();
+  const pending = useNavigation().state === "submitting";
+  return (
+    <FormPage title={t("waitlist.title")}>
+      {result?.joined ? (
+        <p role="status" className="rounded-lk border border-border p-3">
+          {t("waitlist.joined", { email: result.email })}
+        </p>
+      ) : !open && !result ? (
+        <p role="status" className="rounded-lk border border-border p-3">
+          {t("waitlist.closed")}
+        </p>
+      ) : (
+        <>
+          <p className="text-muted">{t("waitlist.lead")}</p>
+          <Form method="post" className="flex flex-col gap-4" noValidate>
+            <FormError>{message(result?.formError)}</FormError>
+            <TextField
+              label={t("form.emailAddress")}
+              name="email"
+              type="email"
+              autoComplete="email"
+              required
+              defaultValue={result?.email}
+              error={message(result?.fieldErrors.email)}
+            />
+            <Button pending={pending}>{t("waitlist.submit")}</Button>
+          </Form>
+        </>
+      )}
+      <p className="text-sm">
+        <Link to="/sign-up" className="text-primary underline">
+          {t("waitlist.signUpLink")}
+        </Link>
+      </p>
+    </FormPage>
+  );
+}
