@@ -236,8 +236,6 @@ async function main() {
     E2E_BASE_URL: baseUrl,
     E2E_MAIL_LOG: mailLog,
     E2E_IDP_ISSUER: idpEnv.OAUTH_OIDC_ISSUER,
-    // signup: on Postgres, tests may change instance settings in the server's database (PGlite allows one process).
-    ...(databaseEnv.DATABASE_URL ? { E2E_DATABASE_URL: databaseEnv.DATABASE_URL } : {}),
   });
   if (code !== 0) await printTail(logFile);
   return code;

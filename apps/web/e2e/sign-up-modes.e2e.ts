@@ -2,9 +2,8 @@
  * Sign-up modes in the browser: an admin closes sign-up to invitations, a visitor is refused, the admin invites the
  * address, the visitor follows the emailed link and signs up; then waitlist mode: join, approve, sign up.
  *
- * The instance settings are written straight into the server's database (E2E_DATABASE_URL, set by run.js on
- * Postgres); on PGlite a second process can't write to it, so the test is skipped there. The settings are restored in
- * `finally`: the e2e files share one server and one database.
+ * The admin changes the mode through the settings page (a plain form post). The settings are restored in `finally`:
+ * the e2e files share one server and one database.
  */
 import { describe, expect, test } from "vitest";
 import type { Page } from "playwright-core";
@@ -14,18 +13,27 @@ import { codeFromMail, PASSWORD, uniqueEmail } from "./users";
 import { WEBHOOKS_ADMIN_EMAIL, WEBHOOKS_ADMIN_PASSWORD } from "./webhooks-admin";
 
 const browser = useBrowser();
-const databaseUrl = process.env.E2E_DATABASE_URL;
-
-async function setSignUpMode(mode: "public" | "invite_only" | "waitlist") {
-  const { default: postgres } = await import("postgres");
-  const sql = postgres(databaseUrl!, { max: 1, onnotice: () => {} });
-  try {
-    const patch = JSON.stringify({ signUpMode: mode });
-    await sql`insert into instance_settings (id, settings) values ('default', ${patch}::text::jsonb)
-      on conflict (id) do update set settings = instance_settings.settings || excluded.settings, updated_at = now()`;
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
+/**
+ * Sets the sign-up mode as the signed-in admin, by a plain post of the settings page's sign-up section (the other
+ * fields of that section at their defaults).
+ */
+async function setSignUpMode(admin: Page, mode: "public" | "invite_only" | "waitlist") {
+  const response = await admin.request.post(`${baseURL}/admin/settings`, {
+    form: {
+      intent: "signUp",
+      signUpMode: mode,
+      allowlist: "",
+      blocklist: "",
+      "signUpFields.username": "hidden",
+      "signUpFields.firstName": "optional",
+      "signUpFields.lastName": "optional",
+      "signUpFields.phone": "hidden",
+      requireEmailVerification: "on",
+    },
+    headers: { Origin: baseURL },
+    maxRedirects: 0,
+  });
+  expect(response.status(), `setting signUpMode=${mode}`).toBe(302);
 }
 
 async function signInAsAdmin(page: Page) {
@@ -55,13 +63,13 @@ async function signUpThroughInvitation(page: Page, email: string) {
   await Promise.all([page.waitForURL(`${baseURL}/`), page.getByRole("button", { name: "Verify", exact: true }).click()]);
 }
 
-describe.skipIf(!databaseUrl)("sign-up modes (without JavaScript)", () => {
+describe("sign-up modes (without JavaScript)", () => {
   test("invite-only refuses a visitor until the admin invites them; waitlist lets them join, be approved and sign up", async () => {
     const admin = await browser.newPage({ javaScriptEnabled: false, allowConsoleErrors: true });
     const visitor = await browser.newPage({ javaScriptEnabled: false, allowConsoleErrors: true });
     try {
       await signInAsAdmin(admin);
-      await setSignUpMode("invite_only");
+      await setSignUpMode(admin, "invite_only");
 
       // Refused without an invitation.
       const invitee = uniqueEmail("invitee");
@@ -87,7 +95,7 @@ describe.skipIf(!databaseUrl)("sign-up modes (without JavaScript)", () => {
       await expect(admin.getByRole("row", { name: new RegExp(invitee) }).textContent()).resolves.toContain("Accepted");
 
       // Waitlist mode: the sign-up page offers the waitlist.
-      await setSignUpMode("waitlist");
+      await setSignUpMode(admin, "waitlist");
       const hopeful = uniqueEmail("hopeful");
       const guest = await browser.newPage({ javaScriptEnabled: false, allowConsoleErrors: true });
       await guest.goto("/sign-up");
@@ -103,7 +111,7 @@ describe.skipIf(!databaseUrl)("sign-up modes (without JavaScript)", () => {
       await signUpThroughInvitation(guest, hopeful);
       await guest.getByRole("heading", { level: 1, name: /^Welcome/ }).waitFor();
     } finally {
-      await setSignUpMode("public");
+      await setSignUpMode(admin, "public");
     }
   });
 });
