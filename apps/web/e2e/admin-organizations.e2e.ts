@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { baseURL, useBrowser } from "./browser";
 import { createOrganization, signUp, uniqueEmail } from "./users";
-import { WEBHOOKS_ADMIN_EMAIL, WEBHOOKS_ADMIN_PASSWORD } from "./webhooks-admin";
+import { signInAsAdmin } from "./webhooks-admin";
 
 const browser = useBrowser();
 
@@ -15,10 +15,7 @@ describe("admin organizations and roles (without JavaScript)", () => {
     const slug = orgPath.split("/").at(-1)!;
 
     const admin = await browser.newPage({ javaScriptEnabled: false, allowConsoleErrors: true });
-    await admin.goto("/sign-in");
-    await admin.getByLabel("Email address").fill(WEBHOOKS_ADMIN_EMAIL);
-    await admin.getByLabel("Password", { exact: true }).fill(WEBHOOKS_ADMIN_PASSWORD);
-    await Promise.all([admin.waitForURL(`${baseURL}/`), admin.getByRole("button", { name: "Sign in", exact: true }).click()]);
+    await signInAsAdmin(admin);
 
     // Find it: a GET search form, the address bar holds the search.
     await admin.goto("/admin");

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { baseURL, useBrowser } from "./browser";
-import { WEBHOOKS_ADMIN_EMAIL, WEBHOOKS_ADMIN_PASSWORD } from "./webhooks-admin";
+import { signInAsAdmin } from "./webhooks-admin";
 
 const browser = useBrowser();
 
@@ -12,10 +12,7 @@ describe("admin overview", () => {
   test("an instance admin opens /admin and reads the numbers and the charts by their accessible names", async () => {
     // With JavaScript: the server-rendered charts must hydrate without a mismatch (a console error fails the test).
     const page = await browser.newPage();
-    await page.goto("/sign-in");
-    await page.getByLabel("Email address").fill(WEBHOOKS_ADMIN_EMAIL);
-    await page.getByLabel("Password", { exact: true }).fill(WEBHOOKS_ADMIN_PASSWORD);
-    await Promise.all([page.waitForURL(`${baseURL}/`), page.getByRole("button", { name: "Sign in", exact: true }).click()]);
+    await signInAsAdmin(page);
 
     await page.goto("/admin");
     const signUps = page.getByRole("img", { name: "Sign-ups per day", exact: true });
@@ -44,10 +41,7 @@ describe("admin overview", () => {
 
   test("the period picker works without JavaScript", async () => {
     const page = await browser.newPage({ javaScriptEnabled: false });
-    await page.goto("/sign-in");
-    await page.getByLabel("Email address").fill(WEBHOOKS_ADMIN_EMAIL);
-    await page.getByLabel("Password", { exact: true }).fill(WEBHOOKS_ADMIN_PASSWORD);
-    await Promise.all([page.waitForURL(`${baseURL}/`), page.getByRole("button", { name: "Sign in", exact: true }).click()]);
+    await signInAsAdmin(page);
     await page.goto("/admin");
     await page.getByLabel("Period").selectOption("7");
     await Promise.all([page.waitForURL(`${baseURL}/admin?days=7`), page.getByRole("button", { name: "Show", exact: true }).click()]);

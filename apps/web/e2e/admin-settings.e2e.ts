@@ -6,7 +6,7 @@
 import { describe, expect, test } from "vitest";
 import type { Page } from "playwright-core";
 import { baseURL, useBrowser } from "./browser";
-import { WEBHOOKS_ADMIN_EMAIL, WEBHOOKS_ADMIN_PASSWORD } from "./webhooks-admin";
+import { signInAsAdmin } from "./webhooks-admin";
 
 const browser = useBrowser();
 
@@ -32,10 +32,7 @@ describe("admin settings (without JavaScript)", () => {
     await visitor.getByRole("button", { name: "Email me a link", exact: true }).waitFor();
 
     const admin = await browser.newPage({ javaScriptEnabled: false, allowConsoleErrors: true });
-    await admin.goto("/sign-in");
-    await admin.getByLabel("Email address").fill(WEBHOOKS_ADMIN_EMAIL);
-    await admin.getByLabel("Password", { exact: true }).fill(WEBHOOKS_ADMIN_PASSWORD);
-    await Promise.all([admin.waitForURL(`${baseURL}/`), admin.getByRole("button", { name: "Sign in", exact: true }).click()]);
+    await signInAsAdmin(admin);
     try {
       await admin.goto("/admin");
       await Promise.all([admin.waitForURL(`${baseURL}/admin/settings`), admin.getByRole("link", { name: "Settings", exact: true }).click()]);

@@ -6,7 +6,7 @@
 import { describe, expect, test } from "vitest";
 import { baseURL, useBrowser } from "./browser";
 import { signUp, uniqueEmail } from "./users";
-import { WEBHOOKS_ADMIN_EMAIL, WEBHOOKS_ADMIN_PASSWORD } from "./webhooks-admin";
+import { signInAsAdmin } from "./webhooks-admin";
 
 const browser = useBrowser();
 
@@ -17,10 +17,7 @@ describe("admin users (without JavaScript)", () => {
     await signUp(user, email, "Managed");
 
     const admin = await browser.newPage({ javaScriptEnabled: false, allowConsoleErrors: true });
-    await admin.goto("/sign-in");
-    await admin.getByLabel("Email address").fill(WEBHOOKS_ADMIN_EMAIL);
-    await admin.getByLabel("Password", { exact: true }).fill(WEBHOOKS_ADMIN_PASSWORD);
-    await Promise.all([admin.waitForURL(`${baseURL}/`), admin.getByRole("button", { name: "Sign in", exact: true }).click()]);
+    await signInAsAdmin(admin);
 
     await admin.goto("/admin");
     await Promise.all([admin.waitForURL(`${baseURL}/admin/users`), admin.getByRole("link", { name: "Users", exact: true }).click()]);

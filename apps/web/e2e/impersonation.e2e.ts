@@ -1,19 +1,11 @@
 import { describe, expect, test } from "vitest";
-import type { Page } from "playwright-core";
 import { baseURL, useBrowser } from "./browser";
 import { PASSWORD, signUp, uniqueEmail } from "./users";
-import { WEBHOOKS_ADMIN_EMAIL, WEBHOOKS_ADMIN_PASSWORD } from "./webhooks-admin";
+import { signInAsAdmin } from "./webhooks-admin";
 
 const browser = useBrowser();
 
 const BANNER = "Viewing as another user";
-
-async function signInAsAdmin(page: Page) {
-  await page.goto("/sign-in");
-  await page.getByLabel("Email address").fill(WEBHOOKS_ADMIN_EMAIL);
-  await page.getByLabel("Password", { exact: true }).fill(WEBHOOKS_ADMIN_PASSWORD);
-  await Promise.all([page.waitForURL(`${baseURL}/`), page.getByRole("button", { name: "Sign in", exact: true }).click()]);
-}
 
 /** Signs a new user up in their own browser and returns their page and id (what the admin's users list links with). */
 async function newUser(firstName: string) {

@@ -10,7 +10,7 @@ import type { Page } from "playwright-core";
 import { baseURL, useBrowser } from "./browser";
 import { waitForMail } from "./mail";
 import { codeFromMail, PASSWORD, uniqueEmail } from "./users";
-import { WEBHOOKS_ADMIN_EMAIL, WEBHOOKS_ADMIN_PASSWORD } from "./webhooks-admin";
+import { signInAsAdmin } from "./webhooks-admin";
 
 const browser = useBrowser();
 /**
@@ -36,12 +36,6 @@ async function setSignUpMode(admin: Page, mode: "public" | "invite_only" | "wait
   expect(response.status(), `setting signUpMode=${mode}`).toBe(302);
 }
 
-async function signInAsAdmin(page: Page) {
-  await page.goto("/sign-in");
-  await page.getByLabel("Email address").fill(WEBHOOKS_ADMIN_EMAIL);
-  await page.getByLabel("Password", { exact: true }).fill(WEBHOOKS_ADMIN_PASSWORD);
-  await Promise.all([page.waitForURL(`${baseURL}/`), page.getByRole("button", { name: "Sign in", exact: true }).click()]);
-}
 
 /** The sign-up link of the newest instance invitation emailed to `email`. */
 async function invitationLink(email: string): Promise<string> {

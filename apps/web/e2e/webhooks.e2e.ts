@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { Webhook } from "svix";
 import { baseURL, useBrowser } from "./browser";
 import { signUp, uniqueEmail } from "./users";
-import { WEBHOOKS_ADMIN_EMAIL, WEBHOOKS_ADMIN_PASSWORD } from "./webhooks-admin";
+import { signInAsAdmin } from "./webhooks-admin";
 
 const browser = useBrowser();
 
@@ -51,10 +51,7 @@ async function waitFor<T>(find: () => T | undefined, timeoutMs = 30_000): Promis
 describe("webhooks (without JavaScript)", () => {
   test("an admin adds an endpoint, a new user signs up, the receiver gets a user.created that verifies with svix, and the deliveries page shows it", async () => {
     const admin = await browser.newPage({ javaScriptEnabled: false, allowConsoleErrors: true });
-    await admin.goto("/sign-in");
-    await admin.getByLabel("Email address").fill(WEBHOOKS_ADMIN_EMAIL);
-    await admin.getByLabel("Password", { exact: true }).fill(WEBHOOKS_ADMIN_PASSWORD);
-    await Promise.all([admin.waitForURL(`${baseURL}/`), admin.getByRole("button", { name: "Sign in", exact: true }).click()]);
+    await signInAsAdmin(admin);
 
     await admin.goto("/admin");
     await Promise.all([admin.waitForURL(`${baseURL}/admin/webhooks`), admin.getByRole("link", { name: "Webhooks" }).click()]);

@@ -30,8 +30,10 @@ import { recordAuditEvent } from "../audit.ts";
 import { enforceRateLimit } from "../rate-limits.ts";
 import { sendSecurityNotice } from "../security-notice.ts";
 import { deleteImagesOf } from "../images.ts";
+import { deleteOrganizationRecords } from "../organization-deletion.ts";
 import { ADMIN_ROLE } from "../memberships.ts";
 import { countFailure } from "./auth.ts";
+import type { Context } from "../context.ts";
 
 /** Attempts at the current password from a signed-in session (on top of the account's sign-in failure count). */
 const changePasswordPerUser = defineRateLimit("change-password:user", 10, 15 * MINUTE);
@@ -126,6 +128,51 @@ export async function eraseUser(tx: Database, userId: string, now: Date): Promis
       updatedAt: now,
     })
     .where(eq(users.id, userId));
+}
+
+/**
+ * Deletes an account (the user's row locked by the caller): refused — nothing written — while the user is the last
+ * admin of an organization with other members; otherwise organizations where they were the only member are deleted,
+ * the user is erased, and both are audited with the caller as actor. Shared by `user.delete` and `adminUser.delete`.
+ */
+export async function deleteAccount(
+  ctx: Context & { user: { id: string }; session: { id: string } },
+  tx: Database,
+  userId: string,
+  now: Date,
+  by: "self" | "instance_admin",
+): Promise<{ ok: true } | { ok: false; blocking: DeletionPlan["blocking"] }> {
+  const plan = await planDeletion(tx, userId, true);
+  if (plan.blocking.length > 0) return { ok: false, blocking: plan.blocking };
+  const byAdmin = by === "instance_admin" ? { userId } : {};
+  for (const org of plan.deletedWithAccount) {
+    await deleteOrganizationRecords(tx, org.id);
+    const reason = by === "self" ? "last_member_deleted_account" : "last_member_deleted_by_admin";
+    await recordAuditEvent(
+      ctx,
+      { action: "organization.deleted", outcome: "success", actorUserId: ctx.user.id, actorSessionId: ctx.session.id, organizationId: org.id, targetType: "organization", targetId: org.id, details: { name: org.name, slug: org.slug, reason, ...byAdmin } },
+      tx,
+    );
+  }
+  await eraseUser(tx, userId, now);
+  await recordAuditEvent(
+    ctx,
+    {
+      action: "user.deleted",
+      outcome: "success",
+      actorUserId: ctx.user.id,
+      actorSessionId: ctx.session.id,
+      targetType: "user",
+      targetId: userId,
+      details: {
+        ...(by === "instance_admin" ? { userId, by } : {}),
+        leftOrganizationIds: plan.memberOf.filter((o) => !plan.deletedWithAccount.some((d) => d.id === o.id)).map((o) => o.id),
+        deletedOrganizationIds: plan.deletedWithAccount.map((o) => o.id),
+      },
+    },
+    tx,
+  );
+  return { ok: true };
 }
 
 export const accountProcedures = {
@@ -224,36 +271,7 @@ export const accountProcedures = {
       const now = ctx.now();
       const outcome = await ctx.db.transaction(async (tx) => {
         await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for("update");
-        const plan = await planDeletion(tx, userId, true);
-        if (plan.blocking.length > 0) return { ok: false as const, blocking: plan.blocking };
-        for (const org of plan.deletedWithAccount) {
-          await tx.update(sessions).set({ activeOrganizationId: null }).where(eq(sessions.activeOrganizationId, org.id));
-          await deleteImagesOf(tx, "organization", org.id);
-          await tx.delete(organizations).where(eq(organizations.id, org.id));
-          await recordAuditEvent(
-            ctx,
-            { action: "organization.deleted", outcome: "success", actorUserId: userId, actorSessionId: ctx.session.id, organizationId: org.id, targetType: "organization", targetId: org.id, details: { name: org.name, slug: org.slug, reason: "last_member_deleted_account" } },
-            tx,
-          );
-        }
-        await eraseUser(tx, userId, now);
-        await recordAuditEvent(
-          ctx,
-          {
-            action: "user.deleted",
-            outcome: "success",
-            actorUserId: userId,
-            actorSessionId: ctx.session.id,
-            targetType: "user",
-            targetId: userId,
-            details: {
-              leftOrganizationIds: plan.memberOf.filter((o) => !plan.deletedWithAccount.some((d) => d.id === o.id)).map((o) => o.id),
-              deletedOrganizationIds: plan.deletedWithAccount.map((o) => o.id),
-            },
-          },
-          tx,
-        );
-        return { ok: true as const };
+        return deleteAccount(ctx, tx, userId, now, "self");
       });
       if (!outcome.ok) {
         await recordAuditEvent(ctx, {

@@ -38,10 +38,9 @@ import type { Context } from "../context.ts";
 import { emailSchema, idSchema, personNameSchema } from "../validation.ts";
 import { getInstanceSettings } from "../instance-settings.ts";
 import { metadataPatchSchema, writeMetadata } from "../metadata.ts";
-import { deleteImagesOf } from "../images.ts";
 import { signInFailures } from "../sign-in.ts";
 import { decodeUserCursor, listUsers, userListFilters, userListSorts } from "../admin-user-list.ts";
-import { eraseUser, planDeletion } from "./account.ts";
+import { deleteAccount } from "./account.ts";
 
 type AdminCtx = Context & { user: { id: string }; session: { id: string } };
 
@@ -416,34 +415,7 @@ export const adminUserRouter = {
       const now = ctx.now();
       const outcome = await ctx.db.transaction(async (tx) => {
         await lockUser(tx, input.userId);
-        const plan = await planDeletion(tx, input.userId, true);
-        if (plan.blocking.length > 0) return { ok: false as const, blocking: plan.blocking };
-        for (const org of plan.deletedWithAccount) {
-          await tx.update(sessions).set({ activeOrganizationId: null }).where(eq(sessions.activeOrganizationId, org.id));
-          await deleteImagesOf(tx, "organization", org.id);
-          await tx.delete(organizations).where(eq(organizations.id, org.id));
-          await recordAuditEvent(
-            ctx,
-            {
-              action: "organization.deleted",
-              outcome: "success",
-              actorUserId: ctx.user.id,
-              actorSessionId: ctx.session.id,
-              organizationId: org.id,
-              targetType: "organization",
-              targetId: org.id,
-              details: { name: org.name, slug: org.slug, reason: "last_member_deleted_by_admin", userId: input.userId },
-            },
-            tx,
-          );
-        }
-        await eraseUser(tx, input.userId, now);
-        await audit(ctx, tx, "user.deleted", input.userId, {
-          by: "instance_admin",
-          leftOrganizationIds: plan.memberOf.filter((o) => !plan.deletedWithAccount.some((d) => d.id === o.id)).map((o) => o.id),
-          deletedOrganizationIds: plan.deletedWithAccount.map((o) => o.id),
-        });
-        return { ok: true as const };
+        return deleteAccount(ctx, tx, input.userId, now, "instance_admin");
       });
       if (!outcome.ok) {
         await recordAuditEvent(ctx, {
