@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { baseURL, useBrowser } from "./browser";
-import { signInAsAdmin } from "./webhooks-admin";
+import { signInAsAdmin } from "./admin";
 
 const browser = useBrowser();
 

@@ -6,7 +6,7 @@
 import { describe, expect, test } from "vitest";
 import type { Page } from "playwright-core";
 import { baseURL, useBrowser } from "./browser";
-import { signInAsAdmin } from "./webhooks-admin";
+import { signInAsAdmin } from "./admin";
 
 const browser = useBrowser();
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { baseURL, useBrowser } from "./browser";
 import { PASSWORD, signUp, uniqueEmail } from "./users";
-import { signInAsAdmin } from "./webhooks-admin";
+import { signInAsAdmin } from "./admin";
 
 const browser = useBrowser();
 

@@ -71,6 +71,8 @@ describe("passkeys", () => {
     await expect(row.textContent()).resolves.toMatch(/last used/);
     await page.getByLabel("Name of E2E laptop").fill("Work laptop");
     await Promise.all([page.waitForURL(/\/user\/passkeys\?done=renamed$/), page.getByRole("button", { name: "Rename passkey E2E laptop" }).click()]);
+    // With JavaScript the URL changes just before React renders the revalidated list: wait for the new name.
+    await page.getByLabel("Name of Work laptop").waitFor();
     await expect(row.textContent()).resolves.toMatch(/^Work laptop/);
   });
 

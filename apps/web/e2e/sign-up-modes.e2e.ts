@@ -10,7 +10,7 @@ import type { Page } from "playwright-core";
 import { baseURL, useBrowser } from "./browser";
 import { waitForMail } from "./mail";
 import { codeFromMail, PASSWORD, uniqueEmail } from "./users";
-import { signInAsAdmin } from "./webhooks-admin";
+import { signInAsAdmin } from "./admin";
 
 const browser = useBrowser();
 /**

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { Webhook } from "svix";
 import { baseURL, useBrowser } from "./browser";
 import { signUp, uniqueEmail } from "./users";
-import { signInAsAdmin } from "./webhooks-admin";
+import { signInAsAdmin } from "./admin";
 
 const browser = useBrowser();
 
