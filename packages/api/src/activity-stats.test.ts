@@ -5,11 +5,12 @@
 import { sql, type SQL } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { useTestDb } from "@latchkey/db/testing";
-import { addDays, dailySeriesQuery, headlineQuery, utcDay } from "./activity-stats.ts";
+import { activityDay } from "@latchkey/auth";
+import { addDays, dailySeriesQuery, headlineQuery } from "./activity-stats.ts";
 
 const db = useTestDb();
 const NOW = new Date("2026-06-30T12:00:00Z");
-const TODAY = utcDay(NOW);
+const TODAY = activityDay(NOW);
 
 async function plan(query: SQL): Promise<string> {
   const result = (await db().db.execute(sql`explain ${query}`)) as unknown;

@@ -13,6 +13,7 @@
  */
 import { sql, type SQL } from "drizzle-orm";
 import type { Database } from "@latchkey/db";
+import { activityDay } from "@latchkey/auth";
 
 /** Monthly active users: distinct users active today and the 29 days before it. */
 export const MAU_WINDOW_DAYS = 30;
@@ -36,14 +37,9 @@ export interface ActivityOverview {
   generatedAt: Date;
 }
 
-/** The UTC day of `date` as YYYY-MM-DD. */
-export function utcDay(date: Date): string {
-  return date.toISOString().slice(0, 10);
-}
-
 /** `day` (YYYY-MM-DD) moved by `delta` days. */
 export function addDays(day: string, delta: number): string {
-  return utcDay(new Date(Date.parse(`${day}T00:00:00Z`) + delta * 86_400_000));
+  return activityDay(new Date(Date.parse(`${day}T00:00:00Z`) + delta * 86_400_000));
 }
 
 export interface SeriesParams {
@@ -106,7 +102,7 @@ async function rowsOf<T>(db: Database, query: SQL): Promise<T[]> {
 }
 
 export async function getActivityOverview(db: Database, options: { now: Date; days: number }): Promise<ActivityOverview> {
-  const today = utcDay(options.now);
+  const today = activityDay(options.now);
   const from = addDays(today, -(options.days - 1));
   const series = await rowsOf<{ day: string; sign_ups: number; active_users: number }>(db, dailySeriesQuery({ from, days: options.days }));
   const [headline] = await rowsOf<{ monthly_active_users: number; active_sessions: number; users: number; organizations: number }>(

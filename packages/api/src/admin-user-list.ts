@@ -15,6 +15,7 @@
  */
 import { sql, type SQL } from "drizzle-orm";
 import type { Database } from "@latchkey/db";
+import { escapeLike } from "./keyset.ts";
 
 export const userListSorts = ["newest", "oldest", "last_sign_in"] as const;
 export const userListFilters = ["banned", "locked", "unverified", "mfa"] as const;
@@ -52,7 +53,7 @@ export function decodeUserCursor(value: string): UserListCursor | null {
 
 /** `%`, `_` and `\` match themselves in a LIKE prefix. */
 export function likePrefix(text: string): string {
-  return `${text.replace(/[\\%_]/g, "\\$&")}%`;
+  return `${escapeLike(text)}%`;
 }
 
 export interface UserListParams {

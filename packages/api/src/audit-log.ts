@@ -7,6 +7,7 @@
 import { and, asc, desc, eq, gte, like, lt, lte, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import { auditEvents, emailAddresses, users, type Database } from "@latchkey/db";
+import { escapeLike } from "./keyset.ts";
 
 export const AUDIT_PAGE_MAX = 100;
 export const AUDIT_PAGE_DEFAULT = 50;
@@ -167,11 +168,6 @@ export async function resolveAuditFilters(db: Database, filters: AuditFilters): 
     out.toExclusive = filters.to.dateOnly;
   }
   return out;
-}
-
-/** `%` and `_` in a prefix match themselves. */
-function escapeLike(value: string): string {
-  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 function conditionsFor(scope: AuditScope, filters: ResolvedAuditFilters): SQL[] {

@@ -5,6 +5,7 @@
  * the plan).
  */
 import { and, asc, eq, ilike, or, sql, type SQL } from "drizzle-orm";
+import { decodeTimeIdCursor, encodeTimeIdCursor, escapeLike } from "./keyset.ts";
 import { emailAddresses, memberships, users, type Database } from "@latchkey/db";
 
 export interface MemberListCursor {
@@ -20,23 +21,16 @@ export interface MemberListParams {
   limit: number;
 }
 
-const cursorTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 const membershipId = /^orgmem_[a-z0-9_]{1,60}$/;
-
-export function encodeCursor(cursor: MemberListCursor): string {
-  return Buffer.from(`${cursor.createdAt}|${cursor.id}`, "utf8").toString("base64url");
-}
 
 /** The cursor a previous page returned, or null when it is not one of ours. */
 export function decodeCursor(value: string): MemberListCursor | null {
-  const [createdAt, id, ...rest] = Buffer.from(value, "base64url").toString("utf8").split("|");
-  if (rest.length > 0 || !createdAt || !id || !cursorTime.test(createdAt) || !membershipId.test(id)) return null;
-  return { createdAt, id };
+  return decodeTimeIdCursor(value, membershipId);
 }
 
 /** `%` and `_` typed by the user match themselves, not "anything". */
 function likePattern(query: string): string {
-  return `%${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return `%${escapeLike(query)}%`;
 }
 
 export function memberListQuery(db: Database, params: MemberListParams) {
@@ -77,7 +71,7 @@ export async function listMembers(db: Database, params: MemberListParams) {
   const rows = await memberListQuery(db, params);
   const page = rows.slice(0, params.limit);
   const last = page.at(-1);
-  const nextCursor = rows.length > params.limit && last ? encodeCursor({ createdAt: last.cursorTime, id: last.id }) : null;
+  const nextCursor = rows.length > params.limit && last ? encodeTimeIdCursor({ createdAt: last.cursorTime, id: last.id }) : null;
   return {
     members: page.map(({ cursorTime: _omit, ...member }) => member),
     nextCursor,

@@ -18,6 +18,7 @@ import { decodeCursor as decodeMemberCursor, listMembers } from "../member-list.
 import { lockOrganization } from "../memberships.ts";
 import { deleteOrganizationRecords } from "../organization-deletion.ts";
 import { idSchema } from "../validation.ts";
+import { decodeTimeIdCursor, encodeTimeIdCursor, escapeLike } from "../keyset.ts";
 
 const organizationIdSchema = idSchema("org");
 /** The highest limit an admin may set; far above any real organization, low enough to stay an `integer`. */
@@ -25,35 +26,15 @@ export const MAX_MEMBERSHIP_LIMIT = 1_000_000;
 
 type AdminCtx = Context & { user: { id: string }; session: { id: string } };
 
-interface ListCursor {
-  /** created_at to the microsecond, as Postgres prints it (a JS Date would round to milliseconds and skip rows). */
-  createdAt: string;
-  id: string;
-}
-
-const cursorTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 const cursorTimeSql = sql<string>`to_char(${organizations.createdAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
-function encodeCursor(cursor: ListCursor): string {
-  return Buffer.from(`${cursor.createdAt}|${cursor.id}`, "utf8").toString("base64url");
-}
-
-function decodeCursor(value: string): ListCursor | null {
-  const [createdAt, id, ...rest] = Buffer.from(value, "base64url").toString("utf8").split("|");
-  if (rest.length > 0 || !createdAt || !id || !cursorTime.test(createdAt) || !/^org_[a-z0-9_]{1,60}$/.test(id)) return null;
-  return { createdAt, id };
-}
-
-/** `%`, `_` and `\` typed by the admin match themselves. */
-function prefixPattern(query: string): string {
-  return `${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
+const organizationId = /^org_[a-z0-9_]{1,60}$/;
 
 /** The search: an id matches exactly; otherwise a slug exactly or by prefix, or a name by prefix, ignoring case. */
 function searchCondition(query: string): SQL {
   const q = query.toLowerCase();
   if (/^org_[a-z0-9_]+$/.test(q)) return eq(organizations.id, q);
-  const pattern = prefixPattern(q);
+  const pattern = `${escapeLike(q)}%`;
   return or(eq(organizations.slug, q), sql`${organizations.slug} like ${pattern}`, sql`lower(${organizations.name}) like ${pattern}`)!;
 }
 
@@ -90,7 +71,7 @@ export const adminOrganizationRouter = {
       const limit = input?.limit ?? 25;
       const conditions: SQL[] = [];
       if (input?.cursor) {
-        const after = decodeCursor(input.cursor);
+        const after = decodeTimeIdCursor(input.cursor, organizationId);
         if (!after) throw fieldError("cursor", "Not a valid cursor; start again from the first page.");
         conditions.push(sql`(${organizations.createdAt}, ${organizations.id}) < (${after.createdAt}::timestamptz, ${after.id})`);
       }
@@ -114,7 +95,7 @@ export const adminOrganizationRouter = {
       const last = page.at(-1);
       return {
         organizations: page.map(({ cursorTime: _omit, membersCount: n, ...row }) => ({ ...row, membersCount: Number(n) })),
-        nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.cursorTime, id: last.id }) : null,
+        nextCursor: rows.length > limit && last ? encodeTimeIdCursor({ createdAt: last.cursorTime, id: last.id }) : null,
       };
     }),
 
