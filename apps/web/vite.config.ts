@@ -9,6 +9,8 @@ declare module "@remix-run/node" {
 }
 
 export default defineConfig({
+  // A browser test points this at an empty folder to start the dev server as a newcomer's first run does.
+  cacheDir: process.env.LATCHKEY_VITE_CACHE_DIR,
   plugins: [
     tailwindcss(),
     remix({
@@ -20,15 +22,34 @@ export default defineConfig({
         v3_throwAbortReason: true,
         v3_singleFetch: true,
         v3_lazyRouteDiscovery: true,
+        // Scan every route for dependencies when the dev server starts. Without it Vite discovers client
+        // dependencies (React Query, the tRPC client) on the first visit to a page that needs them, re-optimizes and
+        // reloads, and that first visit crashes with two copies of React.
+        unstable_optimizeDeps: true,
       },
     }),
   ],
   resolve: {
     alias: { "~": new URL("./app", import.meta.url).pathname },
   },
-  // The dependency scanner follows server imports; native and WASM packages must not be pre-bundled.
   optimizeDeps: {
-    exclude: ["@node-rs/argon2", "@electric-sql/pglite"],
+    // Client dependencies that must be pre-bundled once, with the single copy of React.
+    include: ["@tanstack/react-query", "@trpc/client", "@trpc/react-query", "superjson", "@simplewebauthn/browser"],
+    // The scanner also follows the imports of loaders and actions, which never reach the browser: native, WASM and
+    // server-only packages are not pre-bundled for the client.
+    exclude: [
+      "@node-rs/argon2",
+      "@electric-sql/pglite",
+      "@oslojs/otp",
+      "@remix-run/node",
+      "@simplewebauthn/server",
+      "arctic",
+      "drizzle-orm",
+      "jose",
+      "nodemailer",
+      "postgres",
+      "qrcode",
+    ],
   },
   ssr: {
     // Workspace packages are TypeScript source: bundle them. Native and large drivers stay in node_modules.
