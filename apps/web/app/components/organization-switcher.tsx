@@ -1,6 +1,7 @@
 import { Form, Link } from "@remix-run/react";
 import { useT } from "~/i18n/react";
 import type { HeaderSession } from "~/lib/header-session";
+import { DisclosureMenu } from "./disclosure-menu";
 
 /**
  * Personal account, my organizations, create one. Each entry is a form button posting to /orgs/switch, which stores
@@ -10,42 +11,43 @@ export function OrganizationSwitcher({ session }: { session: HeaderSession }) {
   const t = useT();
   const current = session.organization;
   return (
-    <details className="relative">
-      <summary
-        aria-label={t("orgSwitcher.label")}
-        className="flex cursor-pointer list-none items-center gap-2 rounded-lk border border-border px-3 py-1.5 text-sm hover:bg-subtle"
-      >
-        {current?.imageUrl ? <img src={current.imageUrl} alt={current.name} className="h-5 w-5 rounded object-cover" /> : null}
-        <span>{current ? current.name : t("nav.personalAccount")}</span>
-        <span aria-hidden="true">▾</span>
-      </summary>
-      <div className="absolute right-0 z-10 mt-2 flex w-64 flex-col gap-1 rounded-lk border border-border bg-bg p-2 shadow-lg">
-        <Form method="post" action="/orgs/switch">
-          <input type="hidden" name="organizationId" value="" />
-          <button type="submit" aria-current={current ? undefined : "true"} className="w-full rounded-lk px-2 py-1.5 text-left text-sm hover:bg-subtle aria-[current=true]:font-semibold">
-            {t("nav.personalAccount")}
+    <DisclosureMenu
+      label={t("orgSwitcher.label")}
+      summaryClassName="flex cursor-pointer list-none items-center gap-2 rounded-lk border border-border px-3 py-1.5 text-sm hover:bg-subtle"
+      panelClassName="absolute right-0 z-10 mt-2 flex w-64 flex-col gap-1 rounded-lk border border-border bg-bg p-2 shadow-lg"
+      summary={
+        <>
+          {current?.imageUrl ? <img src={current.imageUrl} alt={current.name} className="h-5 w-5 rounded object-cover" /> : null}
+          <span>{current ? current.name : t("nav.personalAccount")}</span>
+          <span aria-hidden="true">▾</span>
+        </>
+      }
+    >
+      <Form method="post" action="/orgs/switch">
+        <input type="hidden" name="organizationId" value="" />
+        <button type="submit" aria-current={current ? undefined : "true"} className="w-full rounded-lk px-2 py-1.5 text-left text-sm hover:bg-subtle aria-[current=true]:font-semibold">
+          {t("nav.personalAccount")}
+        </button>
+      </Form>
+      {session.organizations.length > 0 ? (
+        <p className="px-2 pt-2 text-xs uppercase tracking-wide text-muted">{t("nav.organizations")}</p>
+      ) : null}
+      {session.organizations.map((org) => (
+        <Form key={org.id} method="post" action="/orgs/switch">
+          <input type="hidden" name="organizationId" value={org.id} />
+          <button type="submit" aria-current={current?.id === org.id ? "true" : undefined} className="flex w-full items-center gap-2 rounded-lk px-2 py-1.5 text-left text-sm hover:bg-subtle aria-[current=true]:font-semibold">
+            {/* The name follows as text, so the logo's alt stays empty here: the button reads the name once. */}
+            {org.imageUrl ? <img src={org.imageUrl} alt="" className="h-5 w-5 rounded object-cover" /> : null}
+            <span>{org.name}</span>
           </button>
         </Form>
-        {session.organizations.length > 0 ? (
-          <p className="px-2 pt-2 text-xs uppercase tracking-wide text-muted">{t("nav.organizations")}</p>
-        ) : null}
-        {session.organizations.map((org) => (
-          <Form key={org.id} method="post" action="/orgs/switch">
-            <input type="hidden" name="organizationId" value={org.id} />
-            <button type="submit" aria-current={current?.id === org.id ? "true" : undefined} className="flex w-full items-center gap-2 rounded-lk px-2 py-1.5 text-left text-sm hover:bg-subtle aria-[current=true]:font-semibold">
-              {/* The name follows as text, so the logo's alt stays empty here: the button reads the name once. */}
-              {org.imageUrl ? <img src={org.imageUrl} alt="" className="h-5 w-5 rounded object-cover" /> : null}
-              <span>{org.name}</span>
-            </button>
-          </Form>
-        ))}
-        <Link to="/orgs" className="mt-1 rounded-lk border-t border-border px-2 py-1.5 text-sm text-primary hover:bg-subtle">
-          {t("orgs.list.link")}
-        </Link>
-        <Link to="/orgs/new" className="rounded-lk px-2 py-1.5 text-sm text-primary hover:bg-subtle">
-          {t("nav.createOrganization")}
-        </Link>
-      </div>
-    </details>
+      ))}
+      <Link to="/orgs" className="mt-1 rounded-lk border-t border-border px-2 py-1.5 text-sm text-primary hover:bg-subtle">
+        {t("orgs.list.link")}
+      </Link>
+      <Link to="/orgs/new" className="rounded-lk px-2 py-1.5 text-sm text-primary hover:bg-subtle">
+        {t("nav.createOrganization")}
+      </Link>
+    </DisclosureMenu>
   );
 }
