@@ -22,6 +22,7 @@ import { getAuth } from "~/lib/auth.server";
 import { getHeaderSession } from "~/lib/header-session.server";
 import { ImpersonationBanner } from "~/components/impersonation-banner";
 import { getImpersonationBanner } from "~/lib/impersonation.server";
+import { parseTheme, THEME_COOKIE } from "~/lib/theme";
 import appCss from "~/styles/app.css?url";
 
 export const links: LinksFunction = () => [
@@ -34,14 +35,11 @@ export const meta: MetaFunction = ({ matches }) => {
   return [{ title: t("app.name") }, { name: "description", content: t("meta.description") }];
 };
 
-type Theme = "light" | "dark";
-
 export async function loader(args: LoaderFunctionArgs) {
   const { request } = args;
   const auth = await getAuth(args);
   const locale = resolveLocale(request, auth.user?.locale);
-  const themeCookie = readCookie(request, "lk_theme");
-  const theme: Theme | null = themeCookie === "light" || themeCookie === "dark" ? themeCookie : null;
+  const theme = parseTheme(readCookie(request, THEME_COOKIE));
   return {
     locale,
     messages: getDictionary(locale),

@@ -73,3 +73,34 @@ describe("the header menus", () => {
     await Promise.all([page.waitForURL(/\/sign-in$/), page.getByRole("button", { name: "Sign out" }).click()]);
   });
 });
+
+describe("the theme switch in the account menu", () => {
+  for (const javaScriptEnabled of [true, false]) {
+    test(`${javaScriptEnabled ? "with" : "without"} JavaScript, choosing Dark pins the dark theme across pages and System follows the device again`, async () => {
+      const setupContext = await browser.newContext();
+      const setup = await setupContext.newPage();
+      await signUp(setup, uniqueEmail(`theme-${javaScriptEnabled ? "js" : "nojs"}`));
+      const context = javaScriptEnabled ? setupContext : await browser.newContext({ javaScriptEnabled: false });
+      if (!javaScriptEnabled) await context.addCookies(await setupContext.cookies());
+      const page = javaScriptEnabled ? setup : await context.newPage();
+      await page.goto("/");
+      const html = page.locator("html");
+      await expect(html.getAttribute("data-theme")).resolves.toBeNull();
+
+      await accountMenu(page).click();
+      await expect(page.getByRole("button", { name: "System" }).getAttribute("aria-pressed")).resolves.toBe("true");
+      await page.getByRole("button", { name: "Dark" }).click();
+      await page.waitForFunction(() => document.documentElement.dataset.theme === "dark");
+      const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      expect(background).toBe("rgb(11, 17, 32)");
+
+      await page.goto("/user");
+      await expect(html.getAttribute("data-theme")).resolves.toBe("dark");
+      await accountMenu(page).click();
+      await expect(page.getByRole("button", { name: "Dark" }).getAttribute("aria-pressed")).resolves.toBe("true");
+      await page.getByRole("button", { name: "System" }).click();
+      await page.waitForFunction(() => document.documentElement.dataset.theme === undefined);
+      await expect(page.url()).toMatch(/\/user$/);
+    });
+  }
+});

@@ -3,6 +3,7 @@ import { Form, Link } from "@remix-run/react";
 import { useT } from "~/i18n/react";
 import type { HeaderSession } from "~/lib/header-session";
 import { DisclosureMenu } from "./disclosure-menu";
+import { ThemeSwitch } from "./theme-switch";
 
 export interface UserButtonProps {
   user: HeaderSession["user"];
@@ -34,6 +35,7 @@ export function UserButton({ user, children }: UserButtonProps) {
         {t("user.manageAccount")}
       </Link>
       {children}
+      <ThemeSwitch />
       <Form method="post" action="/sign-out" className="mt-2 border-t border-border pt-2">
         <button type="submit" className="w-full rounded-lk px-2 py-1.5 text-left text-sm hover:bg-subtle">
           {t("nav.signOut")}

@@ -238,6 +238,10 @@ export const enUS = {
   "error.backHome": "Go to the home page",
 
   "userButton.label": "Account menu",
+  "userButton.theme": "Theme",
+  "userButton.themeSystem": "System",
+  "userButton.themeLight": "Light",
+  "userButton.themeDark": "Dark",
   "orgSwitcher.label": "Switch organization",
 
   "locale.label": "Language",

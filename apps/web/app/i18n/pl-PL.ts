@@ -239,6 +239,10 @@ export const plPL = {
   "error.backHome": "Przejdź do strony głównej",
 
   "userButton.label": "Menu konta",
+  "userButton.theme": "Motyw",
+  "userButton.themeSystem": "Systemowy",
+  "userButton.themeLight": "Jasny",
+  "userButton.themeDark": "Ciemny",
   "orgSwitcher.label": "Przełącz organizację",
 
   "locale.label": "Język",
