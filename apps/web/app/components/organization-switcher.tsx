@@ -42,7 +42,8 @@ export function OrganizationSwitcher({ session }: { session: HeaderSession }) {
           </button>
         </Form>
       ))}
-      <Link to="/orgs" className="mt-1 rounded-lk border-t border-border px-2 py-1.5 text-sm text-primary hover:bg-subtle">
+      <hr className="my-1 border-border" />
+      <Link to="/orgs" className="rounded-lk px-2 py-1.5 text-sm text-primary hover:bg-subtle">
         {t("orgs.list.link")}
       </Link>
       <Link to="/orgs/new" className="rounded-lk px-2 py-1.5 text-sm text-primary hover:bg-subtle">
