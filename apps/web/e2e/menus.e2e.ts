@@ -104,3 +104,15 @@ describe("the theme switch in the account menu", () => {
     });
   }
 });
+
+describe("the header on the sign-in and sign-up pages", () => {
+  test("offers no Sign in / Sign up links on the pages that are themselves the way in, but does elsewhere", async () => {
+    const page = await browser.newPage({ javaScriptEnabled: false });
+    for (const path of ["/sign-in", "/sign-up", "/forgot-password"]) {
+      await page.goto(path);
+      await expect(page.locator("header").getByRole("link", { name: /^Sign (in|up)$/ }).count(), path).resolves.toBe(0);
+    }
+    await page.goto("/");
+    await expect(page.locator("header").getByRole("link", { name: /^Sign (in|up)$/ }).count()).resolves.toBe(2);
+  });
+});
