@@ -23,6 +23,9 @@ import { getHeaderSession } from "~/lib/header-session.server";
 import { ImpersonationBanner } from "~/components/impersonation-banner";
 import { getImpersonationBanner } from "~/lib/impersonation.server";
 import { parseTheme, THEME_COOKIE } from "~/lib/theme";
+import { appearance } from "~/appearance";
+import { LatchkeyProvider } from "~/components/latchkey-provider";
+import { variablesToStyle } from "~/lib/appearance";
 import appCss from "~/styles/app.css?url";
 
 export const links: LinksFunction = () => [
@@ -55,8 +58,10 @@ export function Layout({ children }: { children: ReactNode }) {
   const data = useRouteLoaderData<typeof loader>("root");
   const nonce = useNonce();
   const locale = data?.locale ?? "en-US";
+  // A person's own choice (the account menu) wins over the app's pinned baseTheme; neither: follow the device.
+  const pinned = appearance.baseTheme === "light" || appearance.baseTheme === "dark" ? appearance.baseTheme : undefined;
   return (
-    <html lang={locale} data-theme={data?.theme ?? undefined}>
+    <html lang={locale} data-theme={data?.theme ?? pinned} style={variablesToStyle(appearance.variables)}>
       <head>
         <meta charSet="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -64,13 +69,15 @@ export function Layout({ children }: { children: ReactNode }) {
         <Links />
       </head>
       <body className="min-h-screen bg-bg text-fg antialiased">
-        {data ? (
-          <I18nProvider locale={data.locale} messages={data.messages}>
+        <LatchkeyProvider appearance={appearance}>
+          {data ? (
+            <I18nProvider locale={data.locale} messages={data.messages}>
+              <Shell>{children}</Shell>
+            </I18nProvider>
+          ) : (
             <Shell>{children}</Shell>
-          </I18nProvider>
-        ) : (
-          <Shell>{children}</Shell>
-        )}
+          )}
+        </LatchkeyProvider>
         <ScrollRestoration nonce={nonce} />
         <Scripts nonce={nonce} />
       </body>

@@ -129,6 +129,8 @@ async function startServer(port, databaseEnv, mailEnv) {
     APP_URL: `http://localhost:${port}`,
     // Browser contexts send X-Forwarded-For (e2e/browser.ts), as a reverse proxy on this machine would.
     TRUSTED_PROXIES: "loopback",
+    // /dev/components, where the appearance test gives a component its own `appearance`.
+    LATCHKEY_COMPONENT_GALLERY: "1",
     // A fresh key per run, as production requires one.
     LATCHKEY_ENCRYPTION_KEY: randomBytes(32).toString("base64url"),
     ...databaseEnv,

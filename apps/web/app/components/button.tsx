@@ -1,5 +1,7 @@
 import type { ButtonHTMLAttributes, MouseEvent } from "react";
 import { useT } from "~/i18n/react";
+import { useAppearance } from "./latchkey-provider";
+import { elementProps } from "~/lib/appearance";
 
 type Variant = "primary" | "secondary" | "danger";
 
@@ -24,9 +26,13 @@ export function Button({
   className = "",
   children,
   onClick,
+  style,
   ...props
 }: ButtonProps) {
   const t = useT();
+  const appearance = useAppearance();
+  const base = `inline-flex min-h-10 items-center justify-center gap-2 rounded-lk border px-4 py-2 text-sm font-medium transition-colors disabled:cursor-not-allowed disabled:opacity-60 aria-busy:cursor-progress ${variants[variant]} ${className}`;
+  const styled = variant === "primary" ? elementProps(appearance, "formButtonPrimary", base) : { className: base };
   // aria-disabled rather than disabled while pending, so the button keeps keyboard focus.
   function handleClick(event: MouseEvent<HTMLButtonElement>) {
     if (pending) {
@@ -41,7 +47,8 @@ export function Button({
       aria-busy={pending || undefined}
       aria-disabled={pending || undefined}
       onClick={handleClick}
-      className={`inline-flex min-h-10 items-center justify-center gap-2 rounded-lk border px-4 py-2 text-sm font-medium transition-colors disabled:cursor-not-allowed disabled:opacity-60 aria-busy:cursor-progress ${variants[variant]} ${className}`}
+      className={styled.className}
+      style={styled.style ? { ...styled.style, ...style } : style}
       {...props}
     >
       {pending ? (pendingLabel ?? t("common.pending")) : children}

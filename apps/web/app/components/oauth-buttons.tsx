@@ -3,30 +3,58 @@
  * navigation: the provider is another site). Shown only for configured providers; nothing when there are none.
  */
 import { useT } from "~/i18n/react";
+import { useElement } from "./latchkey-provider";
 
 export interface OAuthButton {
   id: string;
   label: string;
 }
 
-export function OAuthButtons({ providers, redirectUrl, intent = "sign_in" }: { providers: OAuthButton[]; redirectUrl: string; intent?: "sign_in" | "link" }) {
+export interface OAuthButtonsProps {
+  providers: OAuthButton[];
+  redirectUrl: string;
+  intent?: "sign_in" | "link";
+  /** Where the buttons stand against the form (`appearance.layout.socialButtonsPlacement`): the divider goes between. */
+  placement?: "top" | "bottom";
+}
+
+export function OAuthButtons({ providers, redirectUrl, intent = "sign_in", placement = "bottom" }: OAuthButtonsProps) {
   const t = useT();
+  const container = useElement("socialButtons", "flex flex-col gap-2");
+  const button = useElement(
+    "socialButtonsBlockButton",
+    "min-h-10 w-full rounded-lk border border-border px-4 py-2 text-sm font-medium hover:bg-subtle focus-visible:outline focus-visible:outline-2 focus-visible:outline-offset-2",
+  );
   if (providers.length === 0) return null;
+  const divider = intent === "sign_in" ? <Divider /> : null;
   return (
-    <div className="flex flex-col gap-2">
-      {intent === "sign_in" ? <p className="text-sm text-muted">{t("oauth.or")}</p> : null}
+    <div {...container} data-placement={placement}>
+      {placement === "bottom" ? divider : null}
       {providers.map((provider) => (
         <form key={provider.id} method="post" action={`/sign-in/oauth/${encodeURIComponent(provider.id)}`}>
           <input type="hidden" name="redirect_url" value={redirectUrl} />
           <input type="hidden" name="intent" value={intent} />
-          <button
-            type="submit"
-            className="w-full rounded-lk border border-border px-4 py-2 font-medium hover:bg-surface focus-visible:outline focus-visible:outline-2 focus-visible:outline-offset-2"
-          >
+          <button type="submit" {...button}>
             {t(intent === "link" ? "connected.connect" : "oauth.continueWith", { provider: provider.label })}
           </button>
         </form>
       ))}
+      {placement === "top" ? divider : null}
+    </div>
+  );
+}
+
+/** "or" between two lines. */
+function Divider() {
+  const t = useT();
+  const row = useElement("dividerRow", "my-1 flex items-center gap-3");
+  const line = useElement("dividerLine", "h-px flex-1 bg-border");
+  const text = useElement("dividerText", "text-sm text-muted");
+  return (
+    <div {...row}>
+      <span aria-hidden="true" {...line} />
+      <p {...text}>{t("oauth.divider")}</p>
+      <span aria-hidden="true" {...line} />
     </div>
   );
 }

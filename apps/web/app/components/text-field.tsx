@@ -1,4 +1,5 @@
 import { forwardRef, useId, type InputHTMLAttributes } from "react";
+import { useElement } from "./latchkey-provider";
 
 export interface TextFieldProps extends Omit<InputHTMLAttributes<HTMLInputElement>, "id"> {
   /** The visible label, tied to the input. */
@@ -18,9 +19,15 @@ export const TextField = forwardRef<HTMLInputElement, TextFieldProps>(function T
   const errorId = `${id}-error`;
   const descriptionId = `${id}-description`;
   const describedBy = [description ? descriptionId : null, error ? errorId : null].filter(Boolean).join(" ");
+  const labelProps = useElement("formFieldLabel", "text-sm font-medium text-fg");
+  const inputProps = useElement(
+    "formFieldInput",
+    "min-h-10 rounded-lk border border-border bg-[var(--lk-input-bg,var(--lk-bg))] px-3 py-2 text-[var(--lk-input-fg,var(--lk-fg))] aria-[invalid=true]:border-danger",
+  );
+  const errorProps = useElement("formFieldErrorText", "text-sm text-danger");
   return (
     <div className={`flex flex-col gap-1 ${className}`}>
-      <label htmlFor={id} className="text-sm font-medium text-fg">
+      <label htmlFor={id} {...labelProps}>
         {label}
       </label>
       {description ? (
@@ -34,11 +41,11 @@ export const TextField = forwardRef<HTMLInputElement, TextFieldProps>(function T
         type={type}
         aria-invalid={error ? true : undefined}
         aria-describedby={describedBy || undefined}
-        className="min-h-10 rounded-lk border border-border bg-bg px-3 py-2 text-fg aria-[invalid=true]:border-danger"
+        {...inputProps}
         {...props}
       />
       {error ? (
-        <p id={errorId} role="alert" className="text-sm text-danger">
+        <p id={errorId} role="alert" {...errorProps}>
           {error}
         </p>
       ) : null}

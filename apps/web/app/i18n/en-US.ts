@@ -25,6 +25,7 @@ export const enUS = {
   "form.optional": "optional",
 
   "signIn.title": "Sign in",
+  "signIn.subtitle": "to continue to {app}",
   "signIn.submit": "Sign in",
   "signIn.noAccount": "No account?",
   "signIn.invalid": "Email address or password is incorrect.",
@@ -50,6 +51,7 @@ export const enUS = {
   "passwordless.back": "Back to sign in",
 
   "signUp.title": "Create your account",
+  "signUp.subtitle": "to continue to {app}",
   "signUp.submit": "Create account",
   "signUp.haveAccount": "Already have an account?",
 
@@ -315,6 +317,18 @@ export const enUS = {
   "errors.rateLimited": "Too many attempts. Try again in {minutes} min.",
 
   "devOutbox.title": "Development outbox",
+  "devComponents.title": "Component gallery",
+  "devComponents.lead": "Every prebuilt component in its states, in light and dark. Development only.",
+  "devComponents.light": "Light",
+  "devComponents.dark": "Dark",
+  "devComponents.signIn": "Sign-in card",
+  "devComponents.signInErrors": "Sign-in card with an error",
+  "devComponents.appearance": "With its own appearance (colorPrimary, elements.card, socialButtonsPlacement: top)",
+  "devComponents.buttons": "Buttons (primary, secondary, danger, pending)",
+  "devComponents.primary": "Primary",
+  "devComponents.secondary": "Secondary",
+  "devComponents.danger": "Danger",
+  "devComponents.menus": "Header menus",
   "devOutbox.lead": "Emails the app would have sent. Only the newest {limit} are kept, in memory; this page exists in development only.",
   "devOutbox.empty": "No emails yet.",
   "devOutbox.clear": "Clear",
@@ -610,6 +624,7 @@ export const enUS = {
   // oauth: social sign-in, connected accounts, enterprise SSO
   "oauth.continueWith": "Continue with {provider}",
   "oauth.or": "Or continue with",
+  "oauth.divider": "or",
   "oauth.errorTitle": "Sign-in didn't work",
   "oauth.back": "Back to sign in",
   "oauth.errors.state": "This sign-in link is not valid any more. Start again.",

@@ -26,6 +26,7 @@ export const plPL = {
   "form.optional": "opcjonalnie",
 
   "signIn.title": "Zaloguj się",
+  "signIn.subtitle": "aby przejść do {app}",
   "signIn.submit": "Zaloguj się",
   "signIn.noAccount": "Nie masz konta?",
   "signIn.invalid": "Adres e-mail lub hasło jest nieprawidłowe.",
@@ -51,6 +52,7 @@ export const plPL = {
   "passwordless.back": "Wróć do logowania",
 
   "signUp.title": "Utwórz konto",
+  "signUp.subtitle": "aby przejść do {app}",
   "signUp.submit": "Utwórz konto",
   "signUp.haveAccount": "Masz już konto?",
 
@@ -316,6 +318,18 @@ export const plPL = {
   "errors.rateLimited": "Zbyt wiele prób. Spróbuj ponownie za {minutes} min.",
 
   "devOutbox.title": "Skrzynka nadawcza (tryb deweloperski)",
+  "devComponents.title": "Galeria komponentów",
+  "devComponents.lead": "Każdy gotowy komponent w swoich stanach, w jasnym i ciemnym motywie. Tylko w trybie deweloperskim.",
+  "devComponents.light": "Jasny",
+  "devComponents.dark": "Ciemny",
+  "devComponents.signIn": "Karta logowania",
+  "devComponents.signInErrors": "Karta logowania z błędem",
+  "devComponents.appearance": "Z własnym wyglądem (colorPrimary, elements.card, socialButtonsPlacement: top)",
+  "devComponents.buttons": "Przyciski (główny, drugorzędny, niebezpieczny, w toku)",
+  "devComponents.primary": "Główny",
+  "devComponents.secondary": "Drugorzędny",
+  "devComponents.danger": "Niebezpieczny",
+  "devComponents.menus": "Menu w nagłówku",
   "devOutbox.lead": "Wiadomości, które aplikacja by wysłała. Przechowywanych jest tylko {limit} najnowszych, w pamięci; ta strona istnieje tylko w trybie deweloperskim.",
   "devOutbox.empty": "Nie ma jeszcze żadnych wiadomości.",
   "devOutbox.clear": "Wyczyść",
@@ -611,6 +625,7 @@ export const plPL = {
   // oauth: social sign-in, connected accounts, enterprise SSO
   "oauth.continueWith": "Kontynuuj przez {provider}",
   "oauth.or": "Lub kontynuuj przez",
+  "oauth.divider": "lub",
   "oauth.errorTitle": "Logowanie się nie udało",
   "oauth.back": "Wróć do logowania",
   "oauth.errors.state": "Ten link logowania jest już nieważny. Zacznij od nowa.",

@@ -21,8 +21,18 @@ describe("environment validation", () => {
         DATABASE_URL: undefined,
         LATCHKEY_DATA_DIR: undefined,
         oauth: {},
+        componentGallery: true,
       },
     });
+  });
+
+  test("the component gallery is off in production unless LATCHKEY_COMPONENT_GALLERY=1", () => {
+    const production = { NODE_ENV: "production", APP_URL: "https://auth.example.com", SMTP_URL: "smtp://mail:25", LATCHKEY_ENCRYPTION_KEY: KEY };
+    const off = parseEnv(production);
+    const on = parseEnv({ ...production, LATCHKEY_COMPONENT_GALLERY: "1" });
+    expect(off.ok && off.env.componentGallery).toBe(false);
+    expect(on.ok && on.env.componentGallery).toBe(true);
+    expect(problems({ LATCHKEY_COMPONENT_GALLERY: "yes" })[0]).toMatch(/^LATCHKEY_COMPONENT_GALLERY must be 0 or 1/);
   });
 
   test("APP_URL defaults to localhost on the chosen port outside production", () => {

@@ -92,6 +92,7 @@ const schema = z.object({
   // oauth
   ...Object.fromEntries(oauthVariables.map((name) => [name, oauthText.optional()])),
   OAUTH_OIDC_ISSUER: httpUrl.optional(),
+  LATCHKEY_COMPONENT_GALLERY: z.enum(["0", "1"], { error: "must be 0 or 1" }).optional(),
 });
 
 export interface Env {
@@ -117,6 +118,8 @@ export interface Env {
   SMS_FROM: string | undefined;
   /** oauth: the configured sign-in providers' credentials (`OAUTH_<PROVIDER>_…`); empty when none. */
   oauth: SocialProviderEnv & { oidc?: GenericOidcEnv };
+  /** `/dev/components`: on in development, and in production only with LATCHKEY_COMPONENT_GALLERY=1 (browser tests). */
+  componentGallery: boolean;
 }
 
 export type ParseEnvResult = { ok: true; env: Env } | { ok: false; problems: string[] };
@@ -187,6 +190,7 @@ export function parseEnv(source: RawEnv): ParseEnvResult {
       SMS_AUTH_TOKEN: data.SMS_AUTH_TOKEN,
       SMS_FROM: data.SMS_FROM,
       oauth: oauthEnv(raw),
+      componentGallery: data.NODE_ENV !== "production" || data.LATCHKEY_COMPONENT_GALLERY === "1",
     },
   };
 }

@@ -25,6 +25,10 @@ export const publicRoutes = [
   "/images/:id",
   // The development outbox; its loader and action answer 404 in production.
   "/dev/outbox",
+  // The component gallery; 404 in production unless LATCHKEY_COMPONENT_GALLERY=1.
+  "/dev/components",
+  // The theme switch remembers the choice for signed-out visitors too.
+  "/theme",
   // Remix's route discovery (lazy route manifest); it reveals only which routes exist, which the client bundle does too.
   "/__manifest",
   "/locale",

@@ -16,6 +16,7 @@ import { formRouteHeaders } from "~/lib/route-headers";
 import { passkeyErrorKeys, signInWithPasskey } from "~/lib/passkey-sign-in.server";
 // oauth
 import { OAuthButtons } from "~/components/oauth-buttons";
+import { useAppearance, useElement } from "~/components/latchkey-provider";
 import { ssoRedirect } from "~/lib/sso.server";
 import { oauthButtons } from "~/lib/oauth.server";
 import { getDb } from "~/lib/db.server";
@@ -86,6 +87,8 @@ export default function SignInRoute() {
 
 function SignIn() {
   const t = useT();
+  const socialTop = useAppearance().layout?.socialButtonsPlacement === "top";
+  const footerLink = useElement("footerActionLink", "text-primary underline");
   const message = useFormMessage();
   const { redirectUrl, afterReset, challengeExpired, oauthProviders, methods } = useLoaderData<typeof loader>();
   const emailForm = methods.password || methods.emailCode || methods.emailLink;
@@ -107,7 +110,7 @@ function SignIn() {
     );
   }
   return (
-    <FormPage title={t("signIn.title")}>
+    <FormPage title={t("signIn.title")} subtitle={t("signIn.subtitle", { app: t("app.name") })}>
       {challengeExpired ? (
         <p role="alert" className="rounded-lk border border-danger p-3">
           {t("factorTwo.expired")}
@@ -118,6 +121,7 @@ function SignIn() {
           {t("resetPassword.done")}
         </p>
       ) : null}
+      {socialTop ? <OAuthButtons providers={oauthProviders} redirectUrl={redirectUrl} placement="top" /> : null}
       {emailForm ? (
         <Form method="post" className="flex flex-col gap-4" noValidate>
           <input type="hidden" name="redirect_url" value={redirectUrl} />
@@ -171,10 +175,10 @@ function SignIn() {
         <FormError>{message(result?.formError)}</FormError>
       )}
       {methods.passkey ? <PasskeySignIn redirectUrl={redirectUrl} serverError={message(passkeyFieldError(result?.fieldErrors))} /> : null}
-      <OAuthButtons providers={oauthProviders} redirectUrl={redirectUrl} />
+      {socialTop ? null : <OAuthButtons providers={oauthProviders} redirectUrl={redirectUrl} />}
       <p className="text-sm text-muted">
         {t("signIn.noAccount")}{" "}
-        <Link to={redirectUrl === "/" ? "/sign-up" : `/sign-up?redirect_url=${encodeURIComponent(redirectUrl)}`} className="text-primary underline">
+        <Link to={redirectUrl === "/" ? "/sign-up" : `/sign-up?redirect_url=${encodeURIComponent(redirectUrl)}`} {...footerLink}>
           {t("nav.signUp")}
         </Link>
       </p>

@@ -14,6 +14,7 @@ import { formErrorResponse, type ReasonOverrides } from "~/lib/form-errors.serve
 import type { MessageKey } from "~/i18n/dictionary";
 // oauth
 import { OAuthButtons } from "~/components/oauth-buttons";
+import { useAppearance, useElement } from "~/components/latchkey-provider";
 import { oauthButtons } from "~/lib/oauth.server";
 import { formRouteHeaders } from "~/lib/route-headers";
 
@@ -108,6 +109,8 @@ export async function action(args: ActionFunctionArgs) {
 
 export default function SignUp() {
   const t = useT();
+  const socialTop = useAppearance().layout?.socialButtonsPlacement === "top";
+  const footerLink = useElement("footerActionLink", "text-primary underline");
   const message = useFormMessage();
   const { redirectUrl, lockedEmail, invitationToken, invitationProblem, mode, fields, passwordMin, passwordMax, oauthProviders } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
@@ -128,7 +131,7 @@ export default function SignUp() {
       />
     );
   return (
-    <FormPage title={t("signUp.title")}>
+    <FormPage title={t("signUp.title")} subtitle={t("signUp.subtitle", { app: t("app.name") })}>
       {invitationProblem ? <p role="alert" className="text-danger">{t(invitationProblem)}</p> : null}
       {invitationToken && lockedEmail ? <p role="status">{t("waitlist.signUp.invited", { email: lockedEmail })}</p> : null}
       {closed && !result ? (
@@ -143,6 +146,7 @@ export default function SignUp() {
           </Link>
         </p>
       ) : null}
+      {!lockedEmail && socialTop ? <OAuthButtons providers={oauthProviders} redirectUrl={redirectUrl} placement="top" /> : null}
       <Form method="post" className="flex flex-col gap-4" noValidate>
         <input type="hidden" name="redirect_url" value={redirectUrl} />
         {invitationToken ? <input type="hidden" name="invitation" value={invitationToken} /> : null}
@@ -178,10 +182,10 @@ export default function SignUp() {
         />
         <Button pending={pending}>{t("signUp.submit")}</Button>
       </Form>
-      {lockedEmail ? null : <OAuthButtons providers={oauthProviders} redirectUrl={redirectUrl} />}
+      {lockedEmail || socialTop ? null : <OAuthButtons providers={oauthProviders} redirectUrl={redirectUrl} />}
       <p className="text-sm text-muted">
         {t("signUp.haveAccount")}{" "}
-        <Link to={redirectUrl === "/" ? "/sign-in" : `/sign-in?redirect_url=${encodeURIComponent(redirectUrl)}`} className="text-primary underline">
+        <Link to={redirectUrl === "/" ? "/sign-in" : `/sign-in?redirect_url=${encodeURIComponent(redirectUrl)}`} {...footerLink}>
           {t("nav.signIn")}
         </Link>
       </p>
