@@ -1,9 +1,10 @@
 /**
- * Auth in React, from the data the root loader sends: `useAuth()` (with `has`), `useUser()`, `useOrganization()`,
- * `useOrganizationList()`, and `<SignedIn>`, `<SignedOut>`, `<Protect>`. These decide what to show; the server still
+ * Auth in React with Clerk's shapes, from the data the root loader sends: `useAuth()` (with `has`, `getToken`,
+ * `signOut`), `useUser()` (with `user.update()`), `useSession()`, `useOrganization()`, `useOrganizationList()` (with
+ * `setActive`), and `<SignedIn>`, `<SignedOut>`, `<Protect>`. These decide what to show; the server still
  * checks every request, so hiding a button is never the protection.
  */
-import { useRouteLoaderData } from "@remix-run/react";
+import { useRevalidator, useRouteLoaderData, useSubmit } from "@remix-run/react";
 import type { ReactNode } from "react";
 import type { HeaderSession } from "./header-session";
 
@@ -71,8 +72,11 @@ export async function fetchToken(
 }
 
 export interface ClientAuth {
+  /** Always true: the root loader renders with the session on the server, so there is no loading state. */
+  isLoaded: true;
   isSignedIn: boolean;
   userId: string | null;
+  sessionId: string | null;
   orgId: string | null;
   orgSlug: string | null;
   orgRole: string | null;
@@ -81,6 +85,8 @@ export interface ClientAuth {
   has: (check: HasCheck) => boolean;
   /** A session JWT (or a template's) for calling other services; null when signed out. */
   getToken: (options?: GetTokenOptions) => Promise<string | null>;
+  /** Signs out (a POST to /sign-out, as the account menu does) and goes to the sign-in page. */
+  signOut: () => Promise<void>;
 }
 
 function useSessionData(): HeaderSession | null {
@@ -89,11 +95,14 @@ function useSessionData(): HeaderSession | null {
 
 export function useAuth(): ClientAuth {
   const session = useSessionData();
+  const submit = useSubmit();
   const roles = session?.orgRoles ?? [];
   const permissions = session?.orgPermissions ?? [];
   return {
+    isLoaded: true,
     isSignedIn: session !== null,
     userId: session?.user.id ?? null,
+    sessionId: session?.sessionId ?? null,
     orgId: session?.organization?.id ?? null,
     orgSlug: session?.organization?.slug ?? null,
     orgRole: roles[0] ?? null,
@@ -104,19 +113,116 @@ export function useAuth(): ClientAuth {
       (permission === undefined || permissions.includes(permission)) &&
       (role === undefined || roles.includes(role)),
     getToken: (options) => fetchToken({ userId: session?.user.id ?? null, orgSlug: session?.organization?.slug ?? null }, options),
+    signOut: async () => submit(null, { method: "post", action: "/sign-out" }),
   };
 }
 
-export function useUser(): HeaderSession["user"] | null {
-  return useSessionData()?.user ?? null;
+/** What `user.update()` may change, as the account page does (`user.updateProfile`). */
+export interface UserUpdate {
+  firstName?: string | null;
+  lastName?: string | null;
+  username?: string | null;
 }
 
-export function useOrganization(): HeaderSession["organization"] {
-  return useSessionData()?.organization ?? null;
+export interface ClientUser {
+  id: string;
+  firstName: string | null;
+  lastName: string | null;
+  fullName: string | null;
+  username: string | null;
+  imageUrl: string | null;
+  hasImage: boolean;
+  primaryEmailAddress: { emailAddress: string } | null;
+  /** Saves the changes on the server, then reloads the page's data so every component shows them. */
+  update: (changes: UserUpdate) => Promise<void>;
 }
 
-export function useOrganizationList(): HeaderSession["organizations"] {
-  return useSessionData()?.organizations ?? [];
+/**
+ * Calls a tRPC mutation with a plain POST (superjson's wire format), so pages don't need the React Query client.
+ * Throws with the server's message when it refuses.
+ */
+export async function callMutation(path: string, input: unknown, fetchImpl: typeof fetch = fetch): Promise<unknown> {
+  const response = await fetchImpl(`/api/trpc/${path}`, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ json: input }),
+  });
+  const body = (await response.json().catch(() => null)) as { result?: { data?: { json?: unknown } }; error?: { json?: { message?: unknown } } } | null;
+  if (!response.ok) {
+    const message = body?.error?.json?.message;
+    throw new Error(typeof message === "string" ? message : `${path} failed (${response.status})`);
+  }
+  return body?.result?.data?.json;
+}
+
+export function useUser(): { isLoaded: true; isSignedIn: boolean; user: ClientUser | null } {
+  const session = useSessionData();
+  const revalidator = useRevalidator();
+  const user = session?.user;
+  return {
+    isLoaded: true,
+    isSignedIn: session !== null,
+    user: user
+      ? {
+          id: user.id,
+          firstName: user.firstName,
+          lastName: user.lastName,
+          fullName: user.name,
+          username: user.username,
+          imageUrl: user.imageUrl,
+          hasImage: user.imageUrl !== null,
+          primaryEmailAddress: user.email ? { emailAddress: user.email } : null,
+          update: async (changes) => {
+            await callMutation("user.updateProfile", changes);
+            revalidator.revalidate();
+          },
+        }
+      : null,
+  };
+}
+
+export function useSession(): { isLoaded: true; isSignedIn: boolean; session: { id: string; userId: string } | null } {
+  const session = useSessionData();
+  return {
+    isLoaded: true,
+    isSignedIn: session !== null,
+    session: session ? { id: session.sessionId, userId: session.user.id } : null,
+  };
+}
+
+export interface ClientMembership {
+  /** The first of the member's roles (Clerk has one role per membership). */
+  role: string;
+  roles: string[];
+  permissions: string[];
+}
+
+export function useOrganization(): { isLoaded: true; organization: HeaderSession["organization"]; membership: ClientMembership | null } {
+  const session = useSessionData();
+  const organization = session?.organization ?? null;
+  const roles = session?.orgRoles ?? [];
+  return {
+    isLoaded: true,
+    organization,
+    membership: organization && roles.length > 0 ? { role: roles[0]!, roles, permissions: session?.orgPermissions ?? [] } : null,
+  };
+}
+
+export function useOrganizationList(): {
+  isLoaded: true;
+  userMemberships: { data: { organization: HeaderSession["organizations"][number] }[]; count: number };
+  /** Makes an organization active (null: the personal account) and opens it, as the switcher does. */
+  setActive: (params: { organization: string | null }) => Promise<void>;
+} {
+  const session = useSessionData();
+  const submit = useSubmit();
+  const organizations = session?.organizations ?? [];
+  return {
+    isLoaded: true,
+    userMemberships: { data: organizations.map((organization) => ({ organization })), count: organizations.length },
+    setActive: async ({ organization }) => submit({ organizationId: organization ?? "" }, { method: "post", action: "/orgs/switch" }),
+  };
 }
 
 export function SignedIn({ children }: { children: ReactNode }) {
@@ -127,7 +233,12 @@ export function SignedOut({ children }: { children: ReactNode }) {
   return useAuth().isSignedIn ? null : <>{children}</>;
 }
 
-/** Renders its children only for members with the permission or role; otherwise `fallback`. */
+/**
+ * Renders its children only for members with the permission or role; otherwise `fallback`. With neither, as in
+ * Clerk, it shows them to anyone signed in.
+ */
 export function Protect({ children, fallback = null, ...check }: HasCheck & { children: ReactNode; fallback?: ReactNode }) {
-  return useAuth().has(check) ? <>{children}</> : <>{fallback}</>;
+  const auth = useAuth();
+  const allowed = check.permission === undefined && check.role === undefined ? auth.isSignedIn : auth.has(check);
+  return allowed ? <>{children}</> : <>{fallback}</>;
 }

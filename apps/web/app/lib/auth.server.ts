@@ -246,3 +246,41 @@ export async function getToken(args: AuthArgs, options: { template?: string } = 
   const { jwt } = await (await getCaller(args)).token.get(options.template ? { template: options.template } : undefined);
   return jwt;
 }
+
+/** The signed-in user as `currentUser(args)` gives it: Clerk's field names, with metadata (never the private one). */
+export interface CurrentUser {
+  id: string;
+  firstName: string | null;
+  lastName: string | null;
+  fullName: string | null;
+  username: string | null;
+  imageUrl: string | null;
+  hasImage: boolean;
+  primaryEmailAddress: { emailAddress: string; verified: boolean } | null;
+  publicMetadata: Record<string, unknown>;
+  unsafeMetadata: Record<string, unknown>;
+  createdAt: Date;
+  lastSignInAt: Date | null;
+}
+
+/** The signed-in user for a loader or action, or null when signed out (one `user.me` call). */
+export async function currentUser(args: AuthArgs): Promise<CurrentUser | null> {
+  const auth = await getAuth(args);
+  if (!auth.userId) return null;
+  const me = await (await getCaller(args)).user.me();
+  const fullName = [me.firstName, me.lastName].filter(Boolean).join(" ") || null;
+  return {
+    id: me.id,
+    firstName: me.firstName,
+    lastName: me.lastName,
+    fullName,
+    username: me.username,
+    imageUrl: me.imageUrl,
+    hasImage: me.imageUrl !== null,
+    primaryEmailAddress: me.primaryEmail ? { emailAddress: me.primaryEmail, verified: me.primaryEmailVerifiedAt !== null } : null,
+    publicMetadata: (me.publicMetadata ?? {}) as Record<string, unknown>,
+    unsafeMetadata: (me.unsafeMetadata ?? {}) as Record<string, unknown>,
+    createdAt: me.createdAt,
+    lastSignInAt: me.lastSignInAt,
+  };
+}

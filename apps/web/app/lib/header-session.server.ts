@@ -13,9 +13,13 @@ export async function getHeaderSession(args: AuthArgs, auth: SignedInAuth): Prom
   const organizations = await (await getCaller(args)).organization.listMine();
   const name = [auth.user.firstName, auth.user.lastName].filter(Boolean).join(" ") || null;
   return {
+    sessionId: auth.sessionId,
     user: {
       id: auth.user.id,
       name,
+      firstName: auth.user.firstName,
+      lastName: auth.user.lastName,
+      username: auth.user.username,
       email: auth.user.primaryEmail,
       imageUrl: auth.user.imageUrl,
       initials: initialsOf(name, auth.user.primaryEmail),

@@ -1,6 +1,17 @@
 /** What the header needs about the signed-in user: sent to the browser, so nothing secret. */
 export interface HeaderSession {
-  user: { id: string; name: string | null; email: string | null; imageUrl: string | null; initials: string };
+  /** The session's id (not its token): `useAuth().sessionId`, `useSession()`. */
+  sessionId: string;
+  user: {
+    id: string;
+    name: string | null;
+    firstName: string | null;
+    lastName: string | null;
+    username: string | null;
+    email: string | null;
+    imageUrl: string | null;
+    initials: string;
+  };
   /** The organization in scope for this page, or null in the personal context. */
   organization: { id: string; slug: string; name: string; imageUrl: string | null } | null;
   /** The member's roles and permissions there (for showing or hiding UI; the server checks on every request). */

@@ -36,7 +36,17 @@ const customAppearance: Appearance = {
 };
 
 const sampleSession: HeaderSession = {
-  user: { id: "user_sample", name: "Ada Lovelace", email: "ada@example.com", imageUrl: null, initials: "AL" },
+  sessionId: "sess_sample",
+  user: {
+    id: "user_sample",
+    name: "Ada Lovelace",
+    firstName: "Ada",
+    lastName: "Lovelace",
+    username: null,
+    email: "ada@example.com",
+    imageUrl: null,
+    initials: "AL",
+  },
   organization: { id: "org_sample", slug: "analytical-engines", name: "Analytical Engines", imageUrl: null },
   orgRoles: ["org:admin"],
   orgPermissions: [],
