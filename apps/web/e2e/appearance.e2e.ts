@@ -49,3 +49,25 @@ describe("appearance", () => {
     await expect(card.evaluate((el) => getComputedStyle(el).borderTopStyle)).resolves.toBe("solid");
   });
 });
+
+describe("UserButton.MenuItems", () => {
+  test("with JavaScript, custom links and actions appear in the developer's order and an action runs", async () => {
+    const page = await browser.newPage();
+    await page.goto("/dev/components");
+    const specimen = page.locator('[data-scheme="light"] [data-specimen="custom-menu"]');
+    await specimen.getByLabel("Account menu").click();
+    const entries = await specimen.locator("details > div").first().locator(":scope > a, :scope > button").allTextContents();
+    expect(entries).toEqual(["Help center", "Say hello", "Manage account"]);
+    await specimen.getByRole("button", { name: "Say hello" }).click();
+    await expect(specimen.getByRole("status").textContent()).resolves.toBe("Hello from a custom action.");
+  });
+
+  test("without JavaScript, a custom link still works and Sign out stays last", async () => {
+    const page = await browser.newPage({ javaScriptEnabled: false });
+    await page.goto("/dev/components");
+    const specimen = page.locator('[data-scheme="light"] [data-specimen="custom-menu"]');
+    await specimen.getByLabel("Account menu").click();
+    await expect(specimen.getByRole("button", { name: "Sign out" }).isVisible()).resolves.toBe(true);
+    await Promise.all([page.waitForURL(/\/dev\/components#help$/), specimen.getByRole("link", { name: "Help center" }).click()]);
+  });
+});

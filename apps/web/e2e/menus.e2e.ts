@@ -19,12 +19,12 @@ describe("the header menus", () => {
   test("with JavaScript, the account menu reports aria-expanded and Escape closes it, returning focus to its button", async () => {
     const page = await browser.newPage();
     await signUp(page, uniqueEmail("menus-escape"));
-    await expect(accountMenu(page).getAttribute("aria-expanded")).resolves.toBe("false");
+    await expect.poll(() => accountMenu(page).getAttribute("aria-expanded")).toBe("false");
     await accountMenu(page).click();
-    await expect(accountMenu(page).getAttribute("aria-expanded")).resolves.toBe("true");
+    await expect.poll(() => accountMenu(page).getAttribute("aria-expanded")).toBe("true");
     await expect(page.getByRole("link", { name: "Manage account" }).isVisible()).resolves.toBe(true);
     await page.keyboard.press("Escape");
-    await expect(accountMenu(page).getAttribute("aria-expanded")).resolves.toBe("false");
+    await expect.poll(() => accountMenu(page).getAttribute("aria-expanded")).toBe("false");
     await expect(isOpen(page, "Account menu")).resolves.toBe(false);
     await expect(accountMenu(page).evaluate((el) => el === document.activeElement)).resolves.toBe(true);
   });
@@ -42,8 +42,8 @@ describe("the header menus", () => {
     await switcher(page).click();
     await expect(isOpen(page, "Switch organization")).resolves.toBe(true);
     await expect(isOpen(page, "Account menu")).resolves.toBe(false);
-    await expect(switcher(page).getAttribute("aria-expanded")).resolves.toBe("true");
-    await expect(accountMenu(page).getAttribute("aria-expanded")).resolves.toBe("false");
+    await expect.poll(() => switcher(page).getAttribute("aria-expanded")).toBe("true");
+    await expect.poll(() => accountMenu(page).getAttribute("aria-expanded")).toBe("false");
   });
 
   test("with JavaScript, following a link in a menu closes it", async () => {
@@ -53,7 +53,7 @@ describe("the header menus", () => {
     await Promise.all([page.waitForURL(/\/user$/), page.getByRole("link", { name: "Manage account" }).click()]);
     await page.getByRole("heading", { level: 1 }).first().waitFor();
     await expect(isOpen(page, "Account menu")).resolves.toBe(false);
-    await expect(accountMenu(page).getAttribute("aria-expanded")).resolves.toBe("false");
+    await expect.poll(() => accountMenu(page).getAttribute("aria-expanded")).toBe("false");
   });
 
   test("without JavaScript, the menus still open and the account menu signs out", async () => {

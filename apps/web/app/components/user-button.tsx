@@ -1,19 +1,79 @@
-import type { ReactNode } from "react";
+import { Children, isValidElement, type ReactElement, type ReactNode } from "react";
 import { Form, Link } from "@remix-run/react";
 import { useT } from "~/i18n/react";
 import type { HeaderSession } from "~/lib/header-session";
 import { DisclosureMenu } from "./disclosure-menu";
 import { ThemeSwitch } from "./theme-switch";
 
+/** The built-in entries a `UserButton.Action` can name to place them among custom ones, as in Clerk. */
+type BuiltInItem = "manageAccount" | "signOut";
+
+export interface UserButtonLinkProps {
+  label: string;
+  href: string;
+  labelIcon?: ReactNode;
+}
+
+export interface UserButtonActionProps {
+  /** A built-in entry's name (`manageAccount`, `signOut`) to place it here, or the text of a custom action. */
+  label: BuiltInItem | (string & {});
+  labelIcon?: ReactNode;
+  /** A custom action's handler (needs JavaScript; prefer `UserButton.Link` for something that must work without). */
+  onClick?: () => void;
+}
+
+/** A custom link in the account menu (works without JavaScript). */
+function UserButtonLink(props: UserButtonLinkProps): ReactElement | null {
+  void props;
+  return null;
+}
+
+/** A custom action in the account menu, or a built-in entry placed by name. */
+function UserButtonAction(props: UserButtonActionProps): ReactElement | null {
+  void props;
+  return null;
+}
+
+/** Holds `UserButton.Link` and `UserButton.Action` entries, in the order they should appear. */
+function UserButtonMenuItems({ children }: { children: ReactNode }): ReactElement | null {
+  void children;
+  return null;
+}
+
 export interface UserButtonProps {
   user: HeaderSession["user"];
-  /** Extra menu entries above "Sign out", like Clerk's custom menu items. */
+  /** `<UserButton.MenuItems>` with `UserButton.Link` / `UserButton.Action` entries, like Clerk's custom menu items. */
   children?: ReactNode;
 }
+
+type Entry = { kind: "link"; props: UserButtonLinkProps } | { kind: "action"; props: UserButtonActionProps } | { kind: "builtIn"; item: BuiltInItem };
+
+/** The menu's entries: the developer's, in their order, with the built-ins they did not place appended. */
+function menuEntries(children: ReactNode): Entry[] {
+  const entries: Entry[] = [];
+  Children.forEach(children, (child) => {
+    if (!isValidElement<{ children?: ReactNode }>(child) || child.type !== UserButtonMenuItems) return;
+    Children.forEach(child.props.children, (item) => {
+      if (!isValidElement(item)) return;
+      if (item.type === UserButtonLink) entries.push({ kind: "link", props: item.props as UserButtonLinkProps });
+      if (item.type === UserButtonAction) {
+        const props = item.props as UserButtonActionProps;
+        if ((props.label === "manageAccount" || props.label === "signOut") && !props.onClick) entries.push({ kind: "builtIn", item: props.label });
+        else entries.push({ kind: "action", props });
+      }
+    });
+  });
+  if (!entries.some((e) => e.kind === "builtIn" && e.item === "manageAccount")) entries.unshift({ kind: "builtIn", item: "manageAccount" });
+  if (!entries.some((e) => e.kind === "builtIn" && e.item === "signOut")) entries.push({ kind: "builtIn", item: "signOut" });
+  return entries;
+}
+
+const itemClass = "flex items-center gap-2 rounded-lk px-2 py-1.5 text-left text-sm hover:bg-subtle";
 
 /** The avatar menu (see DisclosureMenu): it opens and signs out without JavaScript too. */
 export function UserButton({ user, children }: UserButtonProps) {
   const t = useT();
+  const entries = menuEntries(children);
   return (
     <DisclosureMenu
       label={t("userButton.label")}
@@ -30,17 +90,46 @@ export function UserButton({ user, children }: UserButtonProps) {
       }
     >
       <p className="font-medium">{user.name ?? user.email}</p>
-      {user.name && user.email ? <p className="truncate text-sm text-muted">{user.email}</p> : null}
-      <Link to="/user" className="mt-2 rounded-lk px-2 py-1.5 text-sm hover:bg-subtle">
-        {t("user.manageAccount")}
-      </Link>
-      {children}
-      <ThemeSwitch />
-      <Form method="post" action="/sign-out" className="mt-2 border-t border-border pt-2">
-        <button type="submit" className="w-full rounded-lk px-2 py-1.5 text-left text-sm hover:bg-subtle">
-          {t("nav.signOut")}
-        </button>
-      </Form>
+      {user.name && user.email ? <p className="mb-2 truncate text-sm text-muted">{user.email}</p> : null}
+      {entries.map((entry, index) => {
+        if (entry.kind === "link") {
+          return (
+            <Link key={index} to={entry.props.href} className={itemClass}>
+              {entry.props.labelIcon}
+              {entry.props.label}
+            </Link>
+          );
+        }
+        if (entry.kind === "action") {
+          return (
+            <button key={index} type="button" onClick={entry.props.onClick} className={itemClass}>
+              {entry.props.labelIcon}
+              {entry.props.label}
+            </button>
+          );
+        }
+        if (entry.item === "manageAccount") {
+          return (
+            <Link key={index} to="/user" className={itemClass}>
+              {t("user.manageAccount")}
+            </Link>
+          );
+        }
+        return (
+          <div key={index} className="contents">
+            <ThemeSwitch />
+            <Form method="post" action="/sign-out" className="mt-2 border-t border-border pt-2">
+              <button type="submit" className={`w-full ${itemClass}`}>
+                {t("nav.signOut")}
+              </button>
+            </Form>
+          </div>
+        );
+      })}
     </DisclosureMenu>
   );
 }
+
+UserButton.MenuItems = UserButtonMenuItems;
+UserButton.Link = UserButtonLink;
+UserButton.Action = UserButtonAction;

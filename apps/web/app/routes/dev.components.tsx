@@ -3,7 +3,7 @@
  * try them. Development only (404 in production unless LATCHKEY_COMPONENT_GALLERY=1, which the browser tests set).
  */
 import type { MetaFunction } from "@remix-run/node";
-import type { ReactNode } from "react";
+import { useState, type ReactNode } from "react";
 import { Button } from "~/components/button";
 import { FormPage } from "~/components/form-page";
 import { OAuthButtons } from "~/components/oauth-buttons";
@@ -81,6 +81,24 @@ function Specimen({ title, children }: { title: string; children: ReactNode }) {
   );
 }
 
+/** UserButton.MenuItems: a custom link, a custom action, and the built-in "Manage account" moved below them. */
+function CustomMenuSample() {
+  const t = useT();
+  const [greeted, setGreeted] = useState(false);
+  return (
+    <div className="flex flex-col items-end gap-2 pb-72" data-specimen="custom-menu">
+      <UserButton user={sampleSession.user}>
+        <UserButton.MenuItems>
+          <UserButton.Link label={t("devComponents.helpLink")} href="/dev/components#help" />
+          <UserButton.Action label={t("devComponents.helloAction")} onClick={() => setGreeted(true)} />
+          <UserButton.Action label="manageAccount" />
+        </UserButton.MenuItems>
+      </UserButton>
+      {greeted ? <p role="status">{t("devComponents.helloDone")}</p> : null}
+    </div>
+  );
+}
+
 /** One column of every specimen, in one colour scheme (light-dark() follows color-scheme on the wrapper). */
 function Column({ scheme }: { scheme: "light" | "dark" }) {
   const t = useT();
@@ -113,10 +131,13 @@ function Column({ scheme }: { scheme: "light" | "dark" }) {
         </div>
       </Specimen>
       <Specimen title={t("devComponents.menus")}>
-        <div className="flex items-center justify-end gap-3 pb-64">
+        <div className="flex items-center justify-end gap-3 pb-4">
           <OrganizationSwitcher session={sampleSession} />
           <UserButton user={sampleSession.user} />
         </div>
+      </Specimen>
+      <Specimen title={t("devComponents.customMenu")}>
+        <CustomMenuSample />
       </Specimen>
     </div>
   );
