@@ -58,7 +58,8 @@ function menuEntries(children: ReactNode): Entry[] {
       if (item.type === UserButtonLink) entries.push({ kind: "link", props: item.props as UserButtonLinkProps });
       if (item.type === UserButtonAction) {
         const props = item.props as UserButtonActionProps;
-        if ((props.label === "manageAccount" || props.label === "signOut") && !props.onClick) entries.push({ kind: "builtIn", item: props.label });
+        const builtIn = props.label === "manageAccount" || props.label === "signOut" ? (props.label as BuiltInItem) : null;
+        if (builtIn && !props.onClick) entries.push({ kind: "builtIn", item: builtIn });
         else entries.push({ kind: "action", props });
       }
     });
