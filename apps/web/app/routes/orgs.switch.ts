@@ -2,6 +2,7 @@
 import { data, redirect, type ActionFunctionArgs } from "@remix-run/node";
 import { getAuthHeaders, getCaller, requireAuth } from "~/lib/auth.server";
 import { isFormError, statusOf } from "~/lib/form-errors.server";
+import { afterSwitch } from "~/lib/org-switch";
 
 export async function loader() {
   return redirect("/");
@@ -18,5 +19,5 @@ export async function action(args: ActionFunctionArgs) {
     if (!isFormError(error)) throw error;
     return data({ error: "forbidden" }, { status: statusOf(error) });
   }
-  throw redirect(org ? `/org/${org.slug}` : "/", { headers: await getAuthHeaders(args) });
+  throw redirect(afterSwitch(org, form.get("redirectTo")), { headers: await getAuthHeaders(args) });
 }
