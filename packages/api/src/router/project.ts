@@ -1,6 +1,7 @@
 /**
- * The example org-scoped resource — copy this file to add your own. Each procedure states its rule in one line:
- * `orgProcedure` (signed in, member of the organization in scope) plus `hasPermission(...)`. Always filter by
+ * The example org-scoped resource — copy this file to add your own. Each procedure states its rule in one call that
+ * also enforces it: `orgProcedure.permission(...)` (a member of the organization in scope holding the permission),
+ * then `.routine()` or `.sensitive()` (allowed or refused while an admin impersonates the user). Always filter by
  * `ctx.organization.id`: ids from another tenant must find nothing.
  */
 import type { TRPCRouterRecord } from "@trpc/server";
