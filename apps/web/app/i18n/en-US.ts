@@ -632,7 +632,7 @@ export const enUS = {
   "reports.link": "Reports",
   "reports.title": "Reports",
   "reports.lead": "Reports of {organization}, open to roles holding org:reports:read.",
-  "reports.roles": "Your roles here: {roles}."
+  "reports.roles": "Your roles here: {roles}.",
   "sso.lead": "People with an address at your verified domains sign in through your OpenID Connect identity provider and join this organization as members.",
   "sso.redirectUri": "Redirect URI to register at your identity provider",
   "sso.issuer": "Issuer URL",

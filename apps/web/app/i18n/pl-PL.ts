@@ -633,7 +633,7 @@ export const plPL = {
   "reports.link": "Raporty",
   "reports.title": "Raporty",
   "reports.lead": "Raporty organizacji {organization}, dostępne dla ról z uprawnieniem org:reports:read.",
-  "reports.roles": "Twoje role tutaj: {roles}."
+  "reports.roles": "Twoje role tutaj: {roles}.",
   "sso.lead": "Osoby z adresem w zweryfikowanych domenach logują się przez waszego dostawcę tożsamości OpenID Connect i dołączają do organizacji jako członkowie.",
   "sso.redirectUri": "Adres przekierowania do zarejestrowania u dostawcy tożsamości",
   "sso.issuer": "Adres wystawcy (issuer)",
