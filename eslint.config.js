@@ -28,6 +28,23 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],
       "no-console": ["error", { allow: ["warn", "error", "info"] }],
+      // typescript-eslint's recommended set turns it off (tsc reports it only with allowUnreachableCode: false).
+      "no-unreachable": "error",
+    },
+  },
+  {
+    // A procedure's rule is declared by its builder (`orgProcedure.permission(…)`, `.sensitive()`, …), which also
+    // enforces it; a `.meta()` in a router could only make the declaration say something the builder didn't.
+    files: ["packages/api/src/router/**/*.ts"],
+    ignores: ["**/*.test.ts"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "CallExpression[callee.property.name='meta']",
+          message: "Declare the rule with the builder (orgProcedure.permission(…).routine(), authedProcedure.sensitive(), …), not .meta().",
+        },
+      ],
     },
   },
   {

@@ -1,8 +1,10 @@
 /**
  * The authorization matrix: every procedure of the router, called as every kind of caller, must behave as the policy
- * declared next to its definition (`.meta(policy.…)`). Denied callers get UNAUTHORIZED (no session) or FORBIDDEN;
- * ids from another tenant find nothing; no call leaks another tenant's data or changes it. A new procedure without a
- * declared policy, or without an example input below, fails this test.
+ * its builder declares (`orgProcedure.permission(…)`, `authedProcedure`, …). Denied callers get UNAUTHORIZED (no
+ * session) or FORBIDDEN; allowed callers get past the chain, and with another tenant's ids reach the handler and find
+ * nothing; no call leaks another tenant's data or changes it. A new procedure without an example input below fails
+ * `tsc` (the table is typed by procedure path) and this test; a permission no system role is granted fails it too.
+ * Run it with `npm run test:authz`.
  */
 import { describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
@@ -10,6 +12,7 @@ import { defaultRolePermissions } from "@latchkey/auth";
 import { emailAddresses, passkeys, phoneNumbers, type DbHandle } from "@latchkey/db";
 import { useTestDb } from "@latchkey/db/testing";
 import { appRouter } from "./root.ts";
+import type { AppRouter } from "./root.ts";
 import type { AuthzPolicy } from "./trpc.ts";
 import { addMember, callerFor, insertSignedInUser, signUp, uniqueEmail } from "../test/helpers.ts";
 import { PNG_1X1 } from "../test/images.ts";
@@ -106,8 +109,14 @@ const matrixAssertion = {
   clientExtensionResults: {},
 };
 
-/** A valid input for each procedure, with another tenant's ids where the procedure takes ids. */
-const examples: Record<string, Example> = {
+/** Dotted paths of every procedure of a router record (`mfa.totp.start`), from the router's types. */
+type ProcedurePaths<T, Prefix extends string = ""> = {
+  [K in keyof T & string]: T[K] extends { _def: { procedure: true } } ? `${Prefix}${K}` : ProcedurePaths<T[K], `${Prefix}${K}.`>;
+}[keyof T & string];
+type ProcedurePath = ProcedurePaths<AppRouter["_def"]["record"]>;
+
+/** A valid input for each procedure, with another tenant's ids where the procedure takes ids. A missing one fails tsc. */
+const examples: Record<ProcedurePath, Example> = {
   "auth.signUp": { input: () => ({ email: uniqueEmail("matrix-new"), password: "correct horse battery staple" }) },
   "auth.signIn": { input: () => ({ email: uniqueEmail("matrix-nobody"), password: "correct horse battery staple" }) },
   "auth.signOut": { input: () => undefined },
@@ -328,11 +337,16 @@ async function snapshot(handle: DbHandle, w: World): Promise<string> {
   const customPermissions = await handle.query(`select key, name from custom_permissions order by key`);
   const passkeyRows = await handle.query(`select id, user_id, name, counter from passkeys where user_id in (${users}) order by id`);
   const phoneRows = await handle.query(`select id, user_id, phone, verified_at, used_for_mfa from phone_numbers where user_id in (${users}) order by id`);
-  return JSON.stringify({ orgs, members, projects, emails, invitations, domains, suggestions, images, roles, customPermissions, passkeyRows, phoneRows });
   // tokens: templates and signing keys are instance-wide too.
   const jwtTemplates = await handle.query(`select name, claims, lifetime_seconds from jwt_templates order by name`);
   const signingKeys = await handle.query(`select id, retired_at, published_until from signing_keys order by id`);
-  return JSON.stringify({ orgs, members, projects, emails, invitations, domains, suggestions, images, roles, customPermissions, jwtTemplates, signingKeys });
+  return JSON.stringify({ orgs, members, projects, emails, invitations, domains, suggestions, images, roles, customPermissions, passkeyRows, phoneRows, jwtTemplates, signingKeys });
+}
+
+/** How many refusals the middleware chain has audited (`authorization.denied`); handlers' refusals aren't counted. */
+async function chainDenials(handle: DbHandle): Promise<number> {
+  const [row] = await handle.query<{ n: number }>(`select count(*)::int as n from audit_events where action = 'authorization.denied'`);
+  return Number(row!.n);
 }
 
 async function call(handle: DbHandle, w: World, path: string, caller: CallerKind, input: unknown) {
@@ -352,6 +366,8 @@ async function call(handle: DbHandle, w: World, path: string, caller: CallerKind
 
 /** The reasons the middleware chain gives when it refuses a caller (as opposed to a handler refusing the input). */
 const chainRefusals = ["SESSION_REQUIRED", "ORGANIZATION_REQUIRED", "NOT_A_MEMBER", "PERMISSION_DENIED", "ROLE_REQUIRED", "INSTANCE_ADMIN_REQUIRED"];
+/** Refusals of the chain that none of the matrix's callers should meet (no impersonation, no MFA policy). */
+const unexpectedRefusals = [...chainRefusals, "IMPERSONATION_RESTRICTED", "MFA_REQUIRED"];
 
 const procedures = Object.entries(appRouter._def.procedures as unknown as Record<string, { _def: { type: string; meta?: { authz?: AuthzPolicy } } }>);
 
@@ -369,9 +385,18 @@ function worldFor(handle: DbHandle, type: string): Promise<World> {
 describe("the authorization matrix", () => {
   it("covers every procedure with a declared policy and an example input", () => {
     const missingPolicy = procedures.filter(([, p]) => !p._def.meta?.authz).map(([path]) => path);
-    const missingExample = procedures.filter(([path]) => !examples[path]).map(([path]) => path);
-    expect(missingPolicy, "procedures without .meta(policy.…)").toEqual([]);
+    const missingExample = procedures.filter(([path]) => !(path in examples)).map(([path]) => path);
+    expect(missingPolicy, "procedures without a declared policy").toEqual([]);
     expect(missingExample, "procedures without an example in authorization-matrix.test.ts").toEqual([]);
+  });
+
+  it("has every permission a procedure requires granted to a system role, so someone can call it", () => {
+    const granted = new Set<string>(Object.values(defaultRolePermissions).flat());
+    const ungranted = procedures.flatMap(([path, p]) => {
+      const authz = p._def.meta?.authz;
+      return authz?.kind === "permission" && !granted.has(authz.permission) ? [`${path} (${authz.permission})`] : [];
+    });
+    expect(ungranted, "procedures whose permission no role in defaultRolePermissions (permissions.ts) holds").toEqual([]);
   });
 
   it("lets an instance administrator past the instanceAdmin policy, with or without an organization", async () => {
@@ -387,13 +412,14 @@ describe("the authorization matrix", () => {
 
   for (const [path, procedure] of procedures) {
     const declared = procedure._def.meta?.authz;
-    if (!declared || !examples[path]) continue;
+    if (!declared || !(path in examples)) continue;
     it(`${path} (${declared.kind === "permission" ? declared.permission : declared.kind}) behaves as declared for every caller`, async () => {
       const handle = db();
       const world = await worldFor(handle, procedure._def.type);
-      const example = examples[path]!;
+      const example = examples[path as ProcedurePath];
       for (const caller of callerKinds) {
         const before = await snapshot(handle, world);
+        const denialsBefore = await chainDenials(handle);
         // `foreign` ids belong to "other", which is the memberOfAnotherOrg caller's own tenant: for that caller the
         // foreign checks do not apply, and the target is the tenant it must not see.
         const result = await call(handle, world, path, caller, example.input(world));
@@ -409,13 +435,18 @@ describe("the authorization matrix", () => {
           expect(await snapshot(handle, world), `${where} changed tenant data`).toBe(before);
           expect(text, `${where} leaked the target's data`).not.toContain(world.target.projectName);
         } else if (example.foreign && caller !== "memberOfAnotherOrg") {
-          // Another tenant's id must find nothing: a success here would be a leak or a cross-tenant write.
+          // Another tenant's id must find nothing: a success here would be a leak or a cross-tenant write. The refusal
+          // must come from the handler (NOT_FOUND …), not the chain, which audits every refusal: a chain refusal would
+          // mean this caller can't call the procedure at all (a missing grant), and the tenant check would go untested.
           expect(result.ok, `${where} must not reach the other tenant`).toBe(false);
-          if (!result.ok) expect(["NOT_FOUND", "FORBIDDEN"], where).toContain(result.code);
+          if (!result.ok) {
+            expect(await chainDenials(handle), `${where} must reach the handler, got ${result.code} ${result.reason}: ${result.message}`).toBe(denialsBefore);
+            expect(["NOT_FOUND", "FORBIDDEN"], where).toContain(result.code);
+          }
           expect(await snapshot(handle, world), `${where} changed the other tenant's data`).toBe(before);
         } else if (!result.ok) {
           // Allowed past the chain: the handler may still refuse the example input (wrong password, …).
-          expect(chainRefusals, `${where} must be allowed, got ${result.code}: ${result.message}`).not.toContain(result.reason);
+          expect(unexpectedRefusals, `${where} must be allowed, got ${result.code}: ${result.message}`).not.toContain(result.reason);
         }
         // Whatever happened, a tenant's data shows up only for its own members.
         if (caller !== "memberOfAnotherOrg") {

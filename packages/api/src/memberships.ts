@@ -5,6 +5,7 @@
  */
 import { and, eq, sql } from "drizzle-orm";
 import { memberships, organizations, roles, type Database } from "@latchkey/db";
+import { isDeclaredPermission, isSystemPermission } from "@latchkey/auth";
 import { ApiError, fieldError } from "./errors.ts";
 import { recordAuditEvent, type AuditInput } from "./audit.ts";
 import type { Context } from "./context.ts";
@@ -30,12 +31,17 @@ export async function requireRole(db: Database, key: string, field = "roleKey"):
 }
 
 /**
- * No escalation: a caller may grant (or invite with) a role only when every permission of that role is one they hold
- * themselves. `granted` is the caller's permission set as resolved for this very request.
+ * No escalation: a caller may grant (or invite with) a role only when every permission of that role is within what
+ * they may grant: the permissions they hold, and, when they manage the organization's members, every custom
+ * permission (one an instance admin created at run time for an app feature, not declared in code). So an org admin
+ * can hand out a custom role such as `org:analyst` (holding `org:reports:read`), but nobody can hand out a system or
+ * app permission they lack. `granted` is the caller's permission set as resolved for this very request (ADR 022).
  */
 export function requireGrantable(role: RoleRow, granted: readonly string[]): void {
   const mine = new Set(granted);
-  const beyond = role.permissions.filter((permission) => !mine.has(permission));
+  const managesMembers = mine.has("org:sys_memberships:manage");
+  const isCustom = (permission: string) => !isDeclaredPermission(permission) && !isSystemPermission(permission);
+  const beyond = role.permissions.filter((permission) => !mine.has(permission) && !(managesMembers && isCustom(permission)));
   if (beyond.length > 0) {
     throw new ApiError({ code: "FORBIDDEN", reason: "ROLE_ESCALATION", message: "You can't grant a role with rights beyond your own." });
   }

@@ -1,15 +1,15 @@
 /**
- * tRPC set-up: the procedure builders and the middleware chain `authed → orgMember → hasPermission`.
+ * tRPC set-up: the procedure builders and the one middleware (`enforcePolicy`) that enforces their declarations.
  *
  * You rarely need to edit this file. To add a procedure, open a router in `./router/` and write e.g.
- *   report: orgProcedure.use(hasPermission("org:reports:read")).input(schema).query(...)
+ *   report: orgProcedure.permission("org:reports:read").routine().input(schema).query(...)
  *
  * Everything fails closed: UNAUTHORIZED means no valid session; FORBIDDEN means a valid session without the right.
  */
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { isDatabaseUnavailable, isUniqueViolation } from "@latchkey/db";
-import { authorize, hasAnyRole, isReverified, type Permission, type ReverificationLevel, type RoleKey } from "@latchkey/auth";
+import { authorize, hasAnyRole, isReverified, type AnyPermission, type ReverificationLevel, type RoleKey } from "@latchkey/auth";
 import type { Context } from "./context.ts";
 import type { ErrorReason } from "./error-codes.ts";
 import { ApiError, describeFieldErrors, getFieldErrors } from "./errors.ts";
@@ -30,7 +30,7 @@ const defaultReasons: Partial<Record<TRPCError["code"], ErrorReason>> = {
 };
 
 /**
- * Who may call a procedure, declared next to its definition with `.meta({ authz })`. The authorization matrix test
+ * Who may call a procedure, declared by the builder that starts its definition (section 3). The authorization matrix test
  * (authorization-matrix.test.ts) calls every procedure as every kind of caller and checks the declaration holds; a
  * procedure without one fails that test.
  */
@@ -39,7 +39,7 @@ export type AuthzPolicy =
   | { kind: "authed" }
   /** Any member of the organization in scope, whatever their permissions (e.g. leaving it). */
   | { kind: "member" }
-  | { kind: "permission"; permission: Permission }
+  | { kind: "permission"; permission: AnyPermission }
   | { kind: "role"; role: RoleKey }
   /** Instance administrators only (`users.is_instance_admin`): instance-wide definitions such as roles. */
   | { kind: "instanceAdmin" };
@@ -51,13 +51,22 @@ export interface Meta {
    * holds back until they set up a second factor: the setup itself, reverification, signing out.
    */
   allowWithoutMfa?: boolean;
+  /**
+   * Refused (true) or allowed (false) while an instance admin views the app as the user; undecided is refused and
+   * fails impersonation-policy.test.ts. Instance-admin procedures are always refused.
+   */
+  sensitive?: boolean;
 }
 
+/**
+ * @deprecated The old two-step declaration (`.meta(policy.x)` plus a middleware). The builders of section 3 declare and
+ * enforce in one call; `enforcePolicy` still enforces a `.meta(policy.x)` written the old way.
+ */
 export const policy = {
   public: { authz: { kind: "public" } },
   authed: { authz: { kind: "authed" } },
   member: { authz: { kind: "member" } },
-  permission: (permission: Permission): Meta => ({ authz: { kind: "permission", permission } }),
+  permission: (permission: AnyPermission): Meta => ({ authz: { kind: "permission", permission } }),
   role: (role: RoleKey): Meta => ({ authz: { kind: "role", role } }),
   instanceAdmin: { authz: { kind: "instanceAdmin" } },
   /** Signed in, and allowed while an MFA policy waits for a second factor (see `Meta.allowWithoutMfa`). */
@@ -115,24 +124,48 @@ const mapErrors = t.middleware(async function mapErrors({ next }) {
 });
 
 /**
- * Requires a valid session; puts `auth`, `user` and `session` on the context. When the instance requires MFA and
- * the user has no second factor, only `allowWithoutMfa` procedures (the setup) are let through. In an impersonation
- * session the procedures of impersonation-policy.ts are refused.
+ * The one enforcement of every procedure's declaration: it reads `meta.authz` (set by the builder that declared the
+ * procedure, section 3) and checks exactly that, in the order session → impersonation → instance MFA → organization
+ * membership → organization MFA → permission, role or instance-admin flag. Because the rule is read from the meta, the
+ * declaration the authorization matrix checks and the check that runs can't disagree. No declaration: refused.
  */
-const authed = t.middleware(async function authed({ ctx, meta, path, next }) {
+const enforcePolicy = t.middleware(async function enforcePolicy({ ctx, meta, path, next }) {
+  const authz = meta?.authz;
+  if (!authz) return deny(ctx, "PERMISSION_DENIED", "You don't have permission to do that.", { policy: "missing", path });
+  if (authz.kind === "public") return next();
   const auth = await ctx.getAuth();
-  if (!auth) {
-    throw new ApiError({ code: "UNAUTHORIZED", reason: "SESSION_REQUIRED", message: "Sign in to continue." });
-  }
+  if (!auth) throw sessionRequired();
   // impersonation: an admin viewing as this user may read, but not do what only the user should (impersonation-policy.ts).
-  if (auth.session.impersonatorUserId && isRestrictedWhileImpersonating(path, meta?.authz)) {
+  if (auth.session.impersonatorUserId && isRestrictedWhileImpersonating(meta)) {
     return deny(ctx, "IMPERSONATION_RESTRICTED", "Not while viewing as this user: only they can do that.", { path });
   }
-  if (auth.mfa.instanceRequired && !auth.mfa.hasSecondFactor && !meta?.allowWithoutMfa) {
+  if (auth.mfa.instanceRequired && !auth.mfa.hasSecondFactor && !meta.allowWithoutMfa) {
     return deny(ctx, "MFA_REQUIRED", "Set up a second factor to continue.", { policy: "instance" });
   }
-  return next({ ctx: { auth, user: auth.user, session: auth.session } });
+  if (authz.kind === "authed") return next();
+  if (authz.kind === "instanceAdmin") {
+    if (!auth.user.isInstanceAdmin) return deny(ctx, "INSTANCE_ADMIN_REQUIRED", "Only an instance administrator can do that.", {});
+    return next();
+  }
+  if (!auth.organization || !auth.membership) {
+    return auth.explicitOrganization
+      ? deny(ctx, "NOT_A_MEMBER", "You are not a member of this organization.", { orgSlug: ctx.orgSlug })
+      : deny(ctx, "ORGANIZATION_REQUIRED", "Choose an organization first.", {});
+  }
+  const refused = refuseWithoutMfa(ctx, auth);
+  if (refused) return refused;
+  if (authz.kind === "permission" && !authorize(auth.membership.permissions, authz.permission)) {
+    return deny(ctx, "PERMISSION_DENIED", "You don't have permission to do that.", { required: [authz.permission] });
+  }
+  if (authz.kind === "role" && !hasAnyRole(auth.membership.roles, authz.role)) {
+    return deny(ctx, "ROLE_REQUIRED", "You don't have the role needed to do that.", { required: [authz.role] });
+  }
+  return next();
 });
+
+function sessionRequired(): ApiError {
+  return new ApiError({ code: "UNAUTHORIZED", reason: "SESSION_REQUIRED", message: "Sign in to continue." });
+}
 
 /** An organization that requires MFA refuses a member without a second factor (checked after membership). */
 function refuseWithoutMfa(ctx: Context, auth: { mfa: { organizationRequired: boolean; hasSecondFactor: boolean } }): Promise<never> | null {
@@ -155,24 +188,25 @@ async function deny(ctx: Context, reason: ErrorReason, message: string, details:
   throw new ApiError({ code: "FORBIDDEN", reason, message });
 }
 
-/** Requires membership of the organization in scope (named by the URL, else the session's active one). */
-const orgMember = t.middleware(async function orgMember({ ctx, next }) {
+/** Puts `auth`, `user` and `session` on the context (types only: `enforcePolicy` already refused a missing session). */
+const withSession = t.middleware(async function withSession({ ctx, next }) {
   const auth = await ctx.getAuth();
-  if (!auth) throw new ApiError({ code: "UNAUTHORIZED", reason: "SESSION_REQUIRED", message: "Sign in to continue." });
-  if (!auth.organization || !auth.membership) {
-    return auth.explicitOrganization
-      ? deny(ctx, "NOT_A_MEMBER", "You are not a member of this organization.", { orgSlug: ctx.orgSlug })
-      : deny(ctx, "ORGANIZATION_REQUIRED", "Choose an organization first.", {});
-  }
-  const refused = refuseWithoutMfa(ctx, auth);
-  if (refused) return refused;
+  if (!auth) throw sessionRequired();
+  return next({ ctx: { auth, user: auth.user, session: auth.session } });
+});
+
+/** Puts the organization in scope, the membership and `has()` on the context (after `enforcePolicy` checked them). */
+const withOrganization = t.middleware(async function withOrganization({ ctx, next }) {
+  const auth = await ctx.getAuth();
+  if (!auth) throw sessionRequired();
   const { organization, membership } = auth;
+  if (!organization || !membership) throw new ApiError({ code: "FORBIDDEN", reason: "NOT_A_MEMBER", message: "You are not a member of this organization." });
   return next({
     ctx: {
       organization,
       membership,
       /** `has({ permission })` / `has({ role })` for checks inside a handler. */
-      has: (check: { permission?: Permission; role?: RoleKey }) =>
+      has: (check: { permission?: AnyPermission; role?: RoleKey }) =>
         (check.permission === undefined || authorize(membership.permissions, check.permission)) &&
         (check.role === undefined || hasAnyRole(membership.roles, check.role)) &&
         (check.permission !== undefined || check.role !== undefined),
@@ -180,21 +214,14 @@ const orgMember = t.middleware(async function orgMember({ ctx, next }) {
   });
 });
 
-/** Requires an instance administrator; the flag comes from the same one-query auth lookup as everything else. */
-const instanceAdmin = t.middleware(async function instanceAdmin({ ctx, next }) {
-  const auth = await ctx.getAuth();
-  if (!auth) throw new ApiError({ code: "UNAUTHORIZED", reason: "SESSION_REQUIRED", message: "Sign in to continue." });
-  if (!auth.user.isInstanceAdmin) {
-    return deny(ctx, "INSTANCE_ADMIN_REQUIRED", "Only an instance administrator can do that.", {});
-  }
-  return next();
-});
-
-/** Requires every listed permission in the organization in scope. Safe on any procedure: it checks the session and membership itself. */
-export function hasPermission(...required: [Permission, ...Permission[]]) {
+/**
+ * @deprecated Declare the permission with `orgProcedure.permission(…)`, which also enforces it. Kept so procedures
+ * written in the old style (`.meta(policy.permission(p)).use(hasPermission(p))`) still work until converted.
+ */
+export function hasPermission(...required: [AnyPermission, ...AnyPermission[]]) {
   return t.middleware(async function hasPermission({ ctx, next }) {
     const auth = await ctx.getAuth();
-    if (!auth) throw new ApiError({ code: "UNAUTHORIZED", reason: "SESSION_REQUIRED", message: "Sign in to continue." });
+    if (!auth) throw sessionRequired();
     if (!auth.membership || !authorize(auth.membership.permissions, required)) {
       return deny(ctx, "PERMISSION_DENIED", "You don't have permission to do that.", { required });
     }
@@ -204,11 +231,11 @@ export function hasPermission(...required: [Permission, ...Permission[]]) {
   });
 }
 
-/** Requires one of the listed roles in the organization in scope. Prefer permissions; roles are for coarse gates. */
+/** @deprecated Declare the role with `orgProcedure.role(…)`, which also enforces it. */
 export function hasRole(...required: [RoleKey, ...RoleKey[]]) {
   return t.middleware(async function hasRole({ ctx, next }) {
     const auth = await ctx.getAuth();
-    if (!auth) throw new ApiError({ code: "UNAUTHORIZED", reason: "SESSION_REQUIRED", message: "Sign in to continue." });
+    if (!auth) throw sessionRequired();
     if (!auth.membership || !hasAnyRole(auth.membership.roles, required)) {
       return deny(ctx, "ROLE_REQUIRED", "You don't have the role needed to do that.", { required });
     }
@@ -225,7 +252,7 @@ export function hasRole(...required: [RoleKey, ...RoleKey[]]) {
 export function requireReverification(level: ReverificationLevel) {
   return t.middleware(async function requireReverification({ ctx, next }) {
     const auth = await ctx.getAuth();
-    if (!auth) throw new ApiError({ code: "UNAUTHORIZED", reason: "SESSION_REQUIRED", message: "Sign in to continue." });
+    if (!auth) throw sessionRequired();
     if (!isReverified(auth.session.lastReverifiedAt, level, ctx.now())) {
       throw new ApiError({ code: "FORBIDDEN", reason: "REVERIFICATION_REQUIRED", message: "Confirm your password to continue." });
     }
@@ -234,14 +261,60 @@ export function requireReverification(level: ReverificationLevel) {
 }
 
 // 3. Procedure builders: the only ones routers may use ------------------------------------------------------------
+//
+// Each procedure is declared in ONE call that both states its rule (in `meta`, read by the authorization matrix) and
+// enforces it (`enforcePolicy` reads the same meta):
+//   publicProcedure                                     anyone
+//   authedProcedure.routine() / .sensitive()            a valid session
+//   orgProcedure.routine() / .sensitive()               any member of the organization in scope
+//   orgProcedure.permission("org:x:y").routine()        a member holding that permission
+//   orgProcedure.role("org:admin").routine()            a member holding that role (prefer permissions)
+//   instanceAdminProcedure                              an instance administrator (always refused while impersonating)
+// `.sensitive()` refuses the procedure while an instance admin impersonates the user, `.routine()` allows it; one of
+// the two is required (impersonation-policy.test.ts fails without it, and an undecided procedure is refused).
+// `.allowWithoutMfa()` lets a user whom an MFA policy holds back call it (the setup itself). Routers never call
+// `.meta()` themselves (lint refuses it).
+
+/** Methods that complete a declaration; each returns the builder with the same methods, so they chain in any order. */
+export interface DeclarationMethods<B> {
+  /** Refused while an instance admin views the app as this user: credentials, consent, irreversible or security actions. */
+  sensitive(): Declared<B>;
+  /** Allowed while an instance admin views the app as this user: reads and ordinary, reversible, audited actions. */
+  routine(): Declared<B>;
+  /** Callable by a signed-in user whom an MFA policy holds back until they set up a second factor. */
+  allowWithoutMfa(): Declared<B>;
+}
+export type Declared<B> = B & DeclarationMethods<B>;
+
+function declarable<B extends { meta(meta: Meta): B }>(builder: B): Declared<B> {
+  return {
+    ...builder,
+    sensitive: () => declarable(builder.meta({ sensitive: true })),
+    routine: () => declarable(builder.meta({ sensitive: false })),
+    allowWithoutMfa: () => declarable(builder.meta({ allowWithoutMfa: true })),
+  };
+}
+
+const baseProcedure = t.procedure.use(mapErrors).use(enforcePolicy);
+const sessionProcedure = baseProcedure.meta({ authz: { kind: "authed" } }).use(withSession);
+const memberProcedure = sessionProcedure.meta({ authz: { kind: "member" } }).use(withOrganization);
 
 /** Anyone may call it. */
-export const publicProcedure = t.procedure.use(mapErrors);
-/** Needs a valid session. */
-export const authedProcedure = publicProcedure.use(authed);
-/** Needs a valid session and membership of the organization in scope; add `.use(hasPermission(…))`. */
-export const orgProcedure = authedProcedure.use(orgMember);
-/** Needs a valid session of an instance administrator; not tied to any organization. */
-export const instanceAdminProcedure = authedProcedure.use(instanceAdmin);
+export const publicProcedure = baseProcedure.meta({ authz: { kind: "public" } });
+/** Needs a valid session. Complete it with `.routine()` or `.sensitive()`. */
+export const authedProcedure = declarable(sessionProcedure);
+/**
+ * Needs a valid session and membership of the organization in scope; `.permission(p)` or `.role(r)` narrow it.
+ * Complete it with `.routine()` or `.sensitive()`.
+ */
+export const orgProcedure = {
+  ...declarable(memberProcedure),
+  /** A member holding `permission` (declared in code; a custom one goes through `customPermission(…)`). */
+  permission: (permission: AnyPermission) => declarable(memberProcedure.meta({ authz: { kind: "permission", permission } })),
+  /** A member holding `role`. Prefer permissions; roles are for coarse gates. */
+  role: (role: RoleKey) => declarable(memberProcedure.meta({ authz: { kind: "role", role } })),
+};
+/** Needs a valid session of an instance administrator; not tied to any organization; never while impersonating. */
+export const instanceAdminProcedure = sessionProcedure.meta({ authz: { kind: "instanceAdmin" }, sensitive: true });
 
 export { TRPCError };

@@ -23,9 +23,24 @@ type PermissionsOf<T extends Record<string, readonly string[]>> = {
 
 export type SystemPermission = PermissionsOf<typeof systemPermissions>;
 export type AppPermission = PermissionsOf<typeof appPermissions>;
-/** Every permission the code knows of. Custom permissions created at run time are plain `org:x:y` strings. */
-export type KnownPermission = SystemPermission | AppPermission;
-export type Permission = KnownPermission | `org:${string}:${string}`;
+/**
+ * Every permission the code declares, and nothing else: a misspelled one fails `tsc`. This is the type of every
+ * permission written in code (procedures, `has`, `<Protect>`, `requireAuth`, route rules).
+ */
+export type Permission = SystemPermission | AppPermission;
+/** @deprecated Same as `Permission`, which is now closed. */
+export type KnownPermission = Permission;
+
+declare const checked: unique symbol;
+/**
+ * A permission that exists only at run time (created by an instance admin in the admin console), or any permission
+ * read from the database: a well-formed `org:<feature>:<action>` string that went through `isPermission` or
+ * `customPermission`. Only data flows carry it (role tables, the admin console, a member's permission set); code
+ * that checks a permission it knows of declares it in `appPermissions` and uses `Permission` instead.
+ */
+export type PermissionString = `org:${string}:${string}` & { readonly [checked]: "PermissionString" };
+/** What a check accepts: a declared permission, or a checked run-time one. */
+export type AnyPermission = Permission | PermissionString;
 
 export const systemRoleKeys = ["org:admin", "org:member"] as const;
 export type SystemRoleKey = (typeof systemRoleKeys)[number];
@@ -33,11 +48,26 @@ export type RoleKey = SystemRoleKey | `org:${string}`;
 
 const segment = /^[a-z][a-z0-9_]{0,63}$/;
 
-/** True for a well-formed `org:<feature>:<action>` string. */
-export function isPermission(value: unknown): value is Permission {
+/** True for a well-formed `org:<feature>:<action>` string (declared in code or not). */
+export function isPermission(value: unknown): value is AnyPermission {
   if (typeof value !== "string") return false;
   const parts = value.split(":");
   return parts.length === 3 && parts[0] === "org" && segment.test(parts[1]!) && segment.test(parts[2]!);
+}
+
+/** True for a permission declared in code (`systemPermissions` or `appPermissions`). */
+export function isDeclaredPermission(value: unknown): value is Permission {
+  return typeof value === "string" && declaredPermissions.has(value);
+}
+
+/**
+ * A run-time permission for a check in code, e.g. `has({ permission: customPermission("org:reports:read") })`: the
+ * escape hatch for a permission created in the admin console and not declared in `appPermissions`. Throws on a
+ * malformed string. Prefer declaring the permission in `appPermissions`: then a typo fails `tsc`.
+ */
+export function customPermission(value: string): PermissionString {
+  if (!isPermission(value)) throw new TypeError(`Not a permission (org:<feature>:<action>): ${JSON.stringify(value)}`);
+  return value as PermissionString;
 }
 
 /** True for a well-formed role key `org:<name>`. */
@@ -57,9 +87,14 @@ function flatten(table: Record<string, readonly string[]>): string[] {
 
 export const allSystemPermissions = flatten(systemPermissions) as SystemPermission[];
 export const allAppPermissions = flatten(appPermissions) as AppPermission[];
+const declaredPermissions: ReadonlySet<string> = new Set([...allSystemPermissions, ...allAppPermissions]);
 
-/** What the system roles hold on a fresh instance; the first migration writes the same into `roles`. */
-export const defaultRolePermissions: Record<SystemRoleKey, readonly KnownPermission[]> = {
+/**
+ * What the system roles hold: the source of truth for their grants. `syncDeclaredPermissions` (run by `migrate()`, so
+ * every database gets it) adds whatever is listed here and missing from the database; it never removes a grant, so
+ * custom permissions an instance admin added to a system role stay.
+ */
+export const defaultRolePermissions: Record<SystemRoleKey, readonly Permission[]> = {
   "org:admin": [...allSystemPermissions, ...allAppPermissions],
   "org:member": ["org:sys_memberships:read", "org:projects:read"],
 };
@@ -77,7 +112,7 @@ export function unionPermissions(rolePermissions: Iterable<Iterable<string>>): R
  */
 export function authorize(
   granted: ReadonlySet<string> | readonly string[] | null | undefined,
-  required: Permission | readonly Permission[],
+  required: AnyPermission | readonly AnyPermission[],
 ): boolean {
   if (!granted) return false;
   const grants = granted instanceof Set ? granted : new Set(granted as readonly string[]);

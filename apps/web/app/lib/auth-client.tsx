@@ -6,11 +6,13 @@
  */
 import { useRevalidator, useRouteLoaderData, useSubmit } from "@remix-run/react";
 import type { ReactNode } from "react";
+import type { AnyPermission, RoleKey } from "@latchkey/auth";
 import type { HeaderSession } from "./header-session";
 
 export interface HasCheck {
-  permission?: string;
-  role?: string;
+  /** A permission declared in code (a typo fails `tsc`), or a run-time one through `customPermission("org:x:y")`. */
+  permission?: AnyPermission;
+  role?: RoleKey;
 }
 
 export interface GetTokenOptions {

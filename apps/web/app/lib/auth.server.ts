@@ -5,7 +5,7 @@
  */
 import { redirect } from "@remix-run/node";
 import { createCaller, createRequestContext, type AuthMfa, type AuthUser, type Context } from "@latchkey/api";
-import { authorize, getSafeRedirect, hasAnyRole, isReverified, type Permission, type ReverificationLevel, type RoleKey } from "@latchkey/auth";
+import { authorize, getSafeRedirect, hasAnyRole, isReverified, type AnyPermission, type ReverificationLevel, type RoleKey } from "@latchkey/auth";
 import { isDatabaseUnavailable } from "@latchkey/db";
 import { getDb } from "./db.server";
 import { getEnv } from "./env.server";
@@ -16,7 +16,8 @@ import { getSmsSender } from "./sms.server";
 export type AuthArgs = Request | { request: Request; context?: unknown };
 
 export interface HasCheck {
-  permission?: Permission;
+  /** A permission declared in code (a typo fails `tsc`), or a run-time one through `customPermission("org:x:y")`. */
+  permission?: AnyPermission;
   role?: RoleKey;
 }
 

@@ -89,15 +89,26 @@ describe("/admin/roles/:roleKey", { timeout: 60_000 }, () => {
     expect(await harness.db().query(`select key from roles where key = '${key}'`)).toEqual([]);
   });
 
-  test("shows a system role read-only and refuses changes to it; refuses a non-admin", async () => {
+  test("keeps a system role's name and declared permissions, lets custom ones be added and removed; refuses a non-admin", async () => {
     const token = await instanceAdmin();
     const { action, loader } = await import("./admin.roles_.$roleKey");
     const params = { roleKey: "org:member" };
     const page = await loader(get("/admin/roles/org%3Amember", token, params));
     expect(page.role.isSystem).toBe(true);
+    const declared = page.role.permissions;
     const refused = await harness.run(action, post("/admin/roles/org%3Amember", token, [["intent", "save"], ["name", "Hacked"]]), params);
-    expect(refused.status).toBe(409);
-    expect((await refused.json()).formError).toEqual({ key: "adminRoles.errors.systemRole" });
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(await refused.json())).toContain("adminRoles.errors.systemRole");
+
+    // The system role's form sends its declared permissions (hidden) and the chosen custom ones.
+    await harness.api(token).caller.role.createPermission({ key: "org:invoices:read", name: "Read invoices" });
+    const fields = (extra: string[]): [string, string][] => [["intent", "save"], ["system", "1"], ...[...declared, ...extra].map((p): [string, string] => ["permissions", p])];
+    const added = await harness.run(action, post("/admin/roles/org%3Amember", token, fields(["org:invoices:read"])), params);
+    expect(added.status).toBe(302);
+    expect((await loader(get("/admin/roles/org%3Amember", token, params))).role.permissions).toContain("org:invoices:read");
+    const removed = await harness.run(action, post("/admin/roles/org%3Amember", token, fields([])), params);
+    expect(removed.status).toBe(302);
+    expect((await loader(get("/admin/roles/org%3Amember", token, params))).role.permissions.sort()).toEqual([...declared].sort());
 
     const { token: plain } = await harness.signUp("plain");
     const denied = await harness.run(action, post("/admin/roles/org%3Amember", plain, [["intent", "delete"]]), params);

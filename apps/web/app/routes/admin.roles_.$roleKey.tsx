@@ -1,7 +1,8 @@
 /**
  * `/admin/roles/:roleKey`: one custom role — its name, description and permissions (checkboxes over the system, app
- * and custom permissions) and deletion, refused while members hold it. A system role is shown read-only. Members'
- * rights follow a change on their next request. Plain forms with an `intent` button; works without JavaScript.
+ * and custom permissions) and deletion, refused while members hold it. A system role shows the permissions code
+ * declares for it read-only, and only its custom permissions can be changed (ADR 022). Members' rights follow a change
+ * on their next request. Plain forms with an `intent` button; works without JavaScript.
  */
 import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
@@ -45,7 +46,8 @@ export async function action(args: ActionFunctionArgs) {
   try {
     switch (intent) {
       case "save":
-        await caller.role.update({ key, name: values.name, description: values.description, permissions: values.permissions });
+        // A system role's name and description are fixed; its form sends only permissions.
+        await caller.role.update(form.has("system") ? { key, permissions: values.permissions } : { key, name: values.name, description: values.description, permissions: values.permissions });
         return doneFlags(pageOf(key), done).back(args, "saved");
       case "delete":
         await caller.role.delete({ key });
@@ -63,6 +65,8 @@ export default function AdminRole() {
   const t = useT();
   const message = useFormMessage();
   const { role, permissions, done: doneMessage } = useLoaderData<typeof loader>();
+  const declared = new Set<string>([...permissions.system, ...permissions.app]);
+  const isDeclared = (permission: string) => declared.has(permission);
   const result = useActionData<typeof action>();
   const navigation = useNavigation();
   const submitting = (intent: string) => navigation.state === "submitting" && navigation.formData?.get("intent") === intent;
@@ -91,12 +95,30 @@ export default function AdminRole() {
           <>
             <p className="text-muted">{t("adminRoles.edit.systemReadOnly")}</p>
             <ul className="flex flex-wrap gap-1">
-              {role.permissions.map((permission) => (
+              {role.permissions.filter(isDeclared).map((permission) => (
                 <li key={permission}>
                   <code className="rounded bg-subtle px-1 text-xs">{permission}</code>
                 </li>
               ))}
             </ul>
+            {permissions.custom.length > 0 ? (
+              <Form method="post" className="flex max-w-xl flex-col gap-4" noValidate>
+                <p className="text-sm text-muted">{t("adminRoles.edit.systemCustomLead")}</p>
+                <FormError>{saveOther}</FormError>
+                {role.permissions.filter(isDeclared).map((permission) => (
+                  <input key={permission} type="hidden" name="permissions" value={permission} />
+                ))}
+                <input type="hidden" name="system" value="1" />
+                <PermissionCheckboxes
+                  catalogue={{ system: [], app: [], custom: permissions.custom }}
+                  checked={saveFailed?.values.permissions ?? role.permissions}
+                  error={saveFailed ? message(Object.entries(saveFailed.fieldErrors).find(([field]) => field.startsWith("permissions"))?.[1]) : null}
+                />
+                <Button name="intent" value="save" pending={submitting("save")} className="self-start">
+                  {t("adminRoles.edit.save")}
+                </Button>
+              </Form>
+            ) : null}
           </>
         ) : (
           <Form method="post" className="flex max-w-xl flex-col gap-4" noValidate>

@@ -3,6 +3,8 @@ import type { LoaderFunctionArgs } from "@remix-run/node";
 import { Link, Outlet, useLoaderData } from "@remix-run/react";
 import { useT } from "~/i18n/react";
 import { requireAuth } from "~/lib/auth.server";
+import { Protect } from "~/lib/auth-client";
+import { reportsRead } from "~/lib/custom-permissions";
 import { TRPCProvider } from "~/lib/trpc";
 
 export async function loader(args: LoaderFunctionArgs) {
@@ -25,7 +27,7 @@ export default function OrganizationLayout() {
           {organization.imageUrl ? <img src={organization.imageUrl} alt={organization.name} className="h-10 w-10 rounded-lk object-cover" /> : null}
           <Link to={`/org/${organization.slug}`}>{organization.name}</Link>
         </h1>
-        {permissions.includes("org:sys_memberships:read") || permissions.includes("org:sys_domains:read") || permissions.includes("org:sys_audit:read") || showSettings ? (
+        {permissions.includes("org:sys_memberships:read") || permissions.includes("org:sys_domains:read") || permissions.includes("org:sys_audit:read") || permissions.includes(reportsRead) || showSettings ? (
           <nav aria-label={organization.name} className="flex gap-4">
             {permissions.includes("org:sys_memberships:read") ? (
               <Link to={`/org/${organization.slug}/members`} className="text-primary underline">
@@ -53,6 +55,12 @@ export default function OrganizationLayout() {
                 {t("sso.link")}
               </Link>
             ) : null}
+            {/* A permission created at run time (ADR 022): the component checks it like a declared one. */}
+            <Protect permission={reportsRead}>
+              <Link to={`/org/${organization.slug}/reports`} className="text-primary underline">
+                {t("reports.link")}
+              </Link>
+            </Protect>
           </nav>
         ) : null}
         <Outlet />

@@ -24,7 +24,7 @@ import {
   type Database,
 } from "@latchkey/db";
 import { checkPasswordPolicy, defineRateLimit, hashPassword, MINUTE, verifyPassword } from "@latchkey/auth";
-import { authedProcedure, policy, requireReverification } from "../trpc.ts";
+import { authedProcedure, requireReverification } from "../trpc.ts";
 import { ApiError, fieldError } from "../errors.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { enforceRateLimit } from "../rate-limits.ts";
@@ -181,7 +181,7 @@ export const accountProcedures = {
    * not asked for). Every other session ends in the same transaction; this one stays signed in.
    */
   changePassword: authedProcedure
-    .meta(policy.authed)
+    .sensitive()
     .use(requireReverification("strict"))
     .input(z.object({ currentPassword: passwordInput.optional(), newPassword: passwordInput }))
     .mutation(async ({ ctx, input }) => {
@@ -248,7 +248,7 @@ export const accountProcedures = {
     }),
 
   /** Whether the caller has a password (the change form then asks for the current one) and what deleting would do. */
-  accountStatus: authedProcedure.meta(policy.authed).query(async ({ ctx }) => {
+  accountStatus: authedProcedure.routine().query(async ({ ctx }) => {
     const [credential] = await ctx.db.select({ userId: passwordCredentials.userId }).from(passwordCredentials).where(eq(passwordCredentials.userId, ctx.user.id));
     const plan = await planDeletion(ctx.db, ctx.user.id, false);
     return {
@@ -264,7 +264,7 @@ export const accountProcedures = {
    * has other members.
    */
   delete: authedProcedure
-    .meta(policy.authed)
+    .sensitive()
     .use(requireReverification("strict"))
     .mutation(async ({ ctx }) => {
       const userId = ctx.user.id;

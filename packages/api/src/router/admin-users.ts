@@ -31,7 +31,7 @@ import {
   type Database,
 } from "@latchkey/db";
 import { checkPasswordPolicy, describeUserAgent, hashPassword, resetRateLimit } from "@latchkey/auth";
-import { instanceAdminProcedure, policy } from "../trpc.ts";
+import { instanceAdminProcedure } from "../trpc.ts";
 import { ApiError, fieldError } from "../errors.ts";
 import { recordAuditEvent } from "../audit.ts";
 import type { Context } from "../context.ts";
@@ -203,7 +203,6 @@ async function userDetail(db: Database, userId: string, now: Date) {
 export const adminUserRouter = {
   /** One page of users: search, a filter, a sort, keyset cursor (opaque). Deleted users are not listed. */
   list: instanceAdminProcedure
-    .meta(policy.instanceAdmin)
     .input(
       z
         .object({
@@ -224,7 +223,6 @@ export const adminUserRouter = {
 
   /** The user's profile, addresses, phones, factors (kinds and counts), live sessions, organizations, metadata and audit trail. */
   get: instanceAdminProcedure
-    .meta(policy.instanceAdmin)
     .input(z.object({ userId: userIdSchema }))
     .query(async ({ ctx, input }) => {
       const detail = await userDetail(ctx.db, input.userId, ctx.now());
@@ -234,7 +232,6 @@ export const adminUserRouter = {
 
   /** Creates a user with a verified address (the admin vouches for it) and, optionally, a password. */
   create: instanceAdminProcedure
-    .meta(policy.instanceAdmin)
     .input(
       z.object({
         email: emailSchema,
@@ -274,7 +271,6 @@ export const adminUserRouter = {
 
   /** Bans the user: sign-in refused, every session ended (the auth lookup refuses a banned user on any request). */
   ban: instanceAdminProcedure
-    .meta(policy.instanceAdmin)
     .input(z.object({ userId: userIdSchema }))
     .mutation(async ({ ctx, input }) => {
       if (input.userId === ctx.user.id) throw notYourself("ban");
@@ -290,7 +286,6 @@ export const adminUserRouter = {
     }),
 
   unban: instanceAdminProcedure
-    .meta(policy.instanceAdmin)
     .input(z.object({ userId: userIdSchema }))
     .mutation(async ({ ctx, input }) => {
       return ctx.db.transaction(async (tx) => {
@@ -303,7 +298,6 @@ export const adminUserRouter = {
 
   /** Locks sign-in for `minutes` (default 60) and ends the user's sessions (see the header for why). */
   lock: instanceAdminProcedure
-    .meta(policy.instanceAdmin)
     .input(
       z.object({
         userId: userIdSchema,
@@ -331,7 +325,6 @@ export const adminUserRouter = {
 
   /** Lifts a lock, whether an admin set it or failed passwords did, and forgets the failed-sign-in count. */
   unlock: instanceAdminProcedure
-    .meta(policy.instanceAdmin)
     .input(z.object({ userId: userIdSchema }))
     .mutation(async ({ ctx, input }) => {
       return ctx.db.transaction(async (tx) => {
@@ -345,7 +338,6 @@ export const adminUserRouter = {
 
   /** Signs one of the user's sessions out: that device is signed out on its next request. */
   revokeSession: instanceAdminProcedure
-    .meta(policy.instanceAdmin)
     .input(z.object({ userId: userIdSchema, sessionId: idSchema("sess") }))
     .mutation(async ({ ctx, input }) => {
       return ctx.db.transaction(async (tx) => {
@@ -361,7 +353,6 @@ export const adminUserRouter = {
 
   /** Signs the user out everywhere. */
   revokeAllSessions: instanceAdminProcedure
-    .meta(policy.instanceAdmin)
     .input(z.object({ userId: userIdSchema }))
     .mutation(async ({ ctx, input }) => {
       return ctx.db.transaction(async (tx) => {
@@ -377,7 +368,6 @@ export const adminUserRouter = {
    * Clerk (top-level keys replace, null removes); `replace: true` stores the objects as given (the console's editors).
    */
   updateMetadata: instanceAdminProcedure
-    .meta(policy.instanceAdmin)
     .input(
       z.object({
         userId: userIdSchema,
@@ -408,7 +398,6 @@ export const adminUserRouter = {
    * gone, organizations where they were the only member deleted; `user.deleted` comes from the outbox triggers.
    */
   delete: instanceAdminProcedure
-    .meta(policy.instanceAdmin)
     .input(z.object({ userId: userIdSchema }))
     .mutation(async ({ ctx, input }) => {
       if (input.userId === ctx.user.id) throw notYourself("delete");
@@ -438,7 +427,6 @@ export const adminUserRouter = {
 
   /** The user's data as one JSON document (a data-subject request): no hashes, secrets or tokens. Audited. */
   export: instanceAdminProcedure
-    .meta(policy.instanceAdmin)
     .input(z.object({ userId: userIdSchema }))
     .mutation(async ({ ctx, input }) => {
       const now = ctx.now();

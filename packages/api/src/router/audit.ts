@@ -8,7 +8,7 @@
 import type { TRPCRouterRecord } from "@trpc/server";
 import { auditListInputSchema, AUDIT_PAGE_DEFAULT, listAuditEvents, resolveAuditFilters, type AuditScope } from "../audit-log.ts";
 import type { Context } from "../context.ts";
-import { hasPermission, instanceAdminProcedure, orgProcedure, policy } from "../trpc.ts";
+import { instanceAdminProcedure, orgProcedure } from "../trpc.ts";
 
 type ListInput = ReturnType<typeof auditListInputSchema.parse>;
 
@@ -24,13 +24,11 @@ async function list(ctx: Context, scope: AuditScope, input: ListInput) {
 
 export const auditRouter = {
   listForOrganization: orgProcedure
-    .meta(policy.permission("org:sys_audit:read"))
-    .use(hasPermission("org:sys_audit:read"))
+    .permission("org:sys_audit:read").routine()
     .input(auditListInputSchema)
     .query(({ ctx, input }) => list(ctx, { organizationId: ctx.organization.id }, input)),
 
   listForInstance: instanceAdminProcedure
-    .meta(policy.instanceAdmin)
     .input(auditListInputSchema)
     .query(({ ctx, input }) => list(ctx, { instance: true }, input)),
 } satisfies TRPCRouterRecord;

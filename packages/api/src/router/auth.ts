@@ -12,7 +12,7 @@ import {
   needsRehash,
   verifyPasswordOrDummy,
 } from "@latchkey/auth";
-import { authedProcedure, publicProcedure, policy } from "../trpc.ts";
+import { authedProcedure, publicProcedure } from "../trpc.ts";
 import { ApiError } from "../errors.ts";
 import { logMailFailure } from "../mail/index.ts";
 import { enforceRateLimit } from "../rate-limits.ts";
@@ -77,7 +77,6 @@ export const authRouter = {
    * router/sign-up.ts); an instance that lets unverified users in signs a new user in at once (ADR 005).
    */
   signUp: publicProcedure
-    .meta(policy.public)
     .input(signUpInputSchema)
     .mutation(async ({ ctx, input }): Promise<PendingSignUp | { status: "complete"; userId: string; sessionId: string }> => {
       if (ctx.ip) await enforceRateLimit(ctx, signUpPerIp, `ip:${ctx.ip}`);
@@ -105,7 +104,6 @@ export const authRouter = {
     }),
 
   signIn: publicProcedure
-    .meta(policy.public)
     .input(z.object({ email: emailSchema, password: passwordSchema }))
     .mutation(async ({ ctx, input }) => {
       if (ctx.ip) await enforceRateLimit(ctx, signInPerIp, `ip:${ctx.ip}`);
@@ -163,7 +161,7 @@ export const authRouter = {
       return completeSignIn(ctx, { userId: account.userId, method: "password" });
     }),
 
-  signOut: authedProcedure.meta(policy.mfaSetup).mutation(async ({ ctx }) => {
+  signOut: authedProcedure.allowWithoutMfa().routine().mutation(async ({ ctx }) => {
     // impersonation: signing out of an impersonation session ends it and returns to the admin, like "Stop viewing".
     const { impersonatorUserId } = ctx.session;
     if (impersonatorUserId) {
@@ -185,7 +183,7 @@ export const authRouter = {
 
   /** Confirms the password again, so `requireReverification(...)` procedures accept this session for a while. */
   reverify: authedProcedure
-    .meta(policy.mfaSetup)
+    .allowWithoutMfa().sensitive()
     .input(z.object({ password: passwordSchema }))
     .mutation(async ({ ctx, input }) => {
       await enforceRateLimit(ctx, reverifyPerUser, `user:${ctx.user.id}`);
@@ -205,7 +203,7 @@ export const authRouter = {
     }),
 
   /** The caller's session and the organization in scope, or null when signed out. */
-  session: publicProcedure.meta(policy.public).query(async ({ ctx }) => {
+  session: publicProcedure.query(async ({ ctx }) => {
     const auth = await ctx.getAuth();
     if (!auth) return null;
     return {

@@ -23,7 +23,7 @@ import { logMailFailure } from "../mail/index.ts";
 import { codeError, type CodeFailure } from "../verification-errors.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { enforceRateLimit } from "../rate-limits.ts";
-import { hasPermission, orgProcedure, policy } from "../trpc.ts";
+import { orgProcedure } from "../trpc.ts";
 import { emailSchema, idSchema } from "../validation.ts";
 import { audited, type OrgActor } from "../memberships.ts";
 import { domainOfEmail, domainSchema, isPublicEmailDomain } from "../domains.ts";
@@ -94,8 +94,7 @@ function view(row: typeof organizationDomains.$inferSelect) {
 export const domainRouter = {
   /** The organization's domains, oldest first, with status and enrollment mode. */
   list: orgProcedure
-    .meta(policy.permission("org:sys_domains:read"))
-    .use(hasPermission("org:sys_domains:read"))
+    .permission("org:sys_domains:read").routine()
     .query(async ({ ctx }) => {
       const rows = await ctx.db
         .select()
@@ -107,8 +106,7 @@ export const domainRouter = {
 
   /** Claims a domain, unverified and in manual mode. */
   add: orgProcedure
-    .meta(policy.permission("org:sys_domains:manage"))
-    .use(hasPermission("org:sys_domains:manage"))
+    .permission("org:sys_domains:manage").sensitive()
     .input(z.object({ domain: domainSchema }))
     .mutation(async ({ ctx, input }) => {
       const event = { action: "domain.added", targetType: "organization_domain", details: { domain: input.domain } };
@@ -150,8 +148,7 @@ export const domainRouter = {
 
   /** Emails a 6-digit code to an address at the domain; the domain remembers the address for `verify`. */
   sendVerification: orgProcedure
-    .meta(policy.permission("org:sys_domains:manage"))
-    .use(hasPermission("org:sys_domains:manage"))
+    .permission("org:sys_domains:manage").sensitive()
     .input(z.object({ domainId: domainIdSchema, email: emailSchema }))
     .mutation(async ({ ctx, input }) => {
       const event = { action: "domain.verification_sent", targetType: "organization_domain", targetId: input.domainId, details: { email: input.email } };
@@ -189,8 +186,7 @@ export const domainRouter = {
 
   /** Checks the code sent to the domain's address and marks the domain verified; of concurrent checks one succeeds. */
   verify: orgProcedure
-    .meta(policy.permission("org:sys_domains:manage"))
-    .use(hasPermission("org:sys_domains:manage"))
+    .permission("org:sys_domains:manage").sensitive()
     .input(z.object({ domainId: domainIdSchema, code: codeSchema }))
     .mutation(async ({ ctx, input }) => {
       const event = { action: "domain.verified", targetType: "organization_domain", targetId: input.domainId };
@@ -235,8 +231,7 @@ export const domainRouter = {
 
   /** What users with a verified address at this (verified) domain get. */
   setEnrollmentMode: orgProcedure
-    .meta(policy.permission("org:sys_domains:manage"))
-    .use(hasPermission("org:sys_domains:manage"))
+    .permission("org:sys_domains:manage").sensitive()
     .input(z.object({ domainId: domainIdSchema, mode: enrollmentModeSchema }))
     .mutation(async ({ ctx, input }) => {
       const event = { action: "domain.enrollment_mode_changed", targetType: "organization_domain", targetId: input.domainId, details: { mode: input.mode } };
@@ -259,8 +254,7 @@ export const domainRouter = {
     }),
 
   remove: orgProcedure
-    .meta(policy.permission("org:sys_domains:manage"))
-    .use(hasPermission("org:sys_domains:manage"))
+    .permission("org:sys_domains:manage").sensitive()
     .input(z.object({ domainId: domainIdSchema }))
     .mutation(async ({ ctx, input }) => {
       const event = { action: "domain.removed", targetType: "organization_domain", targetId: input.domainId };

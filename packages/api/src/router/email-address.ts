@@ -21,7 +21,7 @@ import { logMailFailure } from "../mail/index.ts";
 import { codeError } from "../verification-errors.ts";
 import { enforceRateLimit } from "../rate-limits.ts";
 import { recordAuditEvent, type AuditInput } from "../audit.ts";
-import { authedProcedure, policy, requireReverification } from "../trpc.ts";
+import { authedProcedure, requireReverification } from "../trpc.ts";
 import { emailSchema, idSchema } from "../validation.ts";
 
 /** At most this many addresses per account, the primary included. */
@@ -105,7 +105,7 @@ async function auditedRefusal<T>(ctx: Actor, action: string, run: () => Promise<
 
 export const emailAddressRouter = {
   /** The caller's addresses, primary first, and the additions waiting for their code. */
-  list: authedProcedure.meta(policy.authed).query(async ({ ctx }) => {
+  list: authedProcedure.routine().query(async ({ ctx }) => {
     const addresses = await ctx.db
       .select({ id: emailAddresses.id, email: emailAddresses.email, isPrimary: emailAddresses.isPrimary, verifiedAt: emailAddresses.verifiedAt })
       .from(emailAddresses)
@@ -129,7 +129,7 @@ export const emailAddressRouter = {
 
   /** Mails a code to the new address; an address with an account answers the same and gets nothing. */
   add: authedProcedure
-    .meta(policy.authed)
+    .sensitive()
     .input(z.object({ email: emailSchema }))
     .mutation(async ({ ctx, input }) => {
       await enforceRateLimit(ctx, addsPerUser, `user:${ctx.user.id}`);
@@ -167,7 +167,7 @@ export const emailAddressRouter = {
 
   /** The emailed code adds the address, verified and secondary. */
   verify: authedProcedure
-    .meta(policy.authed)
+    .sensitive()
     .input(z.object({ email: emailSchema, code: codeSchema }))
     .mutation(async ({ ctx, input }) => {
       await enforceRateLimit(ctx, verifiesPerUser, `user:${ctx.user.id}`);
@@ -205,7 +205,7 @@ export const emailAddressRouter = {
 
   /** Makes a verified address of the caller's primary, in one transaction, and tells the old primary address. */
   setPrimary: authedProcedure
-    .meta(policy.authed)
+    .sensitive()
     .use(requireReverification("strict"))
     .input(z.object({ emailAddressId: emailAddressIdSchema }))
     .mutation(async ({ ctx, input }) => {
@@ -245,7 +245,7 @@ export const emailAddressRouter = {
 
   /** Removes one of the caller's addresses: never the primary one, never the last verified one. */
   remove: authedProcedure
-    .meta(policy.authed)
+    .sensitive()
     .input(z.object({ emailAddressId: emailAddressIdSchema }))
     .mutation(async ({ ctx, input }) => {
       return auditedRefusal(

@@ -21,7 +21,7 @@ import {
   type SessionPolicy,
 } from "@latchkey/auth";
 import type { Context } from "../context.ts";
-import { authedProcedure, instanceAdminProcedure, policy } from "../trpc.ts";
+import { authedProcedure, instanceAdminProcedure } from "../trpc.ts";
 import { ApiError } from "../errors.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { idSchema } from "../validation.ts";
@@ -168,7 +168,6 @@ export async function endImpersonation(
 export const impersonationRouter = {
   /** The user an admin is about to view as, and why they can't be when that is so (the impersonate page). */
   target: instanceAdminProcedure
-    .meta(policy.instanceAdmin)
     .input(z.object({ userId: idSchema("user") }))
     .query(async ({ ctx, input }) => {
       const [row] = await loadPeople(ctx.db, [input.userId]);
@@ -182,7 +181,6 @@ export const impersonationRouter = {
 
   /** Starts viewing as a user: a short-lived session with the admin recorded on it; the browser switches to it. */
   start: instanceAdminProcedure
-    .meta(policy.instanceAdmin)
     .input(startInput)
     .mutation(async ({ ctx, input }) => {
       const now = ctx.now();
@@ -245,7 +243,7 @@ export const impersonationRouter = {
     }),
 
   /** Stops viewing as the user: back to the admin's own session when it is still valid, else signed out. */
-  stop: authedProcedure.meta(policy.mfaSetup).mutation(async ({ ctx }) => {
+  stop: authedProcedure.allowWithoutMfa().routine().mutation(async ({ ctx }) => {
     const { impersonatorUserId } = ctx.session;
     if (!impersonatorUserId)
       return { stopped: false as const, userId: null, restored: false };
@@ -263,7 +261,7 @@ export const impersonationRouter = {
   }),
 
   /** Who is being viewed and by whom, when this session is an impersonation; null otherwise (no query then). */
-  status: authedProcedure.meta(policy.mfaSetup).query(async ({ ctx }) => {
+  status: authedProcedure.allowWithoutMfa().routine().query(async ({ ctx }) => {
     const { impersonatorUserId } = ctx.session;
     if (!impersonatorUserId) return null;
     const [user, impersonator] = await loadPeople(ctx.db, [

@@ -13,7 +13,7 @@ import { and, desc, eq, inArray, isNotNull, sql } from "drizzle-orm";
 import { z } from "zod";
 import { createId, emailAddresses, invitations, membershipRoles, memberships, organizations, roles, users } from "@latchkey/db";
 import { defineRateLimit, generateInvitationToken, HOUR, MINUTE, setActiveOrganization } from "@latchkey/auth";
-import { authedProcedure, hasPermission, orgProcedure, policy, publicProcedure } from "../trpc.ts";
+import { authedProcedure, orgProcedure, publicProcedure } from "../trpc.ts";
 import { ApiError } from "../errors.ts";
 import { logMailFailure } from "../mail/index.ts";
 import { recordAuditEvent } from "../audit.ts";
@@ -87,8 +87,7 @@ async function hasVerifiedAddress(db: Context["db"], userId: string, email: stri
 export const invitationRouter = {
   /** Invites up to 100 addresses with one role; members are skipped, a pending invitation is replaced. */
   create: orgProcedure
-    .meta(policy.permission("org:sys_memberships:manage"))
-    .use(hasPermission("org:sys_memberships:manage"))
+    .permission("org:sys_memberships:manage").sensitive()
     .input(
       z.object({
         emails: z
@@ -156,8 +155,7 @@ export const invitationRouter = {
 
   /** Pending invitations (expired ones included, marked), newest first. Never a token. */
   list: orgProcedure
-    .meta(policy.permission("org:sys_memberships:manage"))
-    .use(hasPermission("org:sys_memberships:manage"))
+    .permission("org:sys_memberships:manage").routine()
     .query(async ({ ctx }) => {
       const rows = await ctx.db
         .select({
@@ -185,8 +183,7 @@ export const invitationRouter = {
     }),
 
   revoke: orgProcedure
-    .meta(policy.permission("org:sys_memberships:manage"))
-    .use(hasPermission("org:sys_memberships:manage"))
+    .permission("org:sys_memberships:manage").sensitive()
     .input(z.object({ invitationId: invitationIdSchema }))
     .mutation(async ({ ctx, input }) => {
       const event = { action: "invitation.revoked", targetType: "invitation", targetId: input.invitationId };
@@ -203,8 +200,7 @@ export const invitationRouter = {
 
   /** Emails the invitation again with a new token (the old one dies) and a new 7-day expiry. */
   resend: orgProcedure
-    .meta(policy.permission("org:sys_memberships:manage"))
-    .use(hasPermission("org:sys_memberships:manage"))
+    .permission("org:sys_memberships:manage").sensitive()
     .input(z.object({ invitationId: invitationIdSchema }))
     .mutation(async ({ ctx, input }) => {
       const event = { action: "invitation.resent", targetType: "invitation", targetId: input.invitationId };
@@ -229,7 +225,6 @@ export const invitationRouter = {
    * signed in and holds the invited address verified (`invitee`), is someone else (`other`) or is anonymous.
    */
   get: publicProcedure
-    .meta(policy.public)
     .input(z.object({ token: tokenSchema }))
     .query(async ({ ctx, input }) => {
       const invitation = await requireInvitation(ctx, input.token);
@@ -246,7 +241,7 @@ export const invitationRouter = {
 
   /** Joins with the invited role and makes the organization active. Already a member: the invitation is used up, nothing else changes. */
   accept: authedProcedure
-    .meta(policy.authed)
+    .sensitive()
     .input(z.object({ token: tokenSchema }))
     .mutation(async ({ ctx, input }) => {
       await enforceRateLimit(ctx, acceptsPerUser, `user:${ctx.user.id}`);
@@ -260,7 +255,7 @@ export const invitationRouter = {
    * addresses is NOT_FOUND, whoever it belongs to.
    */
   acceptById: authedProcedure
-    .meta(policy.authed)
+    .sensitive()
     .input(z.object({ invitationId: invitationIdSchema }))
     .mutation(async ({ ctx, input }) => {
       await enforceRateLimit(ctx, acceptsPerUser, `user:${ctx.user.id}`);
@@ -270,7 +265,6 @@ export const invitationRouter = {
 
   /** Says no to a pending invitation; anyone holding the link may (it was sent to the invitee only). */
   decline: publicProcedure
-    .meta(policy.public)
     .input(z.object({ token: tokenSchema }))
     .mutation(async ({ ctx, input }) => {
       const invitation = await requireInvitation(ctx, input.token);
@@ -279,7 +273,7 @@ export const invitationRouter = {
 
   /** `decline` for the signed-in invitee, by id, with the same proof as `acceptById`. */
   declineById: authedProcedure
-    .meta(policy.authed)
+    .sensitive()
     .input(z.object({ invitationId: invitationIdSchema }))
     .mutation(async ({ ctx, input }) => {
       await enforceRateLimit(ctx, acceptsPerUser, `user:${ctx.user.id}`);

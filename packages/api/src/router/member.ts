@@ -8,7 +8,7 @@ import type { TRPCRouterRecord } from "@trpc/server";
 import { and, asc, eq } from "drizzle-orm";
 import { z } from "zod";
 import { membershipRoles, memberships, roles, sessions } from "@latchkey/db";
-import { hasPermission, orgProcedure, policy } from "../trpc.ts";
+import { orgProcedure } from "../trpc.ts";
 import { fieldError } from "../errors.ts";
 import { recordAuditEvent } from "../audit.ts";
 import type { Context } from "../context.ts";
@@ -28,8 +28,7 @@ const membershipIdSchema = idSchema("orgmem");
 export const memberRouter = {
   /** A page of members (oldest first), optionally filtered by name or address. */
   list: orgProcedure
-    .meta(policy.permission("org:sys_memberships:read"))
-    .use(hasPermission("org:sys_memberships:read"))
+    .permission("org:sys_memberships:read").routine()
     .input(
       z
         .object({
@@ -52,8 +51,7 @@ export const memberRouter = {
 
   /** The roles a member can be given or invited with (instance-wide, system and custom) with their permissions, for role pickers. */
   roles: orgProcedure
-    .meta(policy.permission("org:sys_memberships:read"))
-    .use(hasPermission("org:sys_memberships:read"))
+    .permission("org:sys_memberships:read").routine()
     .query(async ({ ctx }) => {
       return ctx.db
         .select({ key: roles.key, name: roles.name, description: roles.description, permissions: roles.permissions, isSystem: roles.isSystem })
@@ -63,8 +61,7 @@ export const memberRouter = {
 
   /** Replaces the member's roles with `roleKey`. */
   setRole: orgProcedure
-    .meta(policy.permission("org:sys_memberships:manage"))
-    .use(hasPermission("org:sys_memberships:manage"))
+    .permission("org:sys_memberships:manage").sensitive()
     .input(z.object({ membershipId: membershipIdSchema, roleKey: roleKeySchema }))
     .mutation(async ({ ctx, input }) => {
       const event = { action: "organization.member_role_changed", targetType: "membership", targetId: input.membershipId, details: { roleKey: input.roleKey } };
@@ -86,8 +83,7 @@ export const memberRouter = {
 
   /** Removes a member; their next request to this organization is refused. */
   remove: orgProcedure
-    .meta(policy.permission("org:sys_memberships:manage"))
-    .use(hasPermission("org:sys_memberships:manage"))
+    .permission("org:sys_memberships:manage").sensitive()
     .input(z.object({ membershipId: membershipIdSchema }))
     .mutation(async ({ ctx, input }) => {
       const event = { action: "organization.member_removed", targetType: "membership", targetId: input.membershipId };
@@ -104,7 +100,7 @@ export const memberRouter = {
     }),
 
   /** The caller leaves the organization in scope. */
-  leave: orgProcedure.meta(policy.member).mutation(async ({ ctx }) => {
+  leave: orgProcedure.sensitive().mutation(async ({ ctx }) => {
     const event = { action: "organization.member_left", targetType: "membership", targetId: ctx.membership.id };
     return audited(ctx, event, () =>
       ctx.db.transaction(async (tx) => {

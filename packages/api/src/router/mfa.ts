@@ -30,7 +30,7 @@ import {
   type AuthenticationResponseJSON,
 } from "@latchkey/auth";
 import { decodeBase64, encodeBase64 } from "@oslojs/encoding";
-import { authedProcedure, hasPermission, orgProcedure, policy, publicProcedure, requireReverification } from "../trpc.ts";
+import { authedProcedure, orgProcedure, publicProcedure, requireReverification } from "../trpc.ts";
 import { ApiError } from "../errors.ts";
 import type { Context } from "../context.ts";
 import { recordAuditEvent } from "../audit.ts";
@@ -175,21 +175,21 @@ async function findChallenge(ctx: Context) {
 
 export const signInRouter = {
   /** The pending second step of this browser, or null: which strategies to offer. */
-  challenge: publicProcedure.meta(policy.public).query(async ({ ctx }) => {
+  challenge: publicProcedure.query(async ({ ctx }) => {
     const challenge = await findChallenge(ctx);
     if (!challenge) return null;
     return { strategies: await secondFactorStrategies(ctx.db, challenge.userId), expiresAt: challenge.expiresAt };
   }),
 
   /** WebAuthn options for finishing this browser's pending sign-in with one of that user's passkeys. */
-  passkeyOptions: publicProcedure.meta(policy.public).mutation(async ({ ctx }) => {
+  passkeyOptions: publicProcedure.mutation(async ({ ctx }) => {
     const challenge = await findChallenge(ctx);
     if (!challenge) throw challengeGone();
     return createPasskeyAuthenticationOptions(ctx, { userId: challenge.userId, purpose: "second_factor" });
   }),
 
   /** Texts a sign-in code to the pending user's MFA phone (cooldown and hourly limit as for every SMS code). */
-  sendSmsCode: publicProcedure.meta(policy.public).mutation(async ({ ctx }) => {
+  sendSmsCode: publicProcedure.mutation(async ({ ctx }) => {
     const challenge = await findChallenge(ctx);
     if (!challenge) throw challengeGone();
     const sent = await sendSmsSecondFactorCode(ctx, challenge.userId);
@@ -198,7 +198,6 @@ export const signInRouter = {
 
   /** Finishes the second step: a right code gives the session (once), a wrong one uses one of 5 attempts. */
   secondFactor: publicProcedure
-    .meta(policy.public)
     .input(
       z.discriminatedUnion("strategy", [
         z.strictObject({ strategy: z.literal("totp"), code: codeInput }),
@@ -282,7 +281,7 @@ export const signInRouter = {
 
 export const mfaRouter = {
   /** Which second factors the caller has, and whether a policy waits for one. */
-  status: authedProcedure.meta(policy.mfaSetup).query(async ({ ctx }) => {
+  status: authedProcedure.allowWithoutMfa().routine().query(async ({ ctx }) => {
     const userId = ctx.user.id;
     const [[totp], [backup], [passkeyCount], [phoneCount]] = await Promise.all([
       ctx.db.select({ verifiedAt: totpFactors.verifiedAt }).from(totpFactors).where(eq(totpFactors.userId, userId)),
@@ -310,7 +309,7 @@ export const mfaRouter = {
      * verified TOTP exists (remove it first). Returns the key as text, the otpauth URI and the QR code as SVG.
      */
     start: authedProcedure
-      .meta(policy.mfaSetup)
+      .allowWithoutMfa().sensitive()
       .use(requireReverification("strict"))
       .mutation(async ({ ctx }) => {
         const userId = ctx.user.id;
@@ -337,7 +336,7 @@ export const mfaRouter = {
      * The enrolment in progress (started, not yet confirmed), shown again to its owner — so a page without
      * JavaScript can re-display the QR code after a mistyped code. null when nothing is pending.
      */
-    pending: authedProcedure.meta(policy.mfaSetup).query(async ({ ctx }) => {
+    pending: authedProcedure.allowWithoutMfa().sensitive().query(async ({ ctx }) => {
       const userId = ctx.user.id;
       const [row] = await ctx.db
         .select({ secretEncrypted: totpFactors.secretEncrypted })
@@ -351,7 +350,7 @@ export const mfaRouter = {
 
     /** Turns the started TOTP on with a right code; the first factor also brings ten backup codes, shown once. */
     confirm: authedProcedure
-      .meta(policy.mfaSetup)
+      .allowWithoutMfa().sensitive()
       .input(z.strictObject({ code: codeInput }))
       .mutation(async ({ ctx, input }) => {
         const userId = ctx.user.id;
@@ -378,7 +377,7 @@ export const mfaRouter = {
 
     /** Turns TOTP off. Backup codes go too when no other factor is left (they only count beside one). */
     remove: authedProcedure
-      .meta(policy.mfaSetup)
+      .allowWithoutMfa().sensitive()
       .use(requireReverification("strict"))
       .mutation(async ({ ctx }) => {
         const userId = ctx.user.id;
@@ -400,7 +399,7 @@ export const mfaRouter = {
   backupCodes: {
     /** Ten new codes, shown once; the old set stops working at once. Needs another factor to exist. */
     regenerate: authedProcedure
-      .meta(policy.mfaSetup)
+      .allowWithoutMfa().sensitive()
       .use(requireReverification("strict"))
       .mutation(async ({ ctx }) => {
         const userId = ctx.user.id;
@@ -421,15 +420,14 @@ export const mfaRouter = {
 
   /** The organization in scope: must its members use a second factor? */
   organizationPolicy: {
-    get: orgProcedure.meta(policy.member).query(({ ctx }) => ({ requireMfa: ctx.auth.mfa.organizationRequired })),
+    get: orgProcedure.routine().query(({ ctx }) => ({ requireMfa: ctx.auth.mfa.organizationRequired })),
 
     /**
      * Turns "members must use MFA" on or off. An admin without a second factor can't turn it on (they would lock
      * themselves out of the organization's settings).
      */
     set: orgProcedure
-      .meta(policy.permission("org:sys_profile:manage"))
-      .use(hasPermission("org:sys_profile:manage"))
+      .permission("org:sys_profile:manage").sensitive()
       .input(z.strictObject({ requireMfa: z.boolean() }))
       .mutation(async ({ ctx, input }) => {
         if (input.requireMfa && !ctx.auth.mfa.hasSecondFactor) {

@@ -11,7 +11,7 @@ import { and, desc, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import { createId, oauthAccounts, organizationDomains, ssoConnections } from "@latchkey/db";
 import { discoverOpenIdConfiguration, encryptSecret, isAcceptableIssuer, OAuthFlowError } from "@latchkey/auth";
-import { authedProcedure, hasPermission, orgProcedure, policy } from "../trpc.ts";
+import { authedProcedure, orgProcedure } from "../trpc.ts";
 import { ApiError, fieldError } from "../errors.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { idSchema } from "../validation.ts";
@@ -76,7 +76,7 @@ async function unlinkOwn(ctx: AuthedContext, id: string): Promise<{ id: string; 
 
 export const oauthRouter = {
   /** The caller's connected accounts: provider, address and names as the provider gave them; never tokens. */
-  connectedAccounts: authedProcedure.meta(policy.authed).query(async ({ ctx }) => {
+  connectedAccounts: authedProcedure.routine().query(async ({ ctx }) => {
     const rows = await ctx.db
       .select({
         id: oauthAccounts.id,
@@ -98,7 +98,7 @@ export const oauthRouter = {
 
   /** Disconnects one of the caller's identities, unless it is their last way to sign in (no password, no passkey). */
   unlink: authedProcedure
-    .meta(policy.authed)
+    .sensitive()
     .input(z.object({ id: idSchema("eac") }))
     .mutation(async ({ ctx, input }) => {
       const removed = await unlinkOwn(ctx, input.id).catch(async (error: unknown) => {
@@ -120,8 +120,7 @@ export const oauthRouter = {
 
   /** The organization's SSO connection (never its secret), the redirect URI to register at the IdP and whether any domain is verified. */
   ssoConnection: orgProcedure
-    .use(hasPermission(manageSso))
-    .meta(policy.permission(manageSso))
+    .permission(manageSso).routine()
     .query(async ({ ctx }) => {
       const [connection] = await ctx.db
         .select({
@@ -150,8 +149,7 @@ export const oauthRouter = {
    * anything is saved. The client secret is required the first time; left out later, the stored one is kept.
    */
   saveSsoConnection: orgProcedure
-    .use(hasPermission(manageSso))
-    .meta(policy.permission(manageSso))
+    .permission(manageSso).sensitive()
     .input(
       z.object({
         issuer: issuerSchema,
@@ -218,8 +216,7 @@ export const oauthRouter = {
     }),
 
   setSsoEnabled: orgProcedure
-    .use(hasPermission(manageSso))
-    .meta(policy.permission(manageSso))
+    .permission(manageSso).sensitive()
     .input(z.object({ enabled: z.boolean() }))
     .mutation(async ({ ctx, input }) => {
       return ctx.db.transaction(async (tx) => {
@@ -252,8 +249,7 @@ export const oauthRouter = {
     }),
 
   removeSsoConnection: orgProcedure
-    .use(hasPermission(manageSso))
-    .meta(policy.permission(manageSso))
+    .permission(manageSso).sensitive()
     .mutation(async ({ ctx }) => {
       return ctx.db.transaction(async (tx) => {
         const [row] = await tx

@@ -36,7 +36,7 @@ import type { Context } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { enforceRateLimit } from "../rate-limits.ts";
-import { authedProcedure, policy } from "../trpc.ts";
+import { authedProcedure } from "../trpc.ts";
 import { idSchema } from "../validation.ts";
 import { lockOrganization, requireRole } from "../memberships.ts";
 import { requireRoomForMember } from "../membership-limit.ts";
@@ -137,11 +137,11 @@ const organizationIdSchema = idSchema("org");
 
 export const enrollmentProcedures = {
   /** Organizations offered to the caller through their verified addresses' domains (kinds `suggestion` and `invitation`). */
-  suggestions: authedProcedure.meta(policy.authed).query(({ ctx }) => findSuggestions(ctx.db, ctx.user.id)),
+  suggestions: authedProcedure.routine().query(({ ctx }) => findSuggestions(ctx.db, ctx.user.id)),
 
   /** Joins an offered organization as a member and makes it the active one. */
   acceptSuggestion: authedProcedure
-    .meta(policy.authed)
+    .sensitive()
     .input(z.object({ organizationId: organizationIdSchema }))
     .mutation(async ({ ctx, input }) => {
       await enforceRateLimit(ctx, answersPerUser, `user:${ctx.user.id}`);
@@ -188,7 +188,7 @@ export const enrollmentProcedures = {
 
   /** Hides an offered organization for good (until the user is invited or joins another way). */
   dismissSuggestion: authedProcedure
-    .meta(policy.authed)
+    .sensitive()
     .input(z.object({ organizationId: organizationIdSchema }))
     .mutation(async ({ ctx, input }) => {
       await enforceRateLimit(ctx, answersPerUser, `user:${ctx.user.id}`);
@@ -209,7 +209,7 @@ export const enrollmentProcedures = {
     }),
 
   /** Pending, unexpired invitations to any of the caller's verified addresses, newest first. Never a token. */
-  pendingInvitations: authedProcedure.meta(policy.authed).query(async ({ ctx }) => {
+  pendingInvitations: authedProcedure.routine().query(async ({ ctx }) => {
     const now = ctx.now();
     return ctx.db
       .select({

@@ -7,7 +7,7 @@ import type { TRPCRouterRecord } from "@trpc/server";
 import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { images, isUniqueViolation, organizations } from "@latchkey/db";
-import { hasPermission, orgProcedure, policy, requireReverification } from "../trpc.ts";
+import { orgProcedure, requireReverification } from "../trpc.ts";
 import { ApiError, fieldError } from "../errors.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { audited, lockOrganization } from "../memberships.ts";
@@ -24,8 +24,7 @@ function slugTaken(): ApiError {
 export const organizationProfileProcedures = {
   /** Renames the organization and/or changes its slug (its URLs move with it). */
   update: orgProcedure
-    .meta(policy.permission("org:sys_profile:manage"))
-    .use(hasPermission("org:sys_profile:manage"))
+    .permission("org:sys_profile:manage").routine()
     .input(z.object({ name: organizationNameSchema.optional(), slug: slugSchema.optional() }))
     .mutation(async ({ ctx, input }) => {
       const event = { action: "organization.updated", targetType: "organization", targetId: ctx.organization.id };
@@ -54,8 +53,7 @@ export const organizationProfileProcedures = {
    * name, typed, so a slip of the mouse deletes nothing. Sessions that had it active fall back to the personal context.
    */
   delete: orgProcedure
-    .meta(policy.permission("org:sys_profile:delete"))
-    .use(hasPermission("org:sys_profile:delete"))
+    .permission("org:sys_profile:delete").sensitive()
     // Deleting is for good: the password must have been confirmed in the last 10 minutes, on top of the typed name.
     .use(requireReverification("strict"))
     .input(z.object({ confirmation: z.string().max(200, "At most 200 characters.") }))
@@ -80,8 +78,7 @@ export const organizationProfileProcedures = {
    * the magic bytes; the previous logo's row is deleted in the same transaction.
    */
   setImage: orgProcedure
-    .meta(policy.permission("org:sys_profile:manage"))
-    .use(hasPermission("org:sys_profile:manage"))
+    .permission("org:sys_profile:manage").routine()
     .input(z.object({ image: z.instanceof(Uint8Array, { message: "Choose an image file." }) }))
     .mutation(async ({ ctx, input }) => {
       const event = { action: "organization.image_set", targetType: "organization", targetId: ctx.organization.id };
@@ -105,8 +102,7 @@ export const organizationProfileProcedures = {
 
   /** Removes the logo (and its stored bytes). */
   removeImage: orgProcedure
-    .meta(policy.permission("org:sys_profile:manage"))
-    .use(hasPermission("org:sys_profile:manage"))
+    .permission("org:sys_profile:manage").routine()
     .mutation(async ({ ctx }) => {
       return ctx.db.transaction(async (tx) => {
         await lockOrganization(tx, ctx.organization.id);

@@ -3,7 +3,7 @@ import { and, asc, eq } from "drizzle-orm";
 import { z } from "zod";
 import { isUniqueViolation, membershipRoles, memberships, organizations, roles } from "@latchkey/db";
 import { setActiveOrganization } from "@latchkey/auth";
-import { authedProcedure, policy } from "../trpc.ts";
+import { authedProcedure } from "../trpc.ts";
 import { ApiError } from "../errors.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { idSchema, organizationNameSchema, slugify, slugSchema } from "../validation.ts";
@@ -16,7 +16,7 @@ export const organizationRouter = {
   ...enrollmentProcedures,
   /** Creates an organization, makes the caller its admin and its active organization. */
   create: authedProcedure
-    .meta(policy.authed)
+    .routine()
     .input(z.object({ name: organizationNameSchema, slug: slugSchema.optional().or(z.literal("").transform(() => undefined)) }))
     .mutation(async ({ ctx, input }) => {
       const slug = input.slug ?? slugify(input.name);
@@ -48,7 +48,7 @@ export const organizationRouter = {
 
   /** The caller's organizations with their roles, oldest membership first. */
   // Allowed while an MFA policy waits for a factor: the header lists the organizations on every page, /user/mfa too.
-  listMine: authedProcedure.meta(policy.mfaSetup).query(async ({ ctx }) => {
+  listMine: authedProcedure.allowWithoutMfa().routine().query(async ({ ctx }) => {
     return ctx.db
       .select({
         id: organizations.id,
@@ -66,7 +66,7 @@ export const organizationRouter = {
 
   /** Sets the session's active organization, or the personal context with `null`. */
   setActive: authedProcedure
-    .meta(policy.authed)
+    .routine()
     .input(z.object({ organizationId: idSchema("org").nullable() }))
     .mutation(async ({ ctx, input }) => {
       if (input.organizationId === null) {
@@ -85,7 +85,7 @@ export const organizationRouter = {
     }),
 
   /** An organization the caller belongs to, with their roles and permissions there. Non-members get FORBIDDEN whether or not it exists. */
-  getBySlug: authedProcedure.meta(policy.authed).input(z.object({ slug: slugSchema })).query(async ({ ctx, input }) => {
+  getBySlug: authedProcedure.routine().input(z.object({ slug: slugSchema })).query(async ({ ctx, input }) => {
     const [row] = await ctx.db
       .select({
         id: organizations.id,

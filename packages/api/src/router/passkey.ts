@@ -20,7 +20,7 @@ import { completeSignIn } from "../sign-in.ts";
 import { requireSignInMethod } from "../sign-in-policy.ts";
 import { sendSecurityNotice } from "../security-notice.ts";
 import { getInstanceSettings } from "../instance-settings.ts";
-import { authedProcedure, policy, publicProcedure, requireReverification } from "../trpc.ts";
+import { authedProcedure, publicProcedure, requireReverification } from "../trpc.ts";
 import { idSchema } from "../validation.ts";
 import type { Context } from "../context.ts";
 import {
@@ -100,13 +100,13 @@ async function lacksVerifiedAddress(ctx: Context, userId: string): Promise<boole
 
 export const passkeyRouter = {
   /** The caller's passkeys (never the key material or credential id). */
-  list: authedProcedure.meta(policy.mfaSetup).query(async ({ ctx }) => {
+  list: authedProcedure.allowWithoutMfa().routine().query(async ({ ctx }) => {
     return ctx.db.select(listedColumns).from(passkeys).where(eq(passkeys.userId, ctx.user.id)).orderBy(asc(passkeys.createdAt), asc(passkeys.id));
   }),
 
   /** Options for `startRegistration`; the caller's passkeys are excluded so an authenticator isn't registered twice. */
   registrationOptions: authedProcedure
-    .meta(policy.mfaSetup)
+    .allowWithoutMfa().sensitive()
     .use(requireReverification("strict"))
     .mutation(async ({ ctx }) => {
       await enforceRateLimit(ctx, registrationsPerUser, `user:${ctx.user.id}`);
@@ -139,7 +139,7 @@ export const passkeyRouter = {
 
   /** Verifies the new credential against the caller's challenge and stores it. */
   register: authedProcedure
-    .meta(policy.mfaSetup)
+    .allowWithoutMfa().sensitive()
     .use(requireReverification("strict"))
     .input(z.object({ challengeId: challengeIdSchema, response: registrationResponseSchema, name: passkeyNameSchema.optional() }))
     .mutation(async ({ ctx, input }) => {
@@ -201,7 +201,7 @@ export const passkeyRouter = {
     }),
 
   rename: authedProcedure
-    .meta(policy.mfaSetup)
+    .allowWithoutMfa().sensitive()
     .input(z.object({ passkeyId: passkeyIdSchema, name: passkeyNameSchema }))
     .mutation(async ({ ctx, input }) => {
       return ctx.db.transaction(async (tx) => {
@@ -217,7 +217,7 @@ export const passkeyRouter = {
     }),
 
   remove: authedProcedure
-    .meta(policy.mfaSetup)
+    .allowWithoutMfa().sensitive()
     .use(requireReverification("strict"))
     .input(z.object({ passkeyId: passkeyIdSchema }))
     .mutation(async ({ ctx, input }) => {
@@ -236,7 +236,7 @@ export const passkeyRouter = {
     }),
 
   /** Options for a passkey sign-in (discoverable credentials: the browser offers the passkeys it holds for this site). */
-  authenticationOptions: publicProcedure.meta(policy.public).mutation(async ({ ctx }) => {
+  authenticationOptions: publicProcedure.mutation(async ({ ctx }) => {
     if (ctx.ip) await enforceRateLimit(ctx, optionsPerIp, `ip:${ctx.ip}`);
     await requireSignInMethod(ctx, "passkey");
     return createPasskeyAuthenticationOptions(ctx, { userId: null, purpose: "authentication" });
@@ -244,7 +244,6 @@ export const passkeyRouter = {
 
   /** Signs in with a passkey. Unknown credentials, bad signatures and unusable accounts all get one generic answer. */
   signIn: publicProcedure
-    .meta(policy.public)
     .input(z.object({ challengeId: challengeIdSchema, response: authenticationResponseSchema }))
     .mutation(async ({ ctx, input }) => {
       if (ctx.ip) await enforceRateLimit(ctx, signInsPerIp, `ip:${ctx.ip}`);

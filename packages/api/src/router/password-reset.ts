@@ -23,7 +23,7 @@ import { logMailFailure } from "../mail/index.ts";
 import { enforceRateLimit } from "../rate-limits.ts";
 import { getInstanceSettings } from "../instance-settings.ts";
 import { recordAuditEvent } from "../audit.ts";
-import { policy, publicProcedure } from "../trpc.ts";
+import { publicProcedure } from "../trpc.ts";
 import { emailSchema, passwordSchema } from "../validation.ts";
 
 const RESET_TTL_MS = HOUR;
@@ -36,7 +36,6 @@ const tokenSchema = z.string().trim().min(1, "The link is incomplete.").max(200,
 export const passwordResetRouter = {
   /** Emails a reset link when the address belongs to an account; answers the same either way. */
   request: publicProcedure
-    .meta(policy.public)
     .input(z.object({ email: emailSchema }))
     .mutation(async ({ ctx, input }) => {
       if (ctx.ip) await enforceRateLimit(ctx, requestsPerIp, `ip:${ctx.ip}`);
@@ -70,7 +69,6 @@ export const passwordResetRouter = {
 
   /** Sets a new password with the emailed token, once; every session of the account ends. */
   confirm: publicProcedure
-    .meta(policy.public)
     .input(z.object({ token: tokenSchema, password: passwordSchema }))
     .mutation(async ({ ctx, input }) => {
       if (ctx.ip) await enforceRateLimit(ctx, resetsPerIp, `ip:${ctx.ip}`);

@@ -35,7 +35,7 @@ import { enforceRateLimit } from "../rate-limits.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { completeSignIn, type SignInMethod } from "../sign-in.ts";
 import { requireAllowedSignInAddress, requireSignInMethod } from "../sign-in-policy.ts";
-import { policy, publicProcedure } from "../trpc.ts";
+import { publicProcedure } from "../trpc.ts";
 import { emailSchema } from "../validation.ts";
 
 const CODE_TTL_MS = 10 * MINUTE;
@@ -172,7 +172,6 @@ async function markAddressVerified(ctx: Context, userId: string, email: string):
 export const passwordlessRouter = {
   /** Emails a sign-in code when the address belongs to a usable account; answers the same either way. */
   requestCode: publicProcedure
-    .meta(policy.public)
     .input(z.strictObject({ email: emailSchema }))
     .mutation(async ({ ctx, input }) => {
       if (ctx.ip) await enforceRateLimit(ctx, codeRequestsPerIp, `ip:${ctx.ip}`);
@@ -185,7 +184,6 @@ export const passwordlessRouter = {
 
   /** Signs in with the emailed code; every failure is on the `code` field and says nothing about the account. */
   verifyCode: publicProcedure
-    .meta(policy.public)
     .input(z.strictObject({ email: emailSchema, code: codeSchema }))
     .mutation(async ({ ctx, input }) => {
       if (ctx.ip) await enforceRateLimit(ctx, codeChecksPerIp, `ip:${ctx.ip}`);
@@ -204,7 +202,6 @@ export const passwordlessRouter = {
 
   /** Emails a one-shot sign-in link (back to `redirectUrl` when it is a path on this site); answers the same either way. */
   requestLink: publicProcedure
-    .meta(policy.public)
     .input(z.strictObject({ email: emailSchema, redirectUrl: redirectUrlSchema.optional() }))
     .mutation(async ({ ctx, input }) => {
       if (ctx.ip) await enforceRateLimit(ctx, linkRequestsPerIp, `ip:${ctx.ip}`);
@@ -222,7 +219,6 @@ export const passwordlessRouter = {
 
   /** Uses the emailed link once and signs in. */
   confirmLink: publicProcedure
-    .meta(policy.public)
     .input(z.strictObject({ token: tokenSchema }))
     .mutation(async ({ ctx, input }) => {
       if (ctx.ip) await enforceRateLimit(ctx, linkConfirmsPerIp, `ip:${ctx.ip}`);

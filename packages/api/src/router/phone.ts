@@ -25,7 +25,7 @@ import { enforceRateLimit } from "../rate-limits.ts";
 import { codeError } from "../verification-errors.ts";
 import { sendSecurityNotice } from "../security-notice.ts";
 import { smsCodeBody } from "../sms/index.ts";
-import { authedProcedure, policy, requireReverification } from "../trpc.ts";
+import { authedProcedure, requireReverification } from "../trpc.ts";
 import { idSchema } from "../validation.ts";
 
 /** At most this many numbers per account, verified or not. */
@@ -152,13 +152,13 @@ async function lockUser(tx: Context["db"], userId: string): Promise<void> {
 
 export const phoneRouter = {
   /** The caller's numbers, oldest first. */
-  list: authedProcedure.meta(policy.mfaSetup).query(({ ctx }) =>
+  list: authedProcedure.allowWithoutMfa().routine().query(({ ctx }) =>
     ctx.db.select(listed).from(phoneNumbers).where(eq(phoneNumbers.userId, ctx.user.id)).orderBy(asc(phoneNumbers.createdAt), asc(phoneNumbers.id)),
   ),
 
   /** Adds a number, unverified, and texts it a code. */
   add: authedProcedure
-    .meta(policy.mfaSetup)
+    .allowWithoutMfa().sensitive()
     .input(z.object({ phone: phoneSchema }))
     .mutation(async ({ ctx, input }) => {
       if (!ctx.sms) throw smsUnavailable();
@@ -182,7 +182,7 @@ export const phoneRouter = {
 
   /** Texts a new code to a pending number (after a one-minute cooldown). */
   resendCode: authedProcedure
-    .meta(policy.mfaSetup)
+    .allowWithoutMfa().sensitive()
     .input(z.object({ phoneNumberId: phoneIdSchema }))
     .mutation(async ({ ctx, input }) => {
       if (!ctx.sms) throw smsUnavailable();
@@ -198,7 +198,7 @@ export const phoneRouter = {
 
   /** The texted code marks the number verified. */
   verify: authedProcedure
-    .meta(policy.mfaSetup)
+    .allowWithoutMfa().sensitive()
     .input(z.object({ phoneNumberId: phoneIdSchema, code: codeSchema }))
     .mutation(async ({ ctx, input }) => {
       await enforceRateLimit(ctx, checksPerUser, `user:${ctx.user.id}`);
@@ -237,7 +237,7 @@ export const phoneRouter = {
 
   /** Removes a number; when it received sign-in codes the user is told. */
   remove: authedProcedure
-    .meta(policy.mfaSetup)
+    .allowWithoutMfa().sensitive()
     .use(requireReverification("strict"))
     .input(z.object({ phoneNumberId: phoneIdSchema }))
     .mutation(async ({ ctx, input }) => {
@@ -259,7 +259,7 @@ export const phoneRouter = {
 
   /** Chooses the verified number that receives sign-in codes (one at a time), or stops using it. */
   setUsedForMfa: authedProcedure
-    .meta(policy.mfaSetup)
+    .allowWithoutMfa().sensitive()
     .use(requireReverification("strict"))
     .input(z.object({ phoneNumberId: phoneIdSchema, usedForMfa: z.boolean() }))
     .mutation(async ({ ctx, input }) => {

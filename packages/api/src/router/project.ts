@@ -1,13 +1,14 @@
 /**
- * The example org-scoped resource — copy this file to add your own. Each procedure states its rule in one line:
- * `orgProcedure` (signed in, member of the organization in scope) plus `hasPermission(...)`. Always filter by
+ * The example org-scoped resource — copy this file to add your own. Each procedure states its rule in one call that
+ * also enforces it: `orgProcedure.permission(...)` (a member of the organization in scope holding the permission),
+ * then `.routine()` or `.sensitive()` (allowed or refused while an admin impersonates the user). Always filter by
  * `ctx.organization.id`: ids from another tenant must find nothing.
  */
 import type { TRPCRouterRecord } from "@trpc/server";
 import { and, desc, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import { projects } from "@latchkey/db";
-import { hasPermission, orgProcedure, policy } from "../trpc.ts";
+import { orgProcedure } from "../trpc.ts";
 import { ApiError } from "../errors.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { idSchema } from "../validation.ts";
@@ -28,15 +29,13 @@ const listProjects = preparedStatement((db) =>
 
 export const projectRouter = {
   list: orgProcedure
-    .meta(policy.permission("org:projects:read"))
-    .use(hasPermission("org:projects:read"))
+    .permission("org:projects:read").routine()
     .query(async ({ ctx }) => {
     return listProjects(ctx.db).execute({ organizationId: ctx.organization.id });
   }),
 
   create: orgProcedure
-    .meta(policy.permission("org:projects:manage"))
-    .use(hasPermission("org:projects:manage"))
+    .permission("org:projects:manage").routine()
     .input(z.object({ name: z.string().trim().min(1, "Enter a name.").max(100, "At most 100 characters.") }))
     .mutation(async ({ ctx, input }) => {
       return ctx.db.transaction(async (tx) => {
@@ -50,8 +49,7 @@ export const projectRouter = {
     }),
 
   delete: orgProcedure
-    .meta(policy.permission("org:projects:manage"))
-    .use(hasPermission("org:projects:manage"))
+    .permission("org:projects:manage").sensitive()
     .input(z.object({ projectId: idSchema("proj") }))
     .mutation(async ({ ctx, input }) => {
       return ctx.db.transaction(async (tx) => {

@@ -5,16 +5,17 @@
  *
  * A role's permissions must each be a system permission, an app permission (packages/auth/src/permissions.ts) or a
  * `custom_permissions` row. Changing a role's permissions changes its holders' rights in the same transaction (the
- * membership triggers, ADR 004), so they bite on the members' very next request. System roles can't be changed or
- * deleted, a role still held or named by an invitation can't be deleted, and a permission still granted by a role
- * can't be deleted.
+ * membership triggers, ADR 004), so they bite on the members' very next request. A system role's key, name and the
+ * permissions code declares for it (`defaultRolePermissions`, applied by `migrate()`) are fixed; instance admins may
+ * add and remove custom permissions on it (ADR 022). System roles can't be deleted, a role still held or named by an
+ * invitation can't be deleted, and a permission still granted by a role can't be deleted.
  */
 import type { TRPCRouterRecord } from "@trpc/server";
 import { asc, desc, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import { customPermissions, invitations, isUniqueViolation, membershipRoles, roles } from "@latchkey/db";
-import { allAppPermissions, allSystemPermissions, systemRoleKeys } from "@latchkey/auth";
-import { instanceAdminProcedure, policy } from "../trpc.ts";
+import { allAppPermissions, allSystemPermissions, isDeclaredPermission, systemRoleKeys } from "@latchkey/auth";
+import { instanceAdminProcedure } from "../trpc.ts";
 import { ApiError, fieldError } from "../errors.ts";
 import { recordAuditEvent } from "../audit.ts";
 import type { Context } from "../context.ts";
@@ -50,12 +51,38 @@ async function requireKnownPermissions(tx: Context["db"], permissions: string[])
   return unique;
 }
 
+/** A role, locked for the change; unknown keys are refused. */
+async function requireRoleForUpdate(tx: Context["db"], key: string) {
+  const [role] = await tx.select({ id: roles.id, ...roleColumns }).from(roles).where(eq(roles.key, key)).for("update");
+  if (!role) throw new ApiError({ code: "NOT_FOUND", reason: "NOT_FOUND", message: "No such role." });
+  return role;
+}
+
 /** A custom role, locked for the change; system roles and unknown keys are refused. */
 async function requireCustomRole(tx: Context["db"], key: string) {
-  const [role] = await tx.select({ id: roles.id, key: roles.key, isSystem: roles.isSystem }).from(roles).where(eq(roles.key, key)).for("update");
-  if (!role) throw new ApiError({ code: "NOT_FOUND", reason: "NOT_FOUND", message: "No such role." });
+  const role = await requireRoleForUpdate(tx, key);
   if (role.isSystem) throw new ApiError({ code: "CONFLICT", reason: "SYSTEM_ROLE", message: "System roles can't be changed or deleted." });
   return role;
+}
+
+/**
+ * A system role keeps its name, description and the permissions declared in code: the change may only add or remove
+ * custom permissions (those an instance admin created), so code stays the source of truth for its own grants.
+ */
+function requireSystemRoleChange(
+  role: { name: string; description: string | null; permissions: string[] },
+  input: { name?: string; description?: string; permissions?: string[] },
+): void {
+  if (input.name !== undefined && input.name !== role.name) throw fieldError("name", "A system role's name can't be changed.", "SYSTEM_ROLE");
+  if (input.description !== undefined && (input.description || null) !== role.description) {
+    throw fieldError("description", "A system role's description can't be changed.", "SYSTEM_ROLE");
+  }
+  if (!input.permissions) return;
+  const declaredNow = role.permissions.filter(isDeclaredPermission).sort();
+  const declaredAsked = [...new Set(input.permissions.filter(isDeclaredPermission))].sort();
+  if (declaredNow.join() !== declaredAsked.join()) {
+    throw fieldError("permissions", "A system role's permissions declared in code can't be changed here; only custom ones.", "SYSTEM_ROLE");
+  }
 }
 
 async function audit(ctx: AdminCtx, tx: Context["db"], action: string, targetType: string, targetId: string, details: Record<string, unknown> = {}) {
@@ -73,7 +100,7 @@ export const roleRouter = {
    * Every role for the admin console: system roles first, then custom ones by key, each with its permissions and how
    * many memberships hold it (a held role can't be deleted).
    */
-  list: instanceAdminProcedure.meta(policy.instanceAdmin).query(async ({ ctx }) => {
+  list: instanceAdminProcedure.query(async ({ ctx }) => {
     const rows = await ctx.db
       .select({ ...roleColumns, holders: sql<number>`(select count(*)::int from membership_roles mr where mr.role_id = "roles"."id")` })
       .from(roles)
@@ -82,7 +109,6 @@ export const roleRouter = {
   }),
 
   create: instanceAdminProcedure
-    .meta(policy.instanceAdmin)
     .input(z.object({ key: customRoleKeySchema, name: roleNameSchema, description: descriptionSchema, permissions: permissionsSchema }))
     .mutation(async ({ ctx, input }) => {
       try {
@@ -102,13 +128,16 @@ export const roleRouter = {
       }
     }),
 
-  /** Changes a custom role; its holders' rights follow in the same transaction. */
+  /**
+   * Changes a role; its holders' rights follow in the same transaction. On a system role only custom permissions may
+   * be added or removed (`requireSystemRoleChange`).
+   */
   update: instanceAdminProcedure
-    .meta(policy.instanceAdmin)
     .input(z.object({ key: roleKeySchema, name: roleNameSchema.optional(), description: descriptionSchema, permissions: permissionsSchema.optional() }))
     .mutation(async ({ ctx, input }) => {
       return ctx.db.transaction(async (tx) => {
-        const role = await requireCustomRole(tx, input.key);
+        const role = await requireRoleForUpdate(tx, input.key);
+        if (role.isSystem) requireSystemRoleChange(role, input);
         const permissions = input.permissions ? await requireKnownPermissions(tx, input.permissions) : undefined;
         const [updated] = await tx
           .update(roles)
@@ -127,7 +156,6 @@ export const roleRouter = {
 
   /** Deletes a custom role nobody holds and no invitation names. */
   delete: instanceAdminProcedure
-    .meta(policy.instanceAdmin)
     .input(z.object({ key: roleKeySchema }))
     .mutation(async ({ ctx, input }) => {
       return ctx.db.transaction(async (tx) => {
@@ -144,7 +172,7 @@ export const roleRouter = {
     }),
 
   /** Every permission a role can hold: system, app and custom, with names where known. */
-  permissions: instanceAdminProcedure.meta(policy.instanceAdmin).query(async ({ ctx }) => {
+  permissions: instanceAdminProcedure.query(async ({ ctx }) => {
     const custom = await ctx.db
       .select({ key: customPermissions.key, name: customPermissions.name, description: customPermissions.description })
       .from(customPermissions)
@@ -157,7 +185,6 @@ export const roleRouter = {
   }),
 
   createPermission: instanceAdminProcedure
-    .meta(policy.instanceAdmin)
     .input(
       z.object({
         key: permissionKeySchema.refine((key) => !key.startsWith("org:sys_"), "org:sys_… permissions belong to Latchkey.").refine((key) => !knownPermissions.has(key), "That permission already exists."),
@@ -183,7 +210,6 @@ export const roleRouter = {
 
   /** Deletes a custom permission no role grants. */
   deletePermission: instanceAdminProcedure
-    .meta(policy.instanceAdmin)
     .input(z.object({ key: permissionKeySchema }))
     .mutation(async ({ ctx, input }) => {
       return ctx.db.transaction(async (tx) => {

@@ -10,14 +10,14 @@ import { and, desc, eq, gt, ne } from "drizzle-orm";
 import { z } from "zod";
 import { sessions } from "@latchkey/db";
 import { describeUserAgent } from "@latchkey/auth";
-import { authedProcedure, policy } from "../trpc.ts";
+import { authedProcedure } from "../trpc.ts";
 import { ApiError } from "../errors.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { idSchema } from "../validation.ts";
 
 export const sessionRouter = {
   /** The caller's live sessions, this one first, then the most recently active. */
-  list: authedProcedure.meta(policy.authed).query(async ({ ctx }) => {
+  list: authedProcedure.routine().query(async ({ ctx }) => {
     const now = ctx.now();
     const rows = await ctx.db
       .select({
@@ -41,7 +41,7 @@ export const sessionRouter = {
 
   /** Signs one of the caller's sessions out; revoking this very session signs the caller out. */
   revoke: authedProcedure
-    .meta(policy.authed)
+    .sensitive()
     .input(z.object({ sessionId: idSchema("sess") }))
     .mutation(async ({ ctx, input }) => {
       const current = input.sessionId === ctx.session.id;
@@ -84,7 +84,7 @@ export const sessionRouter = {
     }),
 
   /** Signs out every other device of the caller; this session stays. */
-  revokeOthers: authedProcedure.meta(policy.authed).mutation(async ({ ctx }) => {
+  revokeOthers: authedProcedure.sensitive().mutation(async ({ ctx }) => {
     const revoked = await ctx.db.transaction(async (tx) => {
       const rows = await tx
         .delete(sessions)

@@ -41,7 +41,7 @@ import { codeError } from "../verification-errors.ts";
 import { enforceRateLimit } from "../rate-limits.ts";
 import { recordAuditEvent } from "../audit.ts";
 import type { Context } from "../context.ts";
-import { authedProcedure, policy, publicProcedure } from "../trpc.ts";
+import { authedProcedure, publicProcedure } from "../trpc.ts";
 import { idSchema } from "../validation.ts";
 import { admitNewAccount, usernameTaken, violatedConstraint, writeSignUpPhone } from "../sign-up-admission.ts";
 
@@ -322,7 +322,6 @@ const expiredLink = () =>
 export const signUpRouter = {
   /** The verify page's view of a started sign-up: the address and when a new code may be sent. */
   get: publicProcedure
-    .meta(policy.public)
     .input(z.object({ signUpId: signUpIdSchema }))
     .query(async ({ ctx, input }) => {
       const attempt = await findAttempt(ctx.db, input.signUpId);
@@ -335,7 +334,6 @@ export const signUpRouter = {
 
   /** Checks the emailed code; the right one creates the account and signs in. */
   verify: publicProcedure
-    .meta(policy.public)
     .input(z.object({ signUpId: signUpIdSchema, code: codeSchema }))
     .mutation(async ({ ctx, input }) => {
       if (ctx.ip) await enforceRateLimit(ctx, verifyPerIp, `ip:${ctx.ip}`);
@@ -357,7 +355,6 @@ export const signUpRouter = {
 
   /** Uses the emailed link once (the page asks for a click first, so mail scanners that open links don't spend it). */
   confirmLink: publicProcedure
-    .meta(policy.public)
     .input(z.object({ token: linkTokenSchema }))
     .mutation(async ({ ctx, input }) => {
       if (ctx.ip) await enforceRateLimit(ctx, linkPerIp, `ip:${ctx.ip}`);
@@ -373,7 +370,6 @@ export const signUpRouter = {
 
   /** A new code and link (the old ones die), at most once a minute and 5 times an hour per sign-up. */
   resend: publicProcedure
-    .meta(policy.public)
     .input(z.object({ signUpId: signUpIdSchema }))
     .mutation(async ({ ctx, input }) => {
       if (ctx.ip) await enforceRateLimit(ctx, resendPerIp, `ip:${ctx.ip}`);
@@ -441,7 +437,7 @@ async function markVerified(ctx: Context, userId: string, email: string, method:
 /** Confirming the primary address of a user who was let in before confirming it (`requireEmailVerification: false`). */
 export const emailVerificationRouter = {
   /** Emails a code and a link to the caller's unverified primary address. */
-  send: authedProcedure.meta(policy.authed).mutation(async ({ ctx }) => {
+  send: authedProcedure.sensitive().mutation(async ({ ctx }) => {
     const address = await unverifiedPrimary(ctx.db, ctx.user.id);
     if (!address) throw new ApiError({ code: "NOT_FOUND", reason: "NOT_FOUND", message: "You have no primary email address." });
     if (address.verifiedAt) throw alreadyVerified("email");
@@ -452,7 +448,7 @@ export const emailVerificationRouter = {
 
   /** Checks the code for the caller's primary address. */
   verify: authedProcedure
-    .meta(policy.authed)
+    .sensitive()
     .input(z.object({ code: codeSchema }))
     .mutation(async ({ ctx, input }) => {
       await enforceRateLimit(ctx, emailVerificationChecksPerUser, `user:${ctx.user.id}`);
@@ -470,7 +466,6 @@ export const emailVerificationRouter = {
 
   /** Uses the emailed link once; it confirms the address, it does not sign in. */
   confirmLink: publicProcedure
-    .meta(policy.public)
     .input(z.object({ token: linkTokenSchema }))
     .mutation(async ({ ctx, input }) => {
       if (ctx.ip) await enforceRateLimit(ctx, linkPerIp, `ip:${ctx.ip}`);

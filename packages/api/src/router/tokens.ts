@@ -9,7 +9,7 @@ import type { TRPCRouterRecord } from "@trpc/server";
 import { asc, eq } from "drizzle-orm";
 import { z } from "zod";
 import { isUniqueViolation, jwtTemplates } from "@latchkey/db";
-import { authedProcedure, instanceAdminProcedure, policy } from "../trpc.ts";
+import { authedProcedure, instanceAdminProcedure } from "../trpc.ts";
 import { ApiError } from "../errors.ts";
 import { recordAuditEvent } from "../audit.ts";
 import type { Context } from "../context.ts";
@@ -71,7 +71,7 @@ function notFound(): ApiError {
 export const tokenRouter = {
   /** The caller's session JWT, or with `template` that template's token. Signed with the active key. */
   get: authedProcedure
-    .meta(policy.authed)
+    .routine()
     .input(z.strictObject({ template: templateNameSchema.optional() }).optional())
     .query(async ({ ctx, input }) => {
       const { jwt, expiresAt } = await issueToken(ctx, ctx.auth, input?.template);
@@ -81,11 +81,10 @@ export const tokenRouter = {
 
 export const signingKeyRouter = {
   /** Every key (newest first): kid, algorithm, dates, whether it signs and whether the JWKS publishes it. */
-  list: instanceAdminProcedure.meta(policy.instanceAdmin).query(async ({ ctx }) => listSigningKeys(ctx.db, ctx.now())),
+  list: instanceAdminProcedure.query(async ({ ctx }) => listSigningKeys(ctx.db, ctx.now())),
 
   /** A new key signs from now on; the old one stays published for the longest token lifetime and margins. */
   rotate: instanceAdminProcedure
-    .meta(policy.instanceAdmin)
     .input(z.strictObject({ alg: z.enum(signingAlgorithms, "Choose EdDSA or RS256.").optional() }).optional())
     .mutation(async ({ ctx, input }) => {
       return rotateSigningKey(ctx, input?.alg ?? "EdDSA", { userId: ctx.user.id, sessionId: ctx.session.id });
@@ -93,12 +92,11 @@ export const signingKeyRouter = {
 } satisfies TRPCRouterRecord;
 
 export const jwtTemplateRouter = {
-  list: instanceAdminProcedure.meta(policy.instanceAdmin).query(async ({ ctx }) => {
+  list: instanceAdminProcedure.query(async ({ ctx }) => {
     return ctx.db.select(templateColumns).from(jwtTemplates).orderBy(asc(jwtTemplates.name)).limit(500);
   }),
 
   get: instanceAdminProcedure
-    .meta(policy.instanceAdmin)
     .input(z.strictObject({ name: templateNameSchema }))
     .query(async ({ ctx, input }) => {
       const [template] = await ctx.db.select(templateColumns).from(jwtTemplates).where(eq(jwtTemplates.name, input.name));
@@ -107,7 +105,6 @@ export const jwtTemplateRouter = {
     }),
 
   create: instanceAdminProcedure
-    .meta(policy.instanceAdmin)
     .input(
       z.strictObject({
         name: templateNameSchema,
@@ -136,7 +133,6 @@ export const jwtTemplateRouter = {
     }),
 
   update: instanceAdminProcedure
-    .meta(policy.instanceAdmin)
     .input(
       z.strictObject({
         name: templateNameSchema,
@@ -179,7 +175,6 @@ export const jwtTemplateRouter = {
     }),
 
   delete: instanceAdminProcedure
-    .meta(policy.instanceAdmin)
     .input(z.strictObject({ name: templateNameSchema }))
     .mutation(async ({ ctx, input }) => {
       return ctx.db.transaction(async (tx) => {
@@ -192,7 +187,6 @@ export const jwtTemplateRouter = {
 
   /** The claims the admin's own token from this template would carry now (not signed). */
   preview: instanceAdminProcedure
-    .meta(policy.instanceAdmin)
     .input(z.strictObject({ name: templateNameSchema }))
     .query(async ({ ctx, input }) => {
       const template = await findTemplate(ctx.db, input.name).catch((error: unknown) => {

@@ -2,7 +2,7 @@ import type { TRPCRouterRecord } from "@trpc/server";
 import { and, eq } from "drizzle-orm";
 import { z } from "zod";
 import { emailAddresses, users } from "@latchkey/db";
-import { authedProcedure, policy } from "../trpc.ts";
+import { authedProcedure } from "../trpc.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { personNameSchema, usernameSchema } from "../validation.ts";
 import { accountProcedures } from "./account.ts";
@@ -27,7 +27,7 @@ const profileColumns = {
 };
 
 export const userRouter = {
-  me: authedProcedure.meta(policy.authed).query(async ({ ctx }) => {
+  me: authedProcedure.routine().query(async ({ ctx }) => {
     const [user] = await ctx.db
       .select({
         ...profileColumns,
@@ -46,7 +46,7 @@ export const userRouter = {
   }),
 
   updateProfile: authedProcedure
-    .meta(policy.authed)
+    .sensitive()
     .input(
       z.object({
         firstName: personNameSchema.nullable().optional(),
@@ -88,7 +88,7 @@ export const userRouter = {
    * metadata are written only by the server (`createLatchkeyClient`). Returns what the browser may see.
    */
   updateUnsafeMetadata: authedProcedure
-    .meta(policy.authed)
+    .routine()
     .input(z.object({ unsafeMetadata: metadataPatchSchema, replace: z.boolean().optional() }))
     .mutation(async ({ ctx, input }) => {
       return ctx.db.transaction(async (tx) => {

@@ -16,7 +16,7 @@ import { recordAuditEvent } from "../audit.ts";
 import { enforceRateLimit } from "../rate-limits.ts";
 import { checkAddressLists, getInstanceSettings } from "../instance-settings.ts";
 import type { Context } from "../context.ts";
-import { instanceAdminProcedure, policy, publicProcedure } from "../trpc.ts";
+import { instanceAdminProcedure, publicProcedure } from "../trpc.ts";
 import { emailSchema, idSchema } from "../validation.ts";
 import { createInstanceInvitation, findInstanceInvitationByToken, instanceInvitationStatus, sendInstanceInvitation } from "../instance-invitations.ts";
 
@@ -77,7 +77,6 @@ export const waitlistRouter = {
    * The address is shown only to whoever holds the token, which was emailed to it.
    */
   signUpOptions: publicProcedure
-    .meta(policy.public)
     .input(z.object({ invitation: z.string().trim().max(200, "This invitation link is not valid.").optional() }).optional())
     .query(async ({ ctx, input }) => {
       const settings = await getInstanceSettings(ctx.db);
@@ -96,7 +95,6 @@ export const waitlistRouter = {
 
   /** Puts an address on the waitlist (only while the mode is "waitlist"). The answer never says whether it was there already. */
   join: publicProcedure
-    .meta(policy.public)
     .input(z.object({ email: emailSchema }))
     .mutation(async ({ ctx, input }) => {
       if (ctx.ip) await enforceRateLimit(ctx, joinsPerIp, `ip:${ctx.ip}`);
@@ -120,7 +118,6 @@ export const waitlistRouter = {
 
   /** Entries, oldest first within a status (first come, first served), 50 a page. */
   list: instanceAdminProcedure
-    .meta(policy.instanceAdmin)
     .input(z.object({ status: statusSchema.optional(), cursor: cursorSchema.optional() }).optional())
     .query(async ({ ctx, input }) => {
       const status = input?.status ?? "pending";
@@ -151,7 +148,6 @@ export const waitlistRouter = {
 
   /** Approves a pending entry: an instance invitation is created and emailed. */
   approve: instanceAdminProcedure
-    .meta(policy.instanceAdmin)
     .input(z.object({ entryId: entryIdSchema }))
     .mutation(async ({ ctx, input }) => {
       const result = await ctx.db.transaction(async (tx) => {
@@ -170,7 +166,6 @@ export const waitlistRouter = {
 
   /** Rejects a pending entry. Nobody is emailed. */
   reject: instanceAdminProcedure
-    .meta(policy.instanceAdmin)
     .input(z.object({ entryId: entryIdSchema }))
     .mutation(async ({ ctx, input }) => {
       return ctx.db.transaction(async (tx) => {
@@ -186,7 +181,6 @@ export const waitlistRouter = {
 
   /** Invites an address directly (any mode). Earlier pending invitations for the address stay valid until they expire or are revoked. */
   invite: instanceAdminProcedure
-    .meta(policy.instanceAdmin)
     .input(z.object({ email: emailSchema }))
     .mutation(async ({ ctx, input }) => {
       const { invitation, token } = await ctx.db.transaction(async (tx) => {
@@ -203,7 +197,7 @@ export const waitlistRouter = {
     }),
 
   /** The latest 100 invitations with their status (pending, accepted, revoked, expired) and who sent them. */
-  listInvitations: instanceAdminProcedure.meta(policy.instanceAdmin).query(async ({ ctx }) => {
+  listInvitations: instanceAdminProcedure.query(async ({ ctx }) => {
     const rows = await ctx.db
       .select({
         id: instanceInvitations.id,
@@ -225,7 +219,6 @@ export const waitlistRouter = {
 
   /** Withdraws a pending invitation: its link stops working at once. */
   revokeInvitation: instanceAdminProcedure
-    .meta(policy.instanceAdmin)
     .input(z.object({ invitationId: invitationIdSchema }))
     .mutation(async ({ ctx, input }) => {
       const now = ctx.now();

@@ -10,7 +10,7 @@ import { and, desc, eq, lt, or, sql } from "drizzle-orm";
 import { z } from "zod";
 import { createId, outboxEvents, webhookAttempts, webhookDeliveries, webhookEndpoints } from "@latchkey/db";
 import { encryptSecret } from "@latchkey/auth";
-import { instanceAdminProcedure, policy } from "../trpc.ts";
+import { instanceAdminProcedure } from "../trpc.ts";
 import { ApiError, fieldError } from "../errors.ts";
 import { recordAuditEvent } from "../audit.ts";
 import type { Context } from "../context.ts";
@@ -114,7 +114,7 @@ async function lockEndpoint(tx: Context["db"], endpointId: string) {
 
 export const webhookRouter = {
   /** Every endpoint, newest first, with delivery counts by status. Never a secret. */
-  list: instanceAdminProcedure.meta(policy.instanceAdmin).query(async ({ ctx }) => {
+  list: instanceAdminProcedure.query(async ({ ctx }) => {
     const rows = await ctx.db.select(endpointColumns).from(webhookEndpoints).orderBy(desc(webhookEndpoints.createdAt), desc(webhookEndpoints.id));
     const counts = await ctx.db
       .select({ endpointId: webhookDeliveries.endpointId, status: webhookDeliveries.status, n: sql<number>`count(*)::int` })
@@ -132,7 +132,6 @@ export const webhookRouter = {
   }),
 
   get: instanceAdminProcedure
-    .meta(policy.instanceAdmin)
     .input(z.object({ endpointId: endpointIdSchema }))
     .query(async ({ ctx, input }) => {
       const [row] = await ctx.db.select(endpointColumns).from(webhookEndpoints).where(eq(webhookEndpoints.id, input.endpointId));
@@ -141,7 +140,6 @@ export const webhookRouter = {
 
   /** Registers an endpoint; the answer carries its signing secret, which is never shown again. */
   create: instanceAdminProcedure
-    .meta(policy.instanceAdmin)
     .input(z.object({ url: urlSchema, description: descriptionSchema.optional(), eventTypes: eventTypesSchema.default([]), enabled: z.boolean().default(true) }))
     .mutation(async ({ ctx, input }) => {
       const url = await checkUrl(ctx, input.url);
@@ -170,7 +168,6 @@ export const webhookRouter = {
 
   /** Changes the URL, filter, description or enabled flag. */
   update: instanceAdminProcedure
-    .meta(policy.instanceAdmin)
     .input(
       z.object({
         endpointId: endpointIdSchema,
@@ -203,7 +200,6 @@ export const webhookRouter = {
 
   /** Deletes an endpoint with its deliveries and their log. */
   delete: instanceAdminProcedure
-    .meta(policy.instanceAdmin)
     .input(z.object({ endpointId: endpointIdSchema }))
     .mutation(async ({ ctx, input }) => {
       return ctx.db.transaction(async (tx) => {
@@ -216,7 +212,6 @@ export const webhookRouter = {
 
   /** A new secret, returned once; the old one keeps signing (alongside) for 24 hours. */
   rotateSecret: instanceAdminProcedure
-    .meta(policy.instanceAdmin)
     .input(z.object({ endpointId: endpointIdSchema }))
     .mutation(async ({ ctx, input }) => {
       const secret = generateWebhookSecret();
@@ -241,7 +236,6 @@ export const webhookRouter = {
 
   /** An endpoint's deliveries, newest first, 50 a page (`before`: the last id of the previous page). */
   deliveries: instanceAdminProcedure
-    .meta(policy.instanceAdmin)
     .input(
       z.object({
         endpointId: endpointIdSchema,
@@ -298,7 +292,6 @@ export const webhookRouter = {
 
   /** One delivery: the event sent, every attempt (time, status code, duration, error class). */
   delivery: instanceAdminProcedure
-    .meta(policy.instanceAdmin)
     .input(z.object({ deliveryId: deliveryIdSchema }))
     .query(async ({ ctx, input }) => {
       const [row] = await ctx.db
@@ -336,7 +329,6 @@ export const webhookRouter = {
 
   /** Sends a delivery again, now, with the same `webhook-id`; works on dead and succeeded ones too. */
   replay: instanceAdminProcedure
-    .meta(policy.instanceAdmin)
     .input(z.object({ deliveryId: deliveryIdSchema }))
     .mutation(async ({ ctx, input }) => {
       return ctx.db.transaction(async (tx) => {
@@ -354,7 +346,6 @@ export const webhookRouter = {
 
   /** Queues a `webhook.test` message to one endpoint (it reaches no other endpoint). */
   sendTest: instanceAdminProcedure
-    .meta(policy.instanceAdmin)
     .input(z.object({ endpointId: endpointIdSchema }))
     .mutation(async ({ ctx, input }) => {
       return ctx.db.transaction(async (tx) => {
