@@ -23,6 +23,7 @@ import {
   organizations,
   passkeys,
   passwordCredentials,
+  samlConnections,
   ssoConnections,
   users,
   type Database,
@@ -342,7 +343,7 @@ export async function finishOAuth(ctx: Context, providers: ConfiguredProvider[],
   });
 }
 
-type Fail = (reason: ErrorReason, why: string, message: string, extra?: Record<string, unknown>) => Promise<never>;
+export type Fail = (reason: ErrorReason, why: string, message: string, extra?: Record<string, unknown>) => Promise<never>;
 
 function tokenColumns(ctx: Context, accountId: string, tokens: OAuthTokenSet) {
   const seal = (value: string | null) => (value === null ? null : encryptSecret(ctx.keyring, value, `oauth:${accountId}`));
@@ -445,7 +446,8 @@ async function finishSignIn(
   return { status: "signed_in", userId, redirectUrl, created };
 }
 
-async function signInWithIdentity(
+/** Also the end of a SAML sign-in (saml/flow.ts): the same domain check, linking rules and just-in-time membership. */
+export async function signInWithIdentity(
   ctx: Context,
   input: {
     provider: string;
@@ -714,7 +716,21 @@ export async function findSsoConnectionForEmail(
       and(eq(ssoConnections.enabled, true), eq(organizationDomains.domain, domain), sql`${organizationDomains.verifiedAt} is not null`),
     )
     .limit(1);
-  return row ?? null;
+  if (row) return row;
+  // saml: an organization's SAML connection routes the same way (its id starts with `saml_`); OpenID wins when an
+  // organization has both enabled.
+  const [saml] = await db
+    .select({
+      connectionId: samlConnections.id,
+      organizationId: samlConnections.organizationId,
+    })
+    .from(samlConnections)
+    .innerJoin(organizationDomains, eq(organizationDomains.organizationId, samlConnections.organizationId))
+    .where(
+      and(eq(samlConnections.enabled, true), eq(organizationDomains.domain, domain), sql`${organizationDomains.verifiedAt} is not null`),
+    )
+    .limit(1);
+  return saml ?? null;
 }
 
 /** How many ways a user can sign in: a password, OAuth identities, passkeys. */
