@@ -59,6 +59,8 @@ export interface SamlResponseOptions {
   /** Defaults: now − 30 s / now + 5 min. */
   notBefore?: number;
   notOnOrAfter?: number;
+  /** The bearer confirmation's NotOnOrAfter; defaults to notOnOrAfter. */
+  subjectNotOnOrAfter?: number;
   recipient?: string;
   destination?: string | null;
   /** Which element carries the signature. */
@@ -74,6 +76,7 @@ export function buildAssertion(options: Omit<SamlResponseOptions, "sign" | "key"
   const now = Date.now();
   const notBefore = iso(options.notBefore ?? now - 30_000);
   const notOnOrAfter = iso(options.notOnOrAfter ?? now + 5 * 60_000);
+  const subjectNotOnOrAfter = options.subjectNotOnOrAfter ? iso(options.subjectNotOnOrAfter) : notOnOrAfter;
   const inResponseTo = options.inResponseTo ? ` InResponseTo="${escapeXml(options.inResponseTo)}"` : "";
   const format = options.nameIdFormat ?? "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress";
   const attributes = Object.entries(options.attributes ?? {})
@@ -86,7 +89,7 @@ export function buildAssertion(options: Omit<SamlResponseOptions, "sign" | "key"
     `<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="${options.assertionId ?? newSamlId()}" Version="2.0" IssueInstant="${iso(now)}">` +
     `<saml:Issuer>${escapeXml(options.idpEntityId)}</saml:Issuer>` +
     `<saml:Subject><saml:NameID Format="${format}">${options.nameIdXml ?? escapeXml(options.nameId)}</saml:NameID>` +
-    `<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData NotOnOrAfter="${notOnOrAfter}" Recipient="${escapeXml(options.recipient ?? options.acsUrl)}"${inResponseTo}/></saml:SubjectConfirmation></saml:Subject>` +
+    `<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData NotOnOrAfter="${subjectNotOnOrAfter}" Recipient="${escapeXml(options.recipient ?? options.acsUrl)}"${inResponseTo}/></saml:SubjectConfirmation></saml:Subject>` +
     `<saml:Conditions NotBefore="${notBefore}" NotOnOrAfter="${notOnOrAfter}"><saml:AudienceRestriction><saml:Audience>${escapeXml(options.audience)}</saml:Audience></saml:AudienceRestriction></saml:Conditions>` +
     `<saml:AuthnStatement AuthnInstant="${iso(now)}" SessionIndex="${newSamlId()}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` +
     (attributes ? `<saml:AttributeStatement>${attributes}</saml:AttributeStatement>` : "") +

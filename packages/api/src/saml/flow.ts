@@ -143,7 +143,8 @@ export function classifySamlError(error: unknown): { why: string; reason: ErrorR
   if (/expired/i.test(message)) return { why: "expired", reason: "SAML_RESPONSE_EXPIRED" };
   if (/not yet valid/i.test(message)) return { why: "not_yet_valid", reason: "SAML_RESPONSE_EXPIRED" };
   if (/audience/i.test(message)) return { why: "audience_mismatch", reason: "SAML_RESPONSE_INVALID" };
-  if (/subject confirmation/i.test(message)) return { why: "subject_confirmation_invalid", reason: "SAML_RESPONSE_INVALID" };
+  // node-saml only looks at the confirmation's NotBefore/NotOnOrAfter when it finds none valid.
+  if (/subject confirmation/i.test(message)) return { why: "subject_confirmation_expired", reason: "SAML_RESPONSE_EXPIRED" };
   return { why: "response_invalid", reason: "SAML_RESPONSE_INVALID" };
 }
 
