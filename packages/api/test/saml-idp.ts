@@ -5,6 +5,8 @@
  * Responses are signed with node-saml's own signing (xml-crypto underneath); `buildSamlResponse` is exported so
  * tests can make real signed XML with any detail changed.
  */
+// @peculiar/x509's CommonJS build (what tsx loads for `npm run dev:idp`) needs the Reflect metadata polyfill first.
+import "reflect-metadata";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { generateKeyPairSync, randomBytes, webcrypto } from "node:crypto";
 import type { AddressInfo } from "node:net";
