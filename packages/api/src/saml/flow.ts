@@ -221,24 +221,6 @@ export async function finishSaml(ctx: Context, input: FinishSamlInput): Promise<
   }
   if (!profile) return fail("SAML_RESPONSE_INVALID", "no_profile", invalid);
 
-  if (profile.issuer !== connection.idpEntityId) return fail("SAML_RESPONSE_INVALID", "issuer_mismatch", invalid);
-  const assertionXml = profile.getAssertionXml?.() ?? "";
-  // A comment inside a signed value (`a@corp.example<!---->.evil.test`) survives canonicalization; such assertions
-  // are refused outright rather than trusting every reader to join the text nodes the same way.
-  if (assertionXml.includes("<!--")) return fail("SAML_RESPONSE_INVALID", "comment_in_assertion", invalid);
-  const { acsUrl } = samlServiceProviderUrls(ctx.appUrl, connection.id);
-  const facts = readAssertion(profile);
-  if (facts.recipients.length === 0 || facts.recipients.some((recipient) => recipient !== acsUrl))
-    return fail("SAML_RESPONSE_INVALID", "recipient_mismatch", invalid);
-  let destination: string | null;
-  try {
-    destination = readDestination(profile);
-  } catch {
-    return fail("SAML_RESPONSE_INVALID", "response_malformed", invalid);
-  }
-  if (destination !== null && destination !== acsUrl) return fail("SAML_RESPONSE_INVALID", "destination_mismatch", invalid);
-  if (!facts.id || facts.id.length > 256) return fail("SAML_RESPONSE_INVALID", "assertion_id_missing", invalid);
-
   const now = ctx.now();
   // InResponseTo: used up here, in the statement that reads it (two posts of one answer: one wins).
   const inResponseTo = typeof profile.inResponseTo === "string" ? profile.inResponseTo : null;
@@ -254,6 +236,24 @@ export async function finishSaml(ctx: Context, input: FinishSamlInput): Promise<
   } else if (!connection.allowIdpInitiated) {
     return fail("SAML_IDP_INITIATED_DISABLED", "unsolicited_response", "Start signing in from this site, not from your identity provider.");
   }
+
+  if (profile.issuer !== connection.idpEntityId) return fail("SAML_RESPONSE_INVALID", "issuer_mismatch", invalid);
+  const assertionXml = profile.getAssertionXml?.() ?? "";
+  // node-saml hands back the canonical form that was signed, where comments are gone and `a@corp<!---->.evil` reads as
+  // one value. Should a comment ever reach us here, the assertion is refused rather than read.
+  if (assertionXml.includes("<!--")) return fail("SAML_RESPONSE_INVALID", "comment_in_assertion", invalid);
+  const { acsUrl } = samlServiceProviderUrls(ctx.appUrl, connection.id);
+  const facts = readAssertion(profile);
+  if (facts.recipients.length === 0 || facts.recipients.some((recipient) => recipient !== acsUrl))
+    return fail("SAML_RESPONSE_INVALID", "recipient_mismatch", invalid);
+  let destination: string | null;
+  try {
+    destination = readDestination(profile);
+  } catch {
+    return fail("SAML_RESPONSE_INVALID", "response_malformed", invalid);
+  }
+  if (destination !== null && destination !== acsUrl) return fail("SAML_RESPONSE_INVALID", "destination_mismatch", invalid);
+  if (!facts.id || facts.id.length > 256) return fail("SAML_RESPONSE_INVALID", "assertion_id_missing", invalid);
 
   // Replay: an assertion id is accepted once per connection, remembered past its own expiry.
   const notOnOrAfter = facts.notOnOrAfter ? Date.parse(facts.notOnOrAfter) : Number.NaN;
