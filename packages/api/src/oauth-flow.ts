@@ -30,6 +30,7 @@ import {
 } from "@latchkey/db";
 import {
   createAuthorizationUrl,
+  customOAuthProvider,
   decryptSecret,
   defineRateLimit,
   discoverOpenIdConfiguration,
@@ -50,6 +51,7 @@ import {
   type OAuthProviderConfig,
   type OAuthTokenSet,
   type SocialProviderEnv,
+  type CustomOAuthProviderEnv,
 } from "@latchkey/auth";
 import type { Context } from "./context.ts";
 import { ApiError } from "./errors.ts";
@@ -72,6 +74,8 @@ const startsPerIp = defineRateLimit("oauth:start:ip", 60, 15 * MINUTE);
 export interface ConfiguredProvider {
   id: string;
   label: string;
+  /** Custom providers: an image for the button. */
+  iconUrl?: string | null;
   resolve: () => Promise<OAuthProviderConfig>;
 }
 
@@ -83,7 +87,9 @@ export interface GenericOidcEnv {
 }
 
 /** The buttons' providers, from the operator's credentials (see apps/web env.server.ts). */
-export function configuredProviders(env: SocialProviderEnv & { oidc?: GenericOidcEnv }): ConfiguredProvider[] {
+export function configuredProviders(
+  env: SocialProviderEnv & { oidc?: GenericOidcEnv; custom?: CustomOAuthProviderEnv[] },
+): ConfiguredProvider[] {
   const list: ConfiguredProvider[] = socialProviders(env).map((config) => ({
     id: config.id,
     label: config.label,
@@ -97,6 +103,11 @@ export function configuredProviders(env: SocialProviderEnv & { oidc?: GenericOid
       resolve: async () =>
         openIdProvider({ id: "oidc", kind: "oidc", label, clientId, clientSecret }, await discoverOpenIdConfiguration(issuer)),
     });
+  }
+  // Custom OAuth 2.0 providers (issue 18), after the built-in ones, in the operator's order.
+  for (const custom of env.custom ?? []) {
+    const config = customOAuthProvider(custom);
+    list.push({ id: config.id, label: config.label, iconUrl: custom.iconUrl ?? null, resolve: async () => config });
   }
   return list;
 }

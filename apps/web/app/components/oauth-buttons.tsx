@@ -7,6 +7,8 @@ import { useT } from "~/i18n/react";
 export interface OAuthButton {
   id: string;
   label: string;
+  /** Custom OAuth 2.0 providers: the operator's icon (decorative; the text names the provider). */
+  iconUrl?: string | null;
 }
 
 export function OAuthButtons({ providers, redirectUrl, intent = "sign_in" }: { providers: OAuthButton[]; redirectUrl: string; intent?: "sign_in" | "link" }) {
@@ -21,8 +23,9 @@ export function OAuthButtons({ providers, redirectUrl, intent = "sign_in" }: { p
           <input type="hidden" name="intent" value={intent} />
           <button
             type="submit"
-            className="w-full rounded-lk border border-border px-4 py-2 font-medium hover:bg-surface focus-visible:outline focus-visible:outline-2 focus-visible:outline-offset-2"
+            className="flex w-full items-center justify-center gap-2 rounded-lk border border-border px-4 py-2 font-medium hover:bg-surface focus-visible:outline focus-visible:outline-2 focus-visible:outline-offset-2"
           >
+            {provider.iconUrl ? <img src={provider.iconUrl} alt="" width={20} height={20} className="h-5 w-5" /> : null}
             {t(intent === "link" ? "connected.connect" : "oauth.continueWith", { provider: provider.label })}
           </button>
         </form>

@@ -6,6 +6,8 @@
 import { z } from "zod";
 import { parseEncryptionKey, type SocialProviderEnv } from "@latchkey/auth";
 import type { GenericOidcEnv } from "@latchkey/api";
+import type { CustomOAuthProviderEnv } from "@latchkey/auth";
+import { parseCustomProviders } from "./custom-oauth-env.server";
 
 type RawEnv = Record<string, string | undefined>;
 
@@ -25,6 +27,7 @@ const SECRET_VARIABLES = new Set([
   "OAUTH_DISCORD_CLIENT_SECRET",
   "OAUTH_TWITCH_CLIENT_SECRET",
   "OAUTH_OIDC_CLIENT_SECRET",
+  "OAUTH_CUSTOM_PROVIDERS",
 ]);
 
 // oauth: each provider is on when all of its variables are set; a partly configured one is an error.
@@ -116,7 +119,7 @@ export interface Env {
   SMS_AUTH_TOKEN: string | undefined;
   SMS_FROM: string | undefined;
   /** oauth: the configured sign-in providers' credentials (`OAUTH_<PROVIDER>_…`); empty when none. */
-  oauth: SocialProviderEnv & { oidc?: GenericOidcEnv };
+  oauth: SocialProviderEnv & { oidc?: GenericOidcEnv; custom?: CustomOAuthProviderEnv[] };
 }
 
 export type ParseEnvResult = { ok: true; env: Env } | { ok: false; problems: string[] };
@@ -167,6 +170,9 @@ export function parseEnv(source: RawEnv): ParseEnvResult {
       problems.push(`${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} required to sign in with ${provider} (the other ${provider} variables are set)`);
     }
   }
+  const custom = parseCustomProviders(raw.OAUTH_CUSTOM_PROVIDERS);
+  if (!custom.ok) problems.push(...custom.problems);
+  const customProviders = custom.ok ? custom.providers : [];
   if (!parsed.success || problems.length > 0) return { ok: false, problems };
   const data = parsed.data;
   const appUrl = data.APP_URL ?? `http://localhost:${data.PORT}`;
@@ -186,7 +192,7 @@ export function parseEnv(source: RawEnv): ParseEnvResult {
       SMS_ACCOUNT_SID: data.SMS_ACCOUNT_SID,
       SMS_AUTH_TOKEN: data.SMS_AUTH_TOKEN,
       SMS_FROM: data.SMS_FROM,
-      oauth: oauthEnv(raw),
+      oauth: { ...oauthEnv(raw), ...(customProviders.length > 0 ? { custom: customProviders } : {}) },
     },
   };
 }
