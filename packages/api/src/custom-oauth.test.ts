@@ -4,10 +4,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useTestDb } from "@latchkey/db/testing";
-import type { CustomOAuthProviderEnv } from "@latchkey/auth";
+import { encryptSecret, type CustomOAuthProviderEnv } from "@latchkey/auth";
 import { callerFor, countRows, errorOf, signUp, tokenFrom, uniqueEmail, type CallerOptions } from "../test/helpers.ts";
 import { startStandInOAuthServer, type StandInOAuthServer, type StandInUser } from "../test/oauth2-server.ts";
 import { configuredProviders, finishOAuth, startOAuth, type ConfiguredProvider } from "./oauth-flow.ts";
+import { getProviderToken } from "./provider-tokens.ts";
 
 const db = useTestDb();
 let server: StandInOAuthServer;
@@ -122,5 +123,34 @@ describe("custom OAuth 2.0 providers", () => {
     const error = await errorOf(signInAs(person(uniqueEmail("noid")), { provider: "noid" }));
     expect(error.reason).toBe("OAUTH_PROVIDER_ERROR");
     expect(await countRows(db(), "users")).toBe(users);
+  });
+
+  it("hands server code the user's access token, refreshing it at the provider once it has expired", async () => {
+    const { outcome } = await signInAs(person(uniqueEmail("token")));
+    const { ctx } = callerFor(db());
+    const current = await getProviderToken(ctx, providers, outcome.userId, "acme");
+    expect(current).toMatchObject({ refreshed: false });
+    expect(server.knowsAccessToken(current!.accessToken)).toBe(true);
+    await db().query(`update oauth_accounts set expires_at = now() - interval '1 minute' where user_id = '${outcome.userId}'`);
+    const refreshed = await getProviderToken(ctx, providers, outcome.userId, "acme");
+    expect(refreshed).toMatchObject({ refreshed: true });
+    expect(refreshed!.accessToken).not.toBe(current!.accessToken);
+    expect(server.knowsAccessToken(refreshed!.accessToken)).toBe(true);
+    expect(refreshed!.expiresAt!.getTime()).toBeGreaterThan(Date.now());
+    // Stored encrypted, and used as is until it expires again.
+    const [row] = await db().query<{ access_token: string }>(`select access_token from oauth_accounts where user_id = '${outcome.userId}'`);
+    expect(row!.access_token).not.toContain(refreshed!.accessToken);
+    expect(await getProviderToken(ctx, providers, outcome.userId, "acme")).toMatchObject({ refreshed: false, accessToken: refreshed!.accessToken });
+  });
+
+  it("gives no token for a provider the user has not connected, or when the provider refuses the refresh", async () => {
+    const { outcome } = await signInAs(person(uniqueEmail("revoked")));
+    const { ctx } = callerFor(db());
+    expect(await getProviderToken(ctx, providers, outcome.userId, "github")).toBeNull();
+    // A refresh token the provider no longer knows (revoked there): no token, and no error for the caller.
+    const [account] = await db().query<{ id: string }>(`select id from oauth_accounts where user_id = '${outcome.userId}'`);
+    const revoked = encryptSecret(ctx.keyring, "revoked-at-the-provider", `oauth:${account!.id}`);
+    await db().query(`update oauth_accounts set refresh_token = '${revoked}', expires_at = now() - interval '1 minute' where id = '${account!.id}'`);
+    expect(await getProviderToken(ctx, providers, outcome.userId, "acme")).toBeNull();
   });
 });

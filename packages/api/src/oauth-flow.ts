@@ -29,6 +29,7 @@ import {
   type Database,
 } from "@latchkey/db";
 import {
+  appleNameFromForm,
   createAuthorizationUrl,
   customOAuthProvider,
   decryptSecret,
@@ -329,6 +330,11 @@ export async function finishOAuth(ctx: Context, providers: ConfiguredProvider[],
       });
     }
     profile = await readProfile(provider, tokens, claims);
+    // Apple: the name comes once, with the first sign-in's form post (the route passes its `user` field on).
+    if (provider.kind === "apple") {
+      const name = appleNameFromForm(input.params.get("user"));
+      if (name) profile = { ...profile, firstName: profile.firstName ?? name.firstName, lastName: profile.lastName ?? name.lastName };
+    }
   } catch (error) {
     if (error instanceof OAuthFlowError) return fail("OAUTH_PROVIDER_ERROR", error.reason, error.message);
     throw error;

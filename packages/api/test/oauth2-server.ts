@@ -29,6 +29,8 @@ export interface StandInOAuthServer {
   setUser: (user: StandInUser) => void;
   /** What the last authorization request carried (to check PKCE and scopes). */
   lastAuthorization: () => URLSearchParams | null;
+  /** True when the access token is one the stand-in issued (and it answers /userinfo). */
+  knowsAccessToken: (token: string) => boolean;
   stop: () => Promise<void>;
 }
 
@@ -37,6 +39,7 @@ export async function startStandInOAuthServer(): Promise<StandInOAuthServer> {
   const clientSecret = "custom-secret-0123456789";
   const grants = new Map<string, Grant>();
   const tokens = new Map<string, StandInUser>();
+  const refreshTokens = new Map<string, StandInUser>();
   let user: StandInUser | null = null;
   let last: URLSearchParams | null = null;
   const server: Server = createServer((request, response) => {
@@ -65,6 +68,19 @@ export async function startStandInOAuthServer(): Promise<StandInOAuthServer> {
         const form = new URLSearchParams(body);
         const basic = Buffer.from((request.headers.authorization ?? "").replace(/^Basic /, ""), "base64").toString();
         if (basic !== `${clientId}:${clientSecret}`) return json(401, { error: "invalid_client" });
+        const issue = (who: StandInUser) => {
+          const accessToken = randomBytes(16).toString("hex");
+          const refreshToken = randomBytes(16).toString("hex");
+          tokens.set(accessToken, who);
+          refreshTokens.set(refreshToken, who);
+          json(200, { access_token: accessToken, token_type: "bearer", expires_in: 3600, refresh_token: refreshToken });
+        };
+        if (form.get("grant_type") === "refresh_token") {
+          // Rotating refresh tokens: each one works once.
+          const who = refreshTokens.get(form.get("refresh_token") ?? "");
+          refreshTokens.delete(form.get("refresh_token") ?? "");
+          return who ? issue(who) : json(400, { error: "invalid_grant" });
+        }
         const grant = grants.get(form.get("code") ?? "");
         grants.delete(form.get("code") ?? "");
         if (!grant || grant.redirectUri !== form.get("redirect_uri")) return json(400, { error: "invalid_grant" });
@@ -72,9 +88,7 @@ export async function startStandInOAuthServer(): Promise<StandInOAuthServer> {
           const verifier = form.get("code_verifier") ?? "";
           if (createHash("sha256").update(verifier).digest("base64url") !== grant.challenge) return json(400, { error: "invalid_grant" });
         }
-        const accessToken = randomBytes(16).toString("hex");
-        tokens.set(accessToken, grant.user);
-        json(200, { access_token: accessToken, token_type: "bearer", expires_in: 3600, refresh_token: randomBytes(16).toString("hex") });
+        issue(grant.user);
       });
       return;
     }
@@ -95,6 +109,7 @@ export async function startStandInOAuthServer(): Promise<StandInOAuthServer> {
       user = next;
     },
     lastAuthorization: () => last,
+    knowsAccessToken: (token) => tokens.has(token),
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

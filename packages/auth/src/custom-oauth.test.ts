@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { profileFromMapping, valueAtPath } from "./custom-oauth.ts";
+import { appleNameFromForm } from "./oauth.ts";
 
 const mapping = { id: "data.uid", email: "data.contact.mail", emailVerified: "data.contact.confirmed", firstName: "data.given", lastName: null };
 
@@ -32,5 +33,18 @@ describe("custom OAuth 2.0 profile mapping", () => {
     expect(valueAtPath({}, "__proto__")).toBeUndefined();
     expect(valueAtPath({}, "constructor.name")).toBeUndefined();
     expect(valueAtPath({ a: [{ b: "x" }] }, "a.0.b")).toBe("x");
+  });
+});
+
+describe("Apple's first-sign-in name", () => {
+  test("is read from the form post's user JSON, names only", () => {
+    expect(appleNameFromForm('{"name":{"firstName":"Ada","lastName":"Lovelace"},"email":"x@evil.test"}')).toEqual({ firstName: "Ada", lastName: "Lovelace" });
+    expect(appleNameFromForm('{"name":{"lastName":"Lovelace"}}')).toEqual({ firstName: null, lastName: "Lovelace" });
+  });
+
+  test("is nothing for bad JSON, no name, odd types, prototype keys or an oversized field", () => {
+    for (const value of [null, "", "{", "[]", '{"name":"Ada"}', '{"name":{"firstName":42}}', '{"__proto__":{"name":{"firstName":"x"}}}', `{"name":{"firstName":"${"a".repeat(3000)}"}}`]) {
+      expect(appleNameFromForm(value)).toBeNull();
+    }
   });
 });

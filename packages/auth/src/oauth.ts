@@ -162,16 +162,51 @@ export async function exchangeAuthorizationCode(
     }
     throw new OAuthFlowError("token_exchange_failed", "The provider's token answer was not understood.");
   }
+  return tokenSetFrom(tokens, options.now);
+}
+
+function tokenSetFrom(tokens: OAuth2Tokens, now: Date): OAuthTokenSet {
   const data = tokens.data as Record<string, unknown>;
   const str = (key: string) => (typeof data[key] === "string" ? (data[key] as string) : null);
   const expiresIn = typeof data.expires_in === "number" ? data.expires_in : null;
   return {
     accessToken: str("access_token"),
     refreshToken: str("refresh_token"),
-    expiresAt: expiresIn === null ? null : new Date(options.now.getTime() + expiresIn * 1000),
+    expiresAt: expiresIn === null ? null : new Date(now.getTime() + expiresIn * 1000),
     scopes: str("scope")?.split(/[ ,]+/).filter(Boolean) ?? [],
     idToken: str("id_token"),
   };
+}
+
+/**
+ * Apple sends the person's name only on the first authorization, as a `user` JSON field of its form post (not in the
+ * ID token). Names only; never an address (the verified one comes from the ID token).
+ */
+export function appleNameFromForm(value: string | null | undefined): { firstName: string | null; lastName: string | null } | null {
+  if (!value || value.length > 2048) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return null;
+  }
+  const name = parsed && typeof parsed === "object" && Object.hasOwn(parsed, "name") ? (parsed as { name: unknown }).name : null;
+  if (!name || typeof name !== "object") return null;
+  const pick = (key: string) => (Object.hasOwn(name, key) ? text((name as Record<string, unknown>)[key], 100) : null);
+  const result = { firstName: pick("firstName"), lastName: pick("lastName") };
+  return result.firstName || result.lastName ? result : null;
+}
+
+/** A refresh-token grant at the provider's token endpoint (getProviderToken); errors as OAuthFlowError. */
+export async function refreshProviderTokens(provider: OAuthProviderConfig, refreshToken: string, now: Date): Promise<OAuthTokenSet> {
+  const secret = provider.apple ? await appleClientSecret(provider, now) : provider.clientSecret;
+  const client = new OAuth2Client(provider.clientId, secret, null);
+  try {
+    return tokenSetFrom(await client.refreshAccessToken(provider.tokenEndpoint, refreshToken, []), now);
+  } catch (error) {
+    if (error instanceof OAuth2RequestError) throw new OAuthFlowError("token_exchange_failed", `The provider refused the refresh token (${error.code}).`);
+    throw new OAuthFlowError("token_exchange_failed", "The provider could not refresh the token.");
+  }
 }
 
 const jwksCache = new Map<string, JWTVerifyGetKey>();
