@@ -73,6 +73,9 @@ export const restrictedWhileImpersonating: ReadonlySet<string> = new Set([
   "oauth.saveSsoConnection",
   "oauth.setSsoEnabled",
   "oauth.removeSsoConnection",
+  "saml.save",
+  "saml.setEnabled",
+  "saml.remove",
   "mfa.organizationPolicy.set",
 ]);
 
@@ -99,6 +102,7 @@ export const allowedWhileImpersonating: ReadonlySet<string> = new Set([
   "mfa.organizationPolicy.get",
   "oauth.connectedAccounts",
   "oauth.ssoConnection",
+  "saml.connection",
   // Session JWTs: they carry `act: { sub: <admin> }` (RFC 8693), so a backend can tell and refuse what it must.
   "token.get",
   // Ordinary app actions, reversible and audited with the admin's id: reproducing what the user reports.
