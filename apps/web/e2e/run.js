@@ -183,8 +183,10 @@ async function waitForHealth(baseUrl, exited) {
  */
 async function startIdp(appUrl) {
   const port = await freePort();
+  const samlPort = await freePort();
   const script = path.resolve(webDir, "../../packages/api/cli/dev-idp.ts");
-  const idp = spawn(process.execPath, ["--import", "tsx", script, "--port", String(port), "--app-url", appUrl, "--client-id", "latchkey-e2e", "--client-secret", "latchkey-e2e-secret"], {
+  const args = ["--import", "tsx", script, "--port", String(port), "--saml-port", String(samlPort), "--app-url", appUrl];
+  const idp = spawn(process.execPath, [...args, "--client-id", "latchkey-e2e", "--client-secret", "latchkey-e2e-secret"], {
     cwd: webDir,
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -199,12 +201,14 @@ async function startIdp(appUrl) {
     });
     idp.once("exit", (code) => reject(new Error(`the development IdP exited (${code}): ${output}`)));
   });
-  console.log(`[e2e] OpenID provider on http://127.0.0.1:${port}`);
+  console.log(`[e2e] OpenID provider on http://127.0.0.1:${port}, SAML IdP on http://127.0.0.1:${samlPort}`);
   return {
     OAUTH_OIDC_ISSUER: `http://127.0.0.1:${port}`,
     OAUTH_OIDC_CLIENT_ID: "latchkey-e2e",
     OAUTH_OIDC_CLIENT_SECRET: "latchkey-e2e-secret",
     OAUTH_OIDC_NAME: "Dev IdP",
+    // saml: read by the browser test only (the app learns the IdP from the metadata URL an admin pastes)
+    E2E_SAML_METADATA_URL: `http://127.0.0.1:${samlPort}/saml/metadata`,
   };
 }
 
@@ -238,6 +242,7 @@ async function main() {
     E2E_BASE_URL: baseUrl,
     E2E_MAIL_LOG: mailLog,
     E2E_IDP_ISSUER: idpEnv.OAUTH_OIDC_ISSUER,
+    E2E_SAML_METADATA_URL: idpEnv.E2E_SAML_METADATA_URL,
   });
   if (code !== 0) await printTail(logFile);
   return code;

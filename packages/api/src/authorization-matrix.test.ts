@@ -241,6 +241,11 @@ const examples: Record<ProcedurePath, Example> = {
   "oauth.saveSsoConnection": { input: () => ({ issuer: "https://idp.invalid", clientId: "matrix", clientSecret: "matrix-secret" }) },
   "oauth.setSsoEnabled": { input: () => ({ enabled: false }) },
   "oauth.removeSsoConnection": { input: () => undefined },
+  // saml: metadata XML that is not an IdP's: allowed callers get past the chain and are refused by the metadata check.
+  "saml.connection": { input: () => undefined },
+  "saml.save": { input: () => ({ metadataXml: "<EntityDescriptor entityID='matrix'/>" }) },
+  "saml.setEnabled": { input: () => ({ enabled: false }) },
+  "saml.remove": { input: () => undefined },
   // mfa
   "mfa.status": { input: () => undefined },
   "mfa.totp.start": { input: () => undefined },

@@ -50,5 +50,9 @@ export {
   type GenericOidcEnv,
   type OAuthOutcome,
 } from "./oauth-flow.ts";
+// oauth: a user's provider access token for server code, refreshed when it has expired
+export { getProviderToken, type ProviderToken } from "./provider-tokens.ts";
+// saml: SP-initiated start, the ACS and our metadata for the web routes
+export { startSaml, finishSaml, samlServiceProviderMetadata, samlServiceProviderUrls, MAX_SAML_RESPONSE_CHARS } from "./saml/flow.ts";
 // instance settings (helper settings): /sign-in reads which methods to offer; the admin settings page its types
 export { getInstanceSettings, type InstanceSettings } from "./instance-settings.ts";

@@ -23,12 +23,15 @@ import {
   organizations,
   passkeys,
   passwordCredentials,
+  samlConnections,
   ssoConnections,
   users,
   type Database,
 } from "@latchkey/db";
 import {
+  appleNameFromForm,
   createAuthorizationUrl,
+  customOAuthProvider,
   decryptSecret,
   defineRateLimit,
   discoverOpenIdConfiguration,
@@ -49,6 +52,7 @@ import {
   type OAuthProviderConfig,
   type OAuthTokenSet,
   type SocialProviderEnv,
+  type CustomOAuthProviderEnv,
 } from "@latchkey/auth";
 import type { Context } from "./context.ts";
 import { ApiError } from "./errors.ts";
@@ -71,6 +75,8 @@ const startsPerIp = defineRateLimit("oauth:start:ip", 60, 15 * MINUTE);
 export interface ConfiguredProvider {
   id: string;
   label: string;
+  /** Custom providers: an image for the button. */
+  iconUrl?: string | null;
   resolve: () => Promise<OAuthProviderConfig>;
 }
 
@@ -82,7 +88,9 @@ export interface GenericOidcEnv {
 }
 
 /** The buttons' providers, from the operator's credentials (see apps/web env.server.ts). */
-export function configuredProviders(env: SocialProviderEnv & { oidc?: GenericOidcEnv }): ConfiguredProvider[] {
+export function configuredProviders(
+  env: SocialProviderEnv & { oidc?: GenericOidcEnv; custom?: CustomOAuthProviderEnv[] },
+): ConfiguredProvider[] {
   const list: ConfiguredProvider[] = socialProviders(env).map((config) => ({
     id: config.id,
     label: config.label,
@@ -96,6 +104,11 @@ export function configuredProviders(env: SocialProviderEnv & { oidc?: GenericOid
       resolve: async () =>
         openIdProvider({ id: "oidc", kind: "oidc", label, clientId, clientSecret }, await discoverOpenIdConfiguration(issuer)),
     });
+  }
+  // Custom OAuth 2.0 providers (issue 18), after the built-in ones, in the operator's order.
+  for (const custom of env.custom ?? []) {
+    const config = customOAuthProvider(custom);
+    list.push({ id: config.id, label: config.label, iconUrl: custom.iconUrl ?? null, resolve: async () => config });
   }
   return list;
 }
@@ -317,6 +330,11 @@ export async function finishOAuth(ctx: Context, providers: ConfiguredProvider[],
       });
     }
     profile = await readProfile(provider, tokens, claims);
+    // Apple: the name comes once, with the first sign-in's form post (the route passes its `user` field on).
+    if (provider.kind === "apple") {
+      const name = appleNameFromForm(input.params.get("user"));
+      if (name) profile = { ...profile, firstName: profile.firstName ?? name.firstName, lastName: profile.lastName ?? name.lastName };
+    }
   } catch (error) {
     if (error instanceof OAuthFlowError) return fail("OAUTH_PROVIDER_ERROR", error.reason, error.message);
     throw error;
@@ -342,7 +360,7 @@ export async function finishOAuth(ctx: Context, providers: ConfiguredProvider[],
   });
 }
 
-type Fail = (reason: ErrorReason, why: string, message: string, extra?: Record<string, unknown>) => Promise<never>;
+export type Fail = (reason: ErrorReason, why: string, message: string, extra?: Record<string, unknown>) => Promise<never>;
 
 function tokenColumns(ctx: Context, accountId: string, tokens: OAuthTokenSet) {
   const seal = (value: string | null) => (value === null ? null : encryptSecret(ctx.keyring, value, `oauth:${accountId}`));
@@ -445,7 +463,8 @@ async function finishSignIn(
   return { status: "signed_in", userId, redirectUrl, created };
 }
 
-async function signInWithIdentity(
+/** Also the end of a SAML sign-in (saml/flow.ts): the same domain check, linking rules and just-in-time membership. */
+export async function signInWithIdentity(
   ctx: Context,
   input: {
     provider: string;
@@ -714,7 +733,21 @@ export async function findSsoConnectionForEmail(
       and(eq(ssoConnections.enabled, true), eq(organizationDomains.domain, domain), sql`${organizationDomains.verifiedAt} is not null`),
     )
     .limit(1);
-  return row ?? null;
+  if (row) return row;
+  // saml: an organization's SAML connection routes the same way (its id starts with `saml_`); OpenID wins when an
+  // organization has both enabled.
+  const [saml] = await db
+    .select({
+      connectionId: samlConnections.id,
+      organizationId: samlConnections.organizationId,
+    })
+    .from(samlConnections)
+    .innerJoin(organizationDomains, eq(organizationDomains.organizationId, samlConnections.organizationId))
+    .where(
+      and(eq(samlConnections.enabled, true), eq(organizationDomains.domain, domain), sql`${organizationDomains.verifiedAt} is not null`),
+    )
+    .limit(1);
+  return saml ?? null;
 }
 
 /** How many ways a user can sign in: a password, OAuth identities, passkeys. */

@@ -20,6 +20,8 @@ import { webhookRouter } from "./router/webhook.ts";
 import { jwtTemplateRouter, signingKeyRouter, tokenRouter } from "./router/tokens.ts";
 // oauth
 import { oauthRouter } from "./router/oauth.ts";
+// saml
+import { samlRouter } from "./router/saml.ts";
 // adminUser
 import { adminUserRouter } from "./router/admin-users.ts";
 // impersonation
@@ -62,6 +64,7 @@ export const appRouter = createTRPCRouter({
   signingKey: signingKeyRouter,
   jwtTemplate: jwtTemplateRouter,
   oauth: oauthRouter,
+  saml: samlRouter,
   // mfa
   mfa: mfaRouter,
   signIn: signInRouter,

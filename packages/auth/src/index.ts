@@ -14,5 +14,6 @@ export * from "./user-agent.ts";
 export * from "./webauthn.ts";
 export * from "./verify-token.ts";
 export * from "./oauth.ts";
+export * from "./custom-oauth.ts";
 export * from "./totp.ts";
 export * from "./sign-in-challenge.ts";

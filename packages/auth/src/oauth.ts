@@ -18,10 +18,11 @@ import {
 import type { OAuth2Tokens } from "arctic";
 import { createRemoteJWKSet, importPKCS8, jwtVerify, SignJWT, errors as joseErrors, type JWTPayload, type JWTVerifyGetKey } from "jose";
 import { encodeBase64urlNoPadding } from "@oslojs/encoding";
+import { profileFromMapping, type CustomProfileMapping } from "./custom-oauth.ts";
 
 export const socialProviderIds = ["google", "github", "apple", "microsoft", "discord", "twitch", "oidc"] as const;
 export type SocialProviderId = (typeof socialProviderIds)[number];
-export type OAuthProviderKind = SocialProviderId | "sso";
+export type OAuthProviderKind = SocialProviderId | "sso" | "custom";
 
 /** Everything needed to run one provider's flow. Secrets live only here, in server memory. */
 export interface OAuthProviderConfig {
@@ -49,6 +50,10 @@ export interface OAuthProviderConfig {
   apple?: { teamId: string; keyId: string; privateKey: string } | null;
   /** API base for GitHub-style profile reads (tests point it at a fake). */
   apiBase?: string;
+  /** PKCE S256 unless false (custom OAuth 2.0 providers that can't take it). */
+  pkce?: boolean;
+  /** Custom OAuth 2.0 providers: where in the userinfo JSON the id, address, verified flag and names are. */
+  profileMapping?: CustomProfileMapping | null;
 }
 
 /** A readable reason the flow failed at the provider; never carries a token or a secret. */
@@ -99,13 +104,16 @@ export function createAuthorizationUrl(
   },
 ): URL {
   const client = new OAuth2Client(provider.clientId, provider.clientSecret, options.redirectUri);
-  const url = client.createAuthorizationURLWithPKCE(
-    provider.authorizationEndpoint,
-    options.state,
-    CodeChallengeMethod.S256,
-    options.codeVerifier,
-    provider.scopes,
-  );
+  const url =
+    provider.pkce === false
+      ? client.createAuthorizationURL(provider.authorizationEndpoint, options.state, provider.scopes)
+      : client.createAuthorizationURLWithPKCE(
+          provider.authorizationEndpoint,
+          options.state,
+          CodeChallengeMethod.S256,
+          options.codeVerifier,
+          provider.scopes,
+        );
   if (options.nonce) url.searchParams.set("nonce", options.nonce);
   if (options.loginHint) url.searchParams.set("login_hint", options.loginHint);
   for (const [key, value] of Object.entries(provider.authorizationParams ?? {})) url.searchParams.set(key, value);
@@ -141,7 +149,7 @@ export async function exchangeAuthorizationCode(
   const client = new OAuth2Client(provider.clientId, secret, options.redirectUri);
   let tokens: OAuth2Tokens;
   try {
-    tokens = await client.validateAuthorizationCode(provider.tokenEndpoint, options.code, options.codeVerifier);
+    tokens = await client.validateAuthorizationCode(provider.tokenEndpoint, options.code, provider.pkce === false ? null : options.codeVerifier);
   } catch (error) {
     if (error instanceof OAuth2RequestError)
       throw new OAuthFlowError("token_exchange_failed", `The provider refused the code (${error.code}).`);
@@ -154,16 +162,51 @@ export async function exchangeAuthorizationCode(
     }
     throw new OAuthFlowError("token_exchange_failed", "The provider's token answer was not understood.");
   }
+  return tokenSetFrom(tokens, options.now);
+}
+
+function tokenSetFrom(tokens: OAuth2Tokens, now: Date): OAuthTokenSet {
   const data = tokens.data as Record<string, unknown>;
   const str = (key: string) => (typeof data[key] === "string" ? (data[key] as string) : null);
   const expiresIn = typeof data.expires_in === "number" ? data.expires_in : null;
   return {
     accessToken: str("access_token"),
     refreshToken: str("refresh_token"),
-    expiresAt: expiresIn === null ? null : new Date(options.now.getTime() + expiresIn * 1000),
+    expiresAt: expiresIn === null ? null : new Date(now.getTime() + expiresIn * 1000),
     scopes: str("scope")?.split(/[ ,]+/).filter(Boolean) ?? [],
     idToken: str("id_token"),
   };
+}
+
+/**
+ * Apple sends the person's name only on the first authorization, as a `user` JSON field of its form post (not in the
+ * ID token). Names only; never an address (the verified one comes from the ID token).
+ */
+export function appleNameFromForm(value: string | null | undefined): { firstName: string | null; lastName: string | null } | null {
+  if (!value || value.length > 2048) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return null;
+  }
+  const name = parsed && typeof parsed === "object" && Object.hasOwn(parsed, "name") ? (parsed as { name: unknown }).name : null;
+  if (!name || typeof name !== "object") return null;
+  const pick = (key: string) => (Object.hasOwn(name, key) ? text((name as Record<string, unknown>)[key], 100) : null);
+  const result = { firstName: pick("firstName"), lastName: pick("lastName") };
+  return result.firstName || result.lastName ? result : null;
+}
+
+/** A refresh-token grant at the provider's token endpoint (getProviderToken); errors as OAuthFlowError. */
+export async function refreshProviderTokens(provider: OAuthProviderConfig, refreshToken: string, now: Date): Promise<OAuthTokenSet> {
+  const secret = provider.apple ? await appleClientSecret(provider, now) : provider.clientSecret;
+  const client = new OAuth2Client(provider.clientId, secret, null);
+  try {
+    return tokenSetFrom(await client.refreshAccessToken(provider.tokenEndpoint, refreshToken, []), now);
+  } catch (error) {
+    if (error instanceof OAuth2RequestError) throw new OAuthFlowError("token_exchange_failed", `The provider refused the refresh token (${error.code}).`);
+    throw new OAuthFlowError("token_exchange_failed", "The provider could not refresh the token.");
+  }
 }
 
 const jwksCache = new Map<string, JWTVerifyGetKey>();
@@ -294,6 +337,11 @@ export async function readProfile(
     return profileFromClaims(merged, provider.kind);
   }
   if (!tokens.accessToken) throw new OAuthFlowError("profile_unavailable", "The provider gave no access token.");
+  if (provider.profileMapping && provider.userinfoEndpoint) {
+    const profile = profileFromMapping(await getJson(provider.userinfoEndpoint, tokens.accessToken), provider.profileMapping);
+    if (!profile) throw new OAuthFlowError("profile_unavailable", "The provider gave no user id.");
+    return profile;
+  }
   if (provider.kind === "github") {
     const base = provider.apiBase ?? "https://api.github.com";
     const user = (await getJson(`${base}/user`, tokens.accessToken)) as Record<string, unknown>;

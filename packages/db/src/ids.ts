@@ -30,6 +30,7 @@ export const idPrefixes = {
   // oauth: external accounts and enterprise SSO connections
   oauthAccount: "eac",
   ssoConnection: "sso",
+  samlConnection: "saml",
   // admin console
   instanceInvitation: "iinv",
   waitlistEntry: "wle",

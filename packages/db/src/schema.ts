@@ -791,6 +791,64 @@ export const oauthStates = pgTable(
   (t) => [index("oauth_states_expires_at_idx").on(t.expiresAt)],
 );
 
+/**
+ * saml: an organization's SAML 2.0 identity provider (ADR 025), beside its OpenID connection. The IdP's certificates
+ * are public (PEM, several for rotation); nothing here is secret. Attribute names say where the address and names are.
+ */
+export const samlConnections = pgTable("saml_connections", {
+  id: text("id").primaryKey().$defaultFn(() => createId("samlConnection")),
+  organizationId: text("organization_id")
+    .notNull()
+    .references(() => organizations.id, { onDelete: "cascade" })
+    .unique("saml_connections_organization_id_key"),
+  idpEntityId: text("idp_entity_id").notNull(),
+  idpSsoUrl: text("idp_sso_url").notNull(),
+  /** PEM certificates the IdP signs with; any of them verifies. */
+  idpCertificates: jsonb("idp_certificates").$type<string[]>().notNull(),
+  /** Where the metadata was read from, when it came from a URL. */
+  metadataUrl: text("metadata_url"),
+  emailAttribute: text("email_attribute").notNull(),
+  firstNameAttribute: text("first_name_attribute").notNull(),
+  lastNameAttribute: text("last_name_attribute").notNull(),
+  /** Unsolicited responses (no AuthnRequest of ours) are refused unless this is on. */
+  allowIdpInitiated: boolean("allow_idp_initiated").notNull().default(false),
+  enabled: boolean("enabled").notNull().default(true),
+  createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+/** saml: an AuthnRequest we sent; the response's InResponseTo must name one, once, before it expires. */
+export const samlRequests = pgTable(
+  "saml_requests",
+  {
+    id: text("id").primaryKey(),
+    connectionId: text("connection_id")
+      .notNull()
+      .references(() => samlConnections.id, { onDelete: "cascade" }),
+    redirectUrl: text("redirect_url").notNull().default("/"),
+    expiresAt: tstz("expires_at").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("saml_requests_expires_at_idx").on(t.expiresAt)],
+);
+
+/** saml: assertion ids already used, kept until the assertion would have expired anyway (replay refused). */
+export const samlAssertions = pgTable(
+  "saml_assertions",
+  {
+    connectionId: text("connection_id")
+      .notNull()
+      .references(() => samlConnections.id, { onDelete: "cascade" }),
+    assertionId: text("assertion_id").notNull(),
+    expiresAt: tstz("expires_at").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.connectionId, t.assertionId] }), index("saml_assertions_expires_at_idx").on(t.expiresAt)],
+);
+
+export type SamlConnection = typeof samlConnections.$inferSelect;
+
 export type OAuthAccount = typeof oauthAccounts.$inferSelect;
 export type SsoConnection = typeof ssoConnections.$inferSelect;
 export type OAuthState = typeof oauthStates.$inferSelect;

@@ -8,6 +8,8 @@ import { useElement } from "./latchkey-provider";
 export interface OAuthButton {
   id: string;
   label: string;
+  /** Custom OAuth 2.0 providers: the operator's icon (decorative; the text names the provider). */
+  iconUrl?: string | null;
 }
 
 export interface OAuthButtonsProps {
@@ -23,7 +25,7 @@ export function OAuthButtons({ providers, redirectUrl, intent = "sign_in", place
   const container = useElement("socialButtons", "flex flex-col gap-2");
   const button = useElement(
     "socialButtonsBlockButton",
-    "min-h-10 w-full rounded-lk border border-border px-4 py-2 text-sm font-medium hover:bg-subtle focus-visible:outline focus-visible:outline-2 focus-visible:outline-offset-2",
+    "flex min-h-10 w-full items-center justify-center gap-2 rounded-lk border border-border px-4 py-2 text-sm font-medium hover:bg-subtle focus-visible:outline focus-visible:outline-2 focus-visible:outline-offset-2",
   );
   if (providers.length === 0) return null;
   const divider = intent === "sign_in" ? <Divider /> : null;
@@ -35,6 +37,7 @@ export function OAuthButtons({ providers, redirectUrl, intent = "sign_in", place
           <input type="hidden" name="redirect_url" value={redirectUrl} />
           <input type="hidden" name="intent" value={intent} />
           <button type="submit" {...button}>
+            {provider.iconUrl ? <img src={provider.iconUrl} alt="" width={20} height={20} className="h-5 w-5" /> : null}
             {t(intent === "link" ? "connected.connect" : "oauth.continueWith", { provider: provider.label })}
           </button>
         </form>

@@ -153,4 +153,32 @@ describe("environment validation", () => {
     const found = problems({ OAUTH_OIDC_ISSUER: "not a url", OAUTH_OIDC_CLIENT_ID: "x", OAUTH_OIDC_CLIENT_SECRET: "y" });
     expect(found.some((line) => line.startsWith("OAUTH_OIDC_ISSUER"))).toBe(true);
   });
+
+  // oauth: custom OAuth 2.0 providers
+  test("reads custom OAuth 2.0 providers from OAUTH_CUSTOM_PROVIDERS, with PKCE on unless turned off", () => {
+    const provider = {
+      id: "acme",
+      name: "Acme ID",
+      authorizeUrl: "https://id.acme.example/authorize",
+      tokenUrl: "https://id.acme.example/token",
+      userinfoUrl: "https://id.acme.example/userinfo",
+      clientId: "client",
+      clientSecret: "s3cret-value",
+      scopes: ["email"],
+      mapping: { id: "sub", email: "email", emailVerified: "email_verified" },
+    };
+    const result = parseEnv({ OAUTH_CUSTOM_PROVIDERS: JSON.stringify([provider]) });
+    expect(result.ok && result.env.oauth.custom).toEqual([{ ...provider, pkce: true }]);
+  });
+
+  test("refuses a custom provider with a built-in id, a plain http endpoint, a bad mapping or bad JSON, without echoing the secret", () => {
+    const base = { id: "acme", name: "Acme", authorizeUrl: "https://a.example/a", tokenUrl: "https://a.example/t", userinfoUrl: "https://a.example/u", clientId: "c", clientSecret: "s3cret-value", mapping: { id: "sub", email: "email" } };
+    for (const bad of [{ ...base, id: "github" }, { ...base, tokenUrl: "http://a.example/t" }, { ...base, mapping: { id: "a..b", email: "email" } }, { ...base, extra: 1 }]) {
+      const result = parseEnv({ OAUTH_CUSTOM_PROVIDERS: JSON.stringify([bad]) });
+      expect(result.ok).toBe(false);
+      expect(JSON.stringify(result)).not.toContain("s3cret-value");
+    }
+    expect(parseEnv({ OAUTH_CUSTOM_PROVIDERS: "[{" }).ok).toBe(false);
+    expect(parseEnv({ OAUTH_CUSTOM_PROVIDERS: JSON.stringify([base, base]) }).ok).toBe(false);
+  });
 });

@@ -6,6 +6,8 @@
 import { z } from "zod";
 import { parseEncryptionKey, type SocialProviderEnv } from "@latchkey/auth";
 import type { GenericOidcEnv } from "@latchkey/api";
+import type { CustomOAuthProviderEnv } from "@latchkey/auth";
+import { parseCustomProviders } from "./custom-oauth-env.server";
 
 type RawEnv = Record<string, string | undefined>;
 
@@ -25,6 +27,7 @@ const SECRET_VARIABLES = new Set([
   "OAUTH_DISCORD_CLIENT_SECRET",
   "OAUTH_TWITCH_CLIENT_SECRET",
   "OAUTH_OIDC_CLIENT_SECRET",
+  "OAUTH_CUSTOM_PROVIDERS",
 ]);
 
 // oauth: each provider is on when all of its variables are set; a partly configured one is an error.
@@ -117,7 +120,7 @@ export interface Env {
   SMS_AUTH_TOKEN: string | undefined;
   SMS_FROM: string | undefined;
   /** oauth: the configured sign-in providers' credentials (`OAUTH_<PROVIDER>_…`); empty when none. */
-  oauth: SocialProviderEnv & { oidc?: GenericOidcEnv };
+  oauth: SocialProviderEnv & { oidc?: GenericOidcEnv; custom?: CustomOAuthProviderEnv[] };
   /** `/dev/components`: on in development, and in production only with LATCHKEY_COMPONENT_GALLERY=1 (browser tests). */
   componentGallery: boolean;
 }
@@ -170,6 +173,9 @@ export function parseEnv(source: RawEnv): ParseEnvResult {
       problems.push(`${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} required to sign in with ${provider} (the other ${provider} variables are set)`);
     }
   }
+  const custom = parseCustomProviders(raw.OAUTH_CUSTOM_PROVIDERS);
+  if (!custom.ok) problems.push(...custom.problems);
+  const customProviders = custom.ok ? custom.providers : [];
   if (!parsed.success || problems.length > 0) return { ok: false, problems };
   const data = parsed.data;
   const appUrl = data.APP_URL ?? `http://localhost:${data.PORT}`;
@@ -189,7 +195,7 @@ export function parseEnv(source: RawEnv): ParseEnvResult {
       SMS_ACCOUNT_SID: data.SMS_ACCOUNT_SID,
       SMS_AUTH_TOKEN: data.SMS_AUTH_TOKEN,
       SMS_FROM: data.SMS_FROM,
-      oauth: oauthEnv(raw),
+      oauth: { ...oauthEnv(raw), ...(customProviders.length > 0 ? { custom: customProviders } : {}) },
       componentGallery: data.NODE_ENV !== "production" || data.LATCHKEY_COMPONENT_GALLERY === "1",
     },
   };

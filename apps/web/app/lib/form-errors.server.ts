@@ -80,6 +80,8 @@ const reasonKeys: Partial<Record<string, MessageKey>> = {
   OAUTH_LAST_SIGN_IN_METHOD: "oauth.errors.lastMethod",
   SSO_DISCOVERY_FAILED: "sso.errors.discovery",
   SSO_SECRET_REQUIRED: "sso.errors.secretRequired",
+  // saml
+  SAML_METADATA_INVALID: "sso.saml.errors.metadata",
   // mfa
   MFA_REQUIRED: "errors.mfaRequired",
   SIGN_IN_CHALLENGE_EXPIRED: "factorTwo.expired",
@@ -127,6 +129,12 @@ const fieldKeys: Partial<Record<string, MessageKey>> = {
   issuer: "sso.errors.issuerInvalid",
   clientId: "sso.errors.clientIdInvalid",
   clientSecret: "sso.errors.secretRequired",
+  // saml
+  metadataUrl: "sso.saml.errors.metadataUrl",
+  metadataXml: "sso.saml.errors.metadata",
+  emailAttribute: "sso.saml.errors.attribute",
+  firstNameAttribute: "sso.saml.errors.attribute",
+  lastNameAttribute: "sso.saml.errors.attribute",
 };
 
 export function toFormErrors(error: unknown, overrides: ReasonOverrides = {}): FormErrors {

@@ -67,7 +67,9 @@ export async function guardRequest(request: Request, context: object): Promise<R
   // oauth: Apple posts its answer from appleid.apple.com (response_mode=form_post); that action changes nothing, it
   // only turns the POST into a GET of the same callback, where the state and its cookie are checked.
   const applePost = request.method === "POST" && url.pathname === "/sign-in/oauth/apple/callback";
-  if (!origin.ok && !applePost) {
+  // saml: the IdP's page posts the response to the ACS from its own origin; the response itself is what is checked.
+  const samlPost = request.method === "POST" && /^\/sign-in\/saml\/saml_[a-z0-9]+\/acs$/.test(url.pathname);
+  if (!origin.ok && !applePost && !samlPost) {
     return new Response("Cross-origin request refused.", {
       status: 403,
       headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" },

@@ -17,8 +17,8 @@ export function getOAuthProviders(): ConfiguredProvider[] {
 }
 
 /** What the buttons need: ids and names, never credentials. */
-export function oauthButtons(): { id: string; label: string }[] {
-  return getOAuthProviders().map(({ id, label }) => ({ id, label }));
+export function oauthButtons(): { id: string; label: string; iconUrl?: string | null }[] {
+  return getOAuthProviders().map(({ id, label, iconUrl }) => (iconUrl ? { id, label, iconUrl } : { id, label }));
 }
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

@@ -28,7 +28,7 @@ describe("OAuth routes", () => {
     expect(response.headers.getSetCookie().some((c) => c.startsWith("latchkey_oauth=;") && c.includes("Max-Age=0"))).toBe(true);
   });
 
-  test("Apple's form post becomes a GET of the same callback carrying only code, state and error", async () => {
+  test("Apple's form post becomes a GET of the same callback carrying only code, state, error and the first sign-in's name", async () => {
     const request = new Request(`${APP_URL}/sign-in/oauth/apple/callback`, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded" },
@@ -36,6 +36,8 @@ describe("OAuth routes", () => {
     });
     const response = await harness.run(applePost, request, { provider: "apple" });
     expect(response.status).toBe(303);
-    expect(response.headers.get("location")).toBe("/sign-in/oauth/apple/callback?code=c1&state=s1");
+    const location = new URL(response.headers.get("location")!, APP_URL);
+    expect(location.pathname).toBe("/sign-in/oauth/apple/callback");
+    expect(Object.fromEntries(location.searchParams)).toEqual({ code: "c1", state: "s1", user: '{"name":{"firstName":"A"}}' });
   });
 });

@@ -41,5 +41,8 @@ export async function action(args: ActionFunctionArgs) {
     const value = form.get(key);
     if (typeof value === "string") query.set(key, value.slice(0, 4096));
   }
+  // Apple's first sign-in only: the person's name (JSON), kept for the new account.
+  const user = form.get("user");
+  if (typeof user === "string" && user.length <= 2048) query.set("user", user);
   throw redirect(`${new URL(args.request.url).pathname}?${query}`, { status: 303 });
 }

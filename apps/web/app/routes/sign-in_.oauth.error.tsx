@@ -18,6 +18,12 @@ const messages: Record<string, MessageKey> = {
   OAUTH_EMAIL_DOMAIN_MISMATCH: "oauth.errors.domainMismatch",
   OAUTH_ACCOUNT_LINKED_ELSEWHERE: "oauth.errors.linkedElsewhere",
   OAUTH_ACCOUNT_UNAVAILABLE: "oauth.errors.unavailable",
+  // saml: refusals of the assertion consumer service
+  SAML_RESPONSE_INVALID: "oauth.errors.samlInvalid",
+  SAML_RESPONSE_EXPIRED: "oauth.errors.samlExpired",
+  SAML_RESPONSE_TOO_LARGE: "oauth.errors.samlTooLarge",
+  SAML_REQUEST_UNKNOWN: "oauth.errors.samlRequestUnknown",
+  SAML_IDP_INITIATED_DISABLED: "oauth.errors.samlIdpInitiated",
   MEMBERSHIP_LIMIT_REACHED: "orgSettings.errors.membershipLimit",
   RATE_LIMITED: "errors.unavailable",
   SESSION_REQUIRED: "errors.sessionRequired",

@@ -4,7 +4,7 @@
  * Addresses without SSO go back to /sign-in.
  */
 import { redirect, type LoaderFunctionArgs } from "@remix-run/node";
-import { ApiError, findSsoConnectionForEmail, startOAuth } from "@latchkey/api";
+import { ApiError, findSsoConnectionForEmail, startOAuth, startSaml } from "@latchkey/api";
 import { getAuthHeaders, getRequestContext } from "~/lib/auth.server";
 import { continueToProvider, getOAuthProviders } from "~/lib/oauth.server";
 
@@ -15,12 +15,16 @@ export async function loader(args: LoaderFunctionArgs) {
   const connection = email.includes("@") ? await findSsoConnectionForEmail(ctx.db, email) : null;
   if (!connection) throw redirect("/sign-in");
   try {
-    const { url: target } = await startOAuth(ctx, getOAuthProviders(), {
-      provider: connection.connectionId,
-      intent: "sign_in",
-      redirectUrl: url.searchParams.get("redirect_url"),
-      loginHint: email,
-    });
+    const redirectUrl = url.searchParams.get("redirect_url");
+    // saml: a SAML connection (id `saml_…`) sends an AuthnRequest instead of an OpenID authorization.
+    const { url: target } = connection.connectionId.startsWith("saml_")
+      ? await startSaml(ctx, { connectionId: connection.connectionId, redirectUrl, loginHint: email })
+      : await startOAuth(ctx, getOAuthProviders(), {
+          provider: connection.connectionId,
+          intent: "sign_in",
+          redirectUrl,
+          loginHint: email,
+        });
     return continueToProvider(args.request, target, "SSO", await getAuthHeaders(args));
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
