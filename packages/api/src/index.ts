@@ -52,3 +52,4 @@ export {
 } from "./oauth-flow.ts";
 // instance settings (helper settings): /sign-in reads which methods to offer; the admin settings page its types
 export { getInstanceSettings, type InstanceSettings } from "./instance-settings.ts";
+export { startAuthCache, stopAuthCache, getAuthCache, syncAuthCache, type AuthCache, type AuthCacheStatus } from "./auth-cache.ts";

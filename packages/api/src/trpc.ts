@@ -15,6 +15,7 @@ import type { ErrorReason } from "./error-codes.ts";
 import { ApiError, describeFieldErrors, getFieldErrors } from "./errors.ts";
 import { recordAuditEvent } from "./audit.ts";
 import { isRestrictedWhileImpersonating } from "./impersonation-policy.ts";
+import { syncAuthCache } from "./auth-cache.ts";
 
 // 1. Initialisation and the error shape -------------------------------------------------------------------------
 
@@ -235,8 +236,15 @@ export function requireReverification(level: ReverificationLevel) {
 
 // 3. Procedure builders: the only ones routers may use ------------------------------------------------------------
 
+/** After a mutation (failed ones too: they may have committed), this instance's auth cache has applied its own changes. */
+const syncAuthCacheAfterMutation = t.middleware(async ({ type, ctx, next }) => {
+  const result = await next();
+  if (type === "mutation") await syncAuthCache(ctx.db);
+  return result;
+});
+
 /** Anyone may call it. */
-export const publicProcedure = t.procedure.use(mapErrors);
+export const publicProcedure = t.procedure.use(syncAuthCacheAfterMutation).use(mapErrors);
 /** Needs a valid session. */
 export const authedProcedure = publicProcedure.use(authed);
 /** Needs a valid session and membership of the organization in scope; add `.use(hasPermission(…))`. */

@@ -14,6 +14,7 @@ function fakeHandle(query: DbHandle["query"] = async () => []): DbHandle {
     queryCount: () => 0,
     query,
     close: vi.fn(async () => {}),
+    listen: async () => ({ reconnect: async () => {}, backendPid: () => null, close: async () => {} }),
   };
 }
 
