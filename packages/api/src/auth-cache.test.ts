@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useTestDb } from "@latchkey/db/testing";
 import { createDb, type DbHandle } from "@latchkey/db";
 import { createInnerContext } from "./context.ts";
-import { getAuthCache, startAuthCache, stopAuthCache, syncAuthCache } from "./auth-cache.ts";
+import { AuthCache, getAuthCache, startAuthCache, stopAuthCache, syncAuthCache } from "./auth-cache.ts";
 import { authLookupSql, type ResolvedAuth } from "./auth-lookup.ts";
 import { addMember, APP_URL, callerFor, createOrgWithMember, signUp, uniqueEmail } from "../test/helpers.ts";
 
@@ -31,6 +31,23 @@ afterAll(async () => {
   }
   await stopAuthCache(db());
 });
+
+const row = (n: number) => ({ sessionId: `s${n}`, userId: `u${n}`, orgId: null as string | null });
+
+/** A cache whose (stand-in) listener is subscribed at once, for the bookkeeping tests. */
+async function subscribedCache(maxEntries: number): Promise<AuthCache> {
+  const cache = new AuthCache({ maxEntries, log: quiet });
+  cache.setHeartbeat(0);
+  const handle = {
+    db: db().db,
+    listen: async (_channel: string, handlers: { onUp: () => void }) => {
+      handlers.onUp();
+      return { reconnect: async () => {}, backendPid: () => null, close: async () => {} };
+    },
+  } as unknown as DbHandle;
+  await cache.start(handle);
+  return cache;
+}
 
 /** The instances under test: the one that makes the change first. */
 function instances(): DbHandle[] {
@@ -84,6 +101,8 @@ async function instanceAdmin() {
 describe("the auth cache", () => {
   it("answers a warm request with no SQL and the first one with one statement", async () => {
     const { token } = await signUp(db());
+    // The sign-up's own notifications first: a read racing one about its own user is (rightly) not kept.
+    await syncAuthCache(db().db);
     const count = db().queryCount();
     await authOn(db(), token);
     expect(db().queryCount() - count).toBe(1);
@@ -125,11 +144,55 @@ describe("the auth cache", () => {
   });
 
   it("evicts the least recently used entry past its size cap", async () => {
-    const cache = getAuthCache(db().db)!;
-    const users = await Promise.all([signUp(db()), signUp(db()), signUp(db())]);
-    for (const user of users) await authOn(db(), user.token);
-    expect(cache.status().entries).toBeLessThanOrEqual(cache.maxEntries);
-    expect(cache.status().entries).toBeGreaterThanOrEqual(3);
+    const cache = await subscribedCache(2);
+    cache.set(null, row(1), cache.generation);
+    cache.set(null, row(2), cache.generation);
+    expect(cache.get("s1", null)).toBeDefined();
+    cache.set(null, row(3), cache.generation);
+    expect(cache.status().entries).toBe(2);
+    expect(cache.get("s2", null)).toBeUndefined();
+    expect(cache.get("s1", null)).toBeDefined();
+    expect(cache.get("s3", null)).toBeDefined();
+  });
+
+  it("does not keep a row read before a change to it was handled, but keeps rows of others", async () => {
+    const cache = await subscribedCache(10);
+    const before = cache.generation;
+    cache.handle("u:u1");
+    cache.set(null, row(1), before);
+    cache.set(null, row(2), before);
+    expect(cache.get("s1", null)).toBeUndefined();
+    expect(cache.get("s2", null)).toBeDefined();
+    const again = cache.generation;
+    cache.handle("o:org_9");
+    cache.set("gone", row(3), again);
+    expect(cache.get("s3", "gone")).toBeUndefined();
+  });
+
+  it("drops by session, user and organization, and everything on '*'", async () => {
+    const cache = await subscribedCache(10);
+    cache.set("acme", { ...row(1), orgId: "org_1" }, cache.generation);
+    cache.set(null, row(1), cache.generation);
+    cache.set(null, row(2), cache.generation);
+    cache.set("unknown", row(4), cache.generation);
+    cache.handle("o:org_1");
+    expect(cache.get("s1", "acme")).toBeUndefined();
+    expect(cache.get("s4", "unknown")).toBeUndefined();
+    expect(cache.get("s1", null)).toBeDefined();
+    cache.handle("s:s1");
+    expect(cache.get("s1", null)).toBeUndefined();
+    cache.handle("u:u2");
+    expect(cache.get("s2", null)).toBeUndefined();
+    cache.set(null, row(5), cache.generation);
+    cache.handle("*");
+    expect(cache.status().entries).toBe(0);
+  });
+
+  it("serves nothing and stores nothing until its listener is subscribed", async () => {
+    const cache = new AuthCache({ log: quiet });
+    cache.set(null, row(1), cache.generation);
+    expect(cache.get("s1", null)).toBeUndefined();
+    expect(cache.status()).toMatchObject({ state: "down", entries: 0 });
   });
 });
 
@@ -336,4 +399,38 @@ describe("the invalidation triggers", () => {
 function parseArray(value: string | null): string[] {
   if (!value || value === "{}") return [];
   return value.replace(/^\{|\}$/g, "").split(",");
+}
+
+describe("the header's organization list (organization.listMine)", () => {
+  const listOn = (handle: DbHandle, token: string) => callerFor(handle, { token }).caller.organization.listMine();
+
+  it("is read once, then follows a rename and a removal on every instance", async () => {
+    const { admin, member, org } = await createOrgWithMember(db());
+    for (const handle of instances()) {
+      await syncAuthCache(handle.db);
+      await listOn(handle, member.token);
+    }
+    const count = db().queryCount();
+    expect((await listOn(db(), member.token)).map((o) => o.slug)).toEqual([org.slug]);
+    expect(db().queryCount() - count).toBe(0);
+
+    await changeWithSql(`update organizations set name = 'Renamed Inc' where id = '${org.id}'`);
+    for (const handle of instances()) {
+      await expectEventually(async () => (await listOn(handle, member.token))[0]?.name === "Renamed Inc");
+    }
+    const [m] = await db().query<{ id: string }>(`select id from memberships where user_id = '${member.userId}'`);
+    await callerFor(db(), { token: admin.token, orgSlug: org.slug }).caller.member.remove({ membershipId: m!.id });
+    expect(await listOn(db(), member.token)).toEqual([]);
+    for (const handle of instances()) {
+      await expectEventually(async () => (await listOn(handle, member.token)).length === 0);
+    }
+  });
+});
+
+async function expectEventually(check: () => Promise<boolean>): Promise<void> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > 2000) throw new Error("still stale after 2 s");
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
 }

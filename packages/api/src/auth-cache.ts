@@ -39,6 +39,8 @@ export type AuthCacheState = "up" | "down" | "closed";
 export interface AuthCacheStatus {
   state: AuthCacheState;
   entries: number;
+  /** Users whose organization list is kept. */
+  userEntries: number;
   maxEntries: number;
   /** Why the listener is down, when it is. */
   reason: string | null;
@@ -69,6 +71,8 @@ export class AuthCache<Row extends CacheableRow = CacheableRow> {
   private readonly byOrg = new Map<string, Set<string>>();
   /** Entries of an explicit slug that named no organization: any organization change may make them wrong. */
   private readonly withoutOrg = new Set<string>();
+  /** Per user, values derived from their memberships and organizations (the header's organization list). */
+  private readonly perUser = new Map<string, unknown>();
   private state: AuthCacheState = "down";
   private reason: string | null = "not subscribed yet";
   private since = new Date();
@@ -171,11 +175,36 @@ export class AuthCache<Row extends CacheableRow = CacheableRow> {
     const id = payload.slice(2);
     if (payload === "*") this.flush();
     else if (payload.startsWith("s:")) this.dropAll(this.bySession.get(id));
-    else if (payload.startsWith("u:")) this.dropAll(this.byUser.get(id));
-    else if (payload.startsWith("o:")) {
+    else if (payload.startsWith("u:")) {
+      this.dropAll(this.byUser.get(id));
+      this.perUser.delete(id);
+    } else if (payload.startsWith("o:")) {
       this.dropAll(this.byOrg.get(id));
+      this.perUser.clear();
       this.dropAll(this.withoutOrg);
     } else this.flush();
+  }
+
+  /**
+   * A value about a user that changes only with their memberships or an organization (the organization list of the
+   * page header): dropped on `u:<user>`, any `o:` and `*`. Same rules as rows: nothing while the listener is down.
+   */
+  getForUser<T>(userId: string): T | undefined {
+    if (this.state !== "up") return undefined;
+    return this.perUser.get(userId) as T | undefined;
+  }
+
+  setForUser<T>(userId: string, value: T, generation: number): void {
+    if (this.state !== "up") return;
+    // As a row with no session and no organization under an explicit scope: any organization change concerns it.
+    if (this.changedSince(generation, "", { sessionId: "", userId, orgId: null } as Row)) return;
+    this.perUser.delete(userId);
+    this.perUser.set(userId, value);
+    while (this.perUser.size > this.maxEntries) {
+      const oldest = this.perUser.keys().next().value;
+      if (oldest === undefined) break;
+      this.perUser.delete(oldest);
+    }
   }
 
   /** Drops a session this instance just wrote (the lookup's own expiry sign-out or idle-expiry write). */
@@ -190,12 +219,14 @@ export class AuthCache<Row extends CacheableRow = CacheableRow> {
     this.byUser.clear();
     this.byOrg.clear();
     this.withoutOrg.clear();
+    this.perUser.clear();
   }
 
   status(): AuthCacheStatus {
     return {
       state: this.state,
       entries: this.entries.size,
+      userEntries: this.perUser.size,
       maxEntries: this.maxEntries,
       reason: this.reason,
       since: this.since.toISOString(),
