@@ -10,7 +10,6 @@
  * database like a miss, so the write and the sign-out happen on fresh data.
  */
 import { randomUUID } from "node:crypto";
-import { sql } from "drizzle-orm";
 import type { Database, DbHandle, NotificationListener } from "@latchkey/db";
 
 export const AUTH_CHANNEL = "latchkey_auth";
@@ -57,10 +56,17 @@ export interface AuthCacheOptions {
   log?: (line: string) => void;
   /** Sends a sync marker this often (ms); 0 turns the heartbeat off. */
   heartbeatMs?: number;
+  /**
+   * Tests only: sync before every lookup, so a write made any way at all (fixtures writing straight to the tables)
+   * is applied before the next read; a stale answer can then only come from a missing or wrong invalidation.
+   */
+  syncBeforeLookup?: boolean;
 }
 
 export class AuthCache<Row extends CacheableRow = CacheableRow> {
   readonly maxEntries: number;
+  readonly syncBeforeLookup: boolean;
+  private notify: ((payload: string) => Promise<unknown>) | null = null;
   /** Bumped on every eviction and state change; a fill remembers it from before its read (see `set`). */
   generation = 0;
   /** The evictions since recent generations, so a fill can tell whether one of them concerned its row. */
@@ -88,6 +94,7 @@ export class AuthCache<Row extends CacheableRow = CacheableRow> {
 
   constructor(options: AuthCacheOptions = {}) {
     this.maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
+    this.syncBeforeLookup = options.syncBeforeLookup ?? false;
     this.log = options.log ?? ((line) => console.warn(line));
   }
 
@@ -238,13 +245,15 @@ export class AuthCache<Row extends CacheableRow = CacheableRow> {
 
   /** Subscribes through `handle` and keeps the state in step with the listener. Never throws: down until subscribed. */
   async start(handle: DbHandle): Promise<void> {
+    // Raw, not through drizzle: the marker is ours (uuid and counter), and it stays out of the query counts.
+    this.notify = (payload) => handle.query(`select pg_notify('${AUTH_CHANNEL}', '${payload}')`);
     this.listener = await handle.listen(AUTH_CHANNEL, {
       onNotify: (payload) => this.handle(payload),
       onUp: () => this.setState("up", null),
       onDown: (reason) => this.setState("down", reason),
     });
     if (this.heartbeatMs > 0) {
-      this.heartbeat = setInterval(() => void this.sync(handle.db), this.heartbeatMs);
+      this.heartbeat = setInterval(() => void this.sync(), this.heartbeatMs);
       this.heartbeat.unref?.();
     }
   }
@@ -262,8 +271,8 @@ export class AuthCache<Row extends CacheableRow = CacheableRow> {
    * after each mutation, so the instance that made a change never answers its next request from stale entries. A
    * marker that does not come back means the listener is deaf: the cache is flushed and the listener reconnected.
    */
-  async sync(db: Database): Promise<void> {
-    if (this.state !== "up") return;
+  async sync(): Promise<void> {
+    if (this.state !== "up" || !this.notify) return;
     const marker = `y:${this.instance}:${++this.syncCounter}`;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const arrived = new Promise<boolean>((resolve) => {
@@ -272,7 +281,7 @@ export class AuthCache<Row extends CacheableRow = CacheableRow> {
       timer.unref?.();
     });
     try {
-      await db.execute(sql`select pg_notify(${AUTH_CHANNEL}, ${marker})`);
+      await this.notify(marker);
     } catch {
       // The database is unreachable: the listener's own connection will notice; nothing can be stale-served from
       // a cache the next lookup cannot reach either way, but flush so no entry outlives an unheard change.
@@ -375,5 +384,5 @@ export function getAuthCache<Row extends CacheableRow>(db: Database): AuthCache<
 
 /** Applies this instance's own committed changes to its cache before answering (no-op without a cache). */
 export async function syncAuthCache(db: Database): Promise<void> {
-  await getAuthCache(db)?.sync(db);
+  await getAuthCache(db)?.sync();
 }

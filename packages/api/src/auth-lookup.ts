@@ -209,6 +209,7 @@ export async function lookupAuth(db: Database, options: LookupOptions): Promise<
   if (!parsed) return { status: "signed_out", reason: "malformed" };
 
   const cache = getAuthCache<LookupRow>(db);
+  if (cache?.syncBeforeLookup) await cache.sync();
   const cached = cache?.get(parsed.id, options.orgSlug);
   if (cached) {
     const outcome = await resolveRow(db, cached, parsed.secret, options, true);

@@ -18,6 +18,7 @@ export interface MyOrganization {
 
 export async function listOrganizationsOf(db: Database, userId: string): Promise<readonly MyOrganization[]> {
   const cache = getAuthCache(db);
+  if (cache?.syncBeforeLookup) await cache.sync();
   const kept = cache?.getForUser<readonly MyOrganization[]>(userId);
   if (kept) return kept;
   const generation = cache?.generation ?? 0;
