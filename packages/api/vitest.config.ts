@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     include: ["src/**/*.test.ts", "test/**/*.test.ts", "cli/**/*.test.ts"],
     globalSetup: ["../db/test/global-setup.ts"],
-    setupFiles: ["./test/fail-on-console-error.ts"],
+    setupFiles: ["./test/fail-on-console-error.ts", "./test/auth-cache-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

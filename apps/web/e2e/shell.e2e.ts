@@ -34,7 +34,7 @@ describe("the app shell", () => {
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toMatch(/^application\/json/);
     expect(response.headers.get("cache-control")).toBe("no-store");
-    await expect(response.json()).resolves.toEqual({ status: "ok" });
+    await expect(response.json()).resolves.toMatchObject({ status: "ok", details: { authCache: { state: "up" } } });
   });
 
   test("every response the landing page loads carries the security headers", async () => {

@@ -14,6 +14,7 @@ import {
   type Database,
 } from "@latchkey/db";
 import { preparedStatement } from "./prepared.ts";
+import { getAuthCache } from "./auth-cache.ts";
 import { parseInstanceSettings, sessionPolicyFromSettings, type InstanceSettings } from "./instance-settings.ts";
 import {
   getExtendedIdleExpiry,
@@ -99,6 +100,15 @@ export interface LookupOptions {
 }
 
 function buildLookup(db: Database, orgFromSlug: boolean) {
+  return buildLookupQuery(db, orgFromSlug).prepare(orgFromSlug ? "latchkey_auth_lookup_by_slug" : "latchkey_auth_lookup_active_org");
+}
+
+/** The lookup's SQL text, both variants: the invalidation test reads which columns it touches. */
+export function authLookupSql(db: Database): string[] {
+  return [buildLookupQuery(db, true).toSQL().sql, buildLookupQuery(db, false).toSQL().sql];
+}
+
+function buildLookupQuery(db: Database, orgFromSlug: boolean) {
   const orgCondition = orgFromSlug
     ? eq(organizations.slug, sql.placeholder("orgSlug"))
     : eq(organizations.id, sessions.activeOrganizationId);
@@ -144,11 +154,11 @@ function buildLookup(db: Database, orgFromSlug: boolean) {
     .leftJoin(organizations, orgCondition)
     .leftJoin(memberships, and(eq(memberships.organizationId, organizations.id), eq(memberships.userId, users.id)))
     .where(eq(sessions.id, sql.placeholder("sessionId")))
-    .limit(1)
-    .prepare(orgFromSlug ? "latchkey_auth_lookup_by_slug" : "latchkey_auth_lookup_active_org");
+    .limit(1);
 }
 
 type LookupStatement = ReturnType<typeof buildLookup>;
+type LookupRow = Awaited<ReturnType<LookupStatement["execute"]>>[number];
 
 let lastSettings: { text: string | null; settings: InstanceSettings } | undefined;
 
@@ -189,11 +199,25 @@ function getLookupStatement(db: Database, orgFromSlug: boolean): LookupStatement
   return orgFromSlug ? lookupBySlug(db) : lookupByActiveOrg(db);
 }
 
+/**
+ * Who is calling. With an auth cache started for `db` (auth-cache.ts) a warm request costs no SQL: the cached row
+ * goes through the same checks as a fresh one (secret hash in constant time, ban, expiry by the clock).
+ */
 export async function lookupAuth(db: Database, options: LookupOptions): Promise<AuthLookupOutcome> {
   if (!options.token) return { status: "signed_out", reason: "no_token" };
   const parsed = parseSessionToken(options.token);
   if (!parsed) return { status: "signed_out", reason: "malformed" };
 
+  const cache = getAuthCache<LookupRow>(db);
+  if (cache?.syncBeforeLookup) await cache.sync();
+  const cached = cache?.get(parsed.id, options.orgSlug);
+  if (cached) {
+    const outcome = await resolveRow(db, cached, parsed.secret, options, true);
+    if (outcome) return outcome;
+  }
+
+  // Taken before the read: a notification handled while the query runs makes its row unfit to keep.
+  const generation = cache?.generation ?? 0;
   const statement = getLookupStatement(db, options.orgSlug !== null);
   const params = { sessionId: parsed.id, orgSlug: options.orgSlug ?? "" };
   // A read, so one retry is safe: after a database restart the pool's first use of a dead connection fails.
@@ -203,7 +227,23 @@ export async function lookupAuth(db: Database, options: LookupOptions): Promise<
   });
 
   if (!row) return { status: "signed_out", reason: "unknown" };
-  if (!verifySessionSecret(row.secretHash, parsed.secret)) return { status: "signed_out", reason: "bad_secret" };
+  cache?.set(options.orgSlug, row, generation);
+  return (await resolveRow(db, row, parsed.secret, options, false))!;
+}
+
+/**
+ * The checks and the result from a lookup row. From the cache (`cached`), a session that looks expired or is due for
+ * its hourly idle-expiry write returns null: the caller reads the database, so the write or the sign-out happens on
+ * the current row, not on a copy another instance may have extended meanwhile.
+ */
+async function resolveRow(
+  db: Database,
+  row: LookupRow,
+  secret: string,
+  options: LookupOptions,
+  cached: boolean,
+): Promise<AuthLookupOutcome | null> {
+  if (!verifySessionSecret(row.secretHash, secret)) return { status: "signed_out", reason: "bad_secret" };
   if (row.bannedAt || row.deletedAt) return { status: "signed_out", reason: "banned" };
 
   const settings = settingsFromText(row.instanceSettings);
@@ -220,12 +260,17 @@ export async function lookupAuth(db: Database, options: LookupOptions): Promise<
     impersonatorUserId: row.impersonatorUserId,
   };
   if (getSessionState(session, options.now) !== "active") {
+    if (cached) return null;
     await invalidateSession(db, session.id);
+    // Its notification comes later; this instance's next request must not find the row meanwhile.
+    getAuthCache(db)?.evictSession(session.id);
     return { status: "signed_out", reason: "expired" };
   }
   const extended = getExtendedIdleExpiry(session, options.now, policy);
   if (extended) {
+    if (cached) return null;
     await touchSession(db, session.id, options.now, extended);
+    getAuthCache(db)?.evictSession(session.id);
     session.lastActiveAt = options.now;
     session.idleExpiresAt = extended;
   }

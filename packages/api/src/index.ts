@@ -56,3 +56,4 @@ export { getProviderToken, type ProviderToken } from "./provider-tokens.ts";
 export { startSaml, finishSaml, samlServiceProviderMetadata, samlServiceProviderUrls, MAX_SAML_RESPONSE_CHARS } from "./saml/flow.ts";
 // instance settings (helper settings): /sign-in reads which methods to offer; the admin settings page its types
 export { getInstanceSettings, type InstanceSettings } from "./instance-settings.ts";
+export { startAuthCache, stopAuthCache, getAuthCache, syncAuthCache, type AuthCache, type AuthCacheStatus } from "./auth-cache.ts";

@@ -15,6 +15,7 @@ import type { ErrorReason } from "./error-codes.ts";
 import { ApiError, describeFieldErrors, getFieldErrors } from "./errors.ts";
 import { recordAuditEvent } from "./audit.ts";
 import { isRestrictedWhileImpersonating } from "./impersonation-policy.ts";
+import { syncAuthCache } from "./auth-cache.ts";
 
 // 1. Initialisation and the error shape -------------------------------------------------------------------------
 
@@ -295,7 +296,14 @@ function declarable<B extends { meta(meta: Meta): B }>(builder: B): Declared<B> 
   };
 }
 
-const baseProcedure = t.procedure.use(mapErrors).use(enforcePolicy);
+/** After a mutation (failed ones too: they may have committed), this instance's auth cache has applied its own changes. */
+const syncAuthCacheAfterMutation = t.middleware(async ({ type, ctx, next }) => {
+  const result = await next();
+  if (type === "mutation") await syncAuthCache(ctx.db);
+  return result;
+});
+
+const baseProcedure = t.procedure.use(syncAuthCacheAfterMutation).use(mapErrors).use(enforcePolicy);
 const sessionProcedure = baseProcedure.meta({ authz: { kind: "authed" } }).use(withSession);
 const memberProcedure = sessionProcedure.meta({ authz: { kind: "member" } }).use(withOrganization);
 

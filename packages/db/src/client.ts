@@ -3,6 +3,7 @@ import path from "node:path";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import type { Logger } from "drizzle-orm/logger";
 import * as schema from "./schema.ts";
+import { listenOnPglite, listenOnPostgres, type ListenerHandlers, type NotificationListener } from "./listener.ts";
 
 export type Schema = typeof schema;
 /** The common type of the postgres.js and PGlite drizzle databases. */
@@ -18,6 +19,8 @@ export interface DbHandle {
   /** Runs raw SQL and returns rows the same way on both drivers. */
   query: <T = Record<string, unknown>>(text: string) => Promise<T[]>;
   close: () => Promise<void>;
+  /** LISTENs on `channel` over a dedicated connection (Postgres) or the one connection (PGlite); see listener.ts. */
+  listen: (channel: string, handlers: ListenerHandlers) => Promise<NotificationListener>;
 }
 
 export interface CreateDbOptions {
@@ -82,6 +85,7 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
       queryCount: () => logger.count,
       query: async <T>(text: string) => (await unsafe(text)) as unknown as T[],
       close: () => client.end({ timeout: 5 }),
+      listen: (channel, handlers) => listenOnPostgres(url, channel, handlers),
     };
   }
   const { PGlite } = await import("@electric-sql/pglite");
@@ -96,5 +100,6 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
     queryCount: () => logger.count,
     query: async <T>(text: string) => (await client.query<T>(text)).rows,
     close: () => client.close(),
+    listen: (channel, handlers) => listenOnPglite(client, channel, handlers),
   };
 }

@@ -89,6 +89,12 @@ export async function createTestDb(options: TestDbOptions = {}): Promise<DbHandl
 }
 
 /**
+ * Set by a package's Vitest setup file to run something on every test database (the API's runs its tests with the
+ * auth cache on when LATCHKEY_TEST_AUTH_CACHE=1).
+ */
+export const testDbHooks: { afterOpen?: (handle: DbHandle) => Promise<void>; beforeClose?: (handle: DbHandle) => Promise<void> } = {};
+
+/**
  * A fresh database for the test file that calls it: `const db = useTestDb();` then `db().db` inside tests.
  * Registers the Vitest hooks that create it before the file's tests and drop it after them.
  */
@@ -96,8 +102,10 @@ export function useTestDb(): () => DbHandle {
   let handle: DbHandle | undefined;
   beforeAll(async () => {
     handle = await createTestDb();
+    await testDbHooks.afterOpen?.(handle);
   });
   afterAll(async () => {
+    if (handle) await testDbHooks.beforeClose?.(handle);
     await handle?.close();
   });
   return () => {

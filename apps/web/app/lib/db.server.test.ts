@@ -5,7 +5,7 @@ const createDb = vi.fn<() => Promise<DbHandle>>();
 const migrate = vi.fn<(handle: DbHandle) => Promise<void>>();
 vi.mock("@latchkey/db", () => ({ createDb, migrate }));
 
-const { checkDatabase, closeDb, getDb } = await import("./db.server");
+const { checkDatabase, closeDb, getAuthCacheHealth, getDb } = await import("./db.server");
 
 function fakeHandle(query: DbHandle["query"] = async () => []): DbHandle {
   return {
@@ -14,6 +14,10 @@ function fakeHandle(query: DbHandle["query"] = async () => []): DbHandle {
     queryCount: () => 0,
     query,
     close: vi.fn(async () => {}),
+    listen: async (_channel, handlers) => {
+      handlers.onUp();
+      return { reconnect: async () => {}, backendPid: () => null, close: async () => {} };
+    },
   };
 }
 
@@ -49,6 +53,17 @@ describe("the shared database handle", () => {
     migrate.mockRejectedValueOnce(new Error("bad migration"));
     await expect(getDb()).rejects.toThrow("bad migration");
     expect(handle.close).toHaveBeenCalled();
+  });
+});
+
+describe("the auth cache", () => {
+  test("starts with the handle, is reported for /health without its reason text, and stops on close", async () => {
+    createDb.mockResolvedValue(fakeHandle());
+    await getDb();
+    expect(await getAuthCacheHealth()).toEqual({ state: "up", since: expect.any(String), entries: 0 });
+    await closeDb();
+    createDb.mockRejectedValue(new Error("down"));
+    expect(await getAuthCacheHealth()).toBeNull();
   });
 });
 

@@ -3,6 +3,7 @@
  * change in dev, so the handle lives on `globalThis`; migrations run once, on first use.
  */
 import { createDb, migrate, type DbHandle } from "@latchkey/db";
+import { getAuthCache, startAuthCache, stopAuthCache, type AuthCacheStatus } from "@latchkey/api/auth-cache";
 import { getEnv } from "./env.server";
 
 const HEALTH_TIMEOUT_MS = 2000;
@@ -20,6 +21,9 @@ async function openDb(): Promise<DbHandle> {
     await handle.close().catch(() => {});
     throw error;
   }
+  // The auth cache (ADR 023) serves signed-in requests without SQL while its LISTEN connection is subscribed; until
+  // then, and whenever that connection is lost, every request reads the database as before.
+  await startAuthCache(handle);
   return handle;
 }
 
@@ -53,11 +57,20 @@ export async function checkDatabase(timeoutMs = HEALTH_TIMEOUT_MS): Promise<bool
   }
 }
 
+/** The auth cache's state for /health: whether it is in use and how full, never the reason text (it may name hosts). */
+export async function getAuthCacheHealth(): Promise<Pick<AuthCacheStatus, "state" | "since" | "entries"> | null> {
+  const handle = await getDb().catch(() => null);
+  const status = handle ? getAuthCache(handle.db)?.status() : undefined;
+  return status ? { state: status.state, since: status.since, entries: status.entries } : null;
+}
+
 /** Closes the shared handle (server.js calls it on shutdown, so PGlite flushes to disk). */
 export async function closeDb(): Promise<void> {
   const opening = globalForDb.__latchkeyDb;
   globalForDb.__latchkeyDb = undefined;
   if (!opening) return;
   const handle = await opening.catch(() => null);
-  await handle?.close();
+  if (!handle) return;
+  await stopAuthCache(handle);
+  await handle.close();
 }

@@ -1,5 +1,5 @@
 import type { TRPCRouterRecord } from "@trpc/server";
-import { and, asc, eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { z } from "zod";
 import { isUniqueViolation, membershipRoles, memberships, organizations, roles } from "@latchkey/db";
 import { setActiveOrganization } from "@latchkey/auth";
@@ -8,6 +8,7 @@ import { ApiError } from "../errors.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { idSchema, organizationNameSchema, slugify, slugSchema } from "../validation.ts";
 import { enrollmentProcedures } from "./organization-enrollment.ts";
+import { listOrganizationsOf } from "../organization-list.ts";
 
 import { organizationProfileProcedures } from "./organization-profile.ts";
 
@@ -48,21 +49,7 @@ export const organizationRouter = {
 
   /** The caller's organizations with their roles, oldest membership first. */
   // Allowed while an MFA policy waits for a factor: the header lists the organizations on every page, /user/mfa too.
-  listMine: authedProcedure.allowWithoutMfa().routine().query(async ({ ctx }) => {
-    return ctx.db
-      .select({
-        id: organizations.id,
-        name: organizations.name,
-        slug: organizations.slug,
-        imageUrl: organizations.imageUrl,
-        membershipId: memberships.id,
-        roles: memberships.roleKeys,
-      })
-      .from(memberships)
-      .innerJoin(organizations, eq(organizations.id, memberships.organizationId))
-      .where(eq(memberships.userId, ctx.user.id))
-      .orderBy(asc(memberships.createdAt), asc(organizations.id));
-  }),
+  listMine: authedProcedure.allowWithoutMfa().routine().query(async ({ ctx }) => listOrganizationsOf(ctx.db, ctx.user.id)),
 
   /** Sets the session's active organization, or the personal context with `null`. */
   setActive: authedProcedure
