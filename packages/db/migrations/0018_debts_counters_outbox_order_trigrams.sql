@@ -101,3 +101,23 @@ END;
 $$;
 --> statement-breakpoint
 SELECT latchkey_recount_users();
+--> statement-breakpoint
+-- session.created/revoked name the acting admin of an impersonation session (`actor`, as the session JWT's `act`
+-- claim and Clerk's session object do); null for the user's own sessions.
+CREATE OR REPLACE FUNCTION latchkey_session_json(s sessions, session_status text) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+  SELECT jsonb_build_object(
+    'id', s.id,
+    'object', 'session',
+    'user_id', s.user_id,
+    'client_id', NULL,
+    'status', session_status,
+    'actor', CASE WHEN s.impersonator_user_id IS NULL THEN NULL ELSE jsonb_build_object('sub', s.impersonator_user_id) END,
+    'last_active_organization_id', s.active_organization_id,
+    'last_active_at', latchkey_ms(s.last_active_at),
+    'expire_at', latchkey_ms(s.idle_expires_at),
+    'abandon_at', latchkey_ms(s.expires_at),
+    'created_at', latchkey_ms(s.created_at),
+    'updated_at', latchkey_ms(s.last_active_at)
+  )
+$$;
