@@ -1,18 +1,9 @@
 -- Issue 21 (ADR 024): proven verifications, add_email keyed by user, outbox order by sequence and its retention index,
--- exact counters kept by triggers for the admin overview, trigram search, and the domain-invitation email log.
+-- exact counters kept by triggers for the admin overview, and trigram search.
 
 -- Trigram search (member and admin user search by any part of a name or address). PGlite loads the extension too.
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 --> statement-breakpoint
-CREATE TABLE "domain_invitation_emails" (
-	"user_id" text NOT NULL,
-	"organization_id" text NOT NULL,
-	"sent_at" timestamp with time zone DEFAULT now() NOT NULL,
-	CONSTRAINT "domain_invitation_emails_user_id_organization_id_pk" PRIMARY KEY("user_id","organization_id")
-);
---> statement-breakpoint
-ALTER TABLE "domain_invitation_emails" ADD CONSTRAINT "domain_invitation_emails_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "domain_invitation_emails" ADD CONSTRAINT "domain_invitation_emails_organization_id_organizations_id_fk" FOREIGN KEY ("organization_id") REFERENCES "public"."organizations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 -- A proven verification (consumed by the right code or link) against one a newer request retired.
 ALTER TABLE "verifications" ADD COLUMN "verified_at" timestamp with time zone;--> statement-breakpoint
 -- add_email verifications are now keyed `<user id>:<address>`; move the pending ones along.

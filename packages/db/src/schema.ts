@@ -887,18 +887,3 @@ export const rowCounts = pgTable(
   },
   (t) => [primaryKey({ columns: [t.counter, t.bucket, t.slot] })],
 );
-
-/** An automatic domain invitation that was emailed: once per user and organization, however often it is offered. */
-export const domainInvitationEmails = pgTable(
-  "domain_invitation_emails",
-  {
-    userId: text("user_id")
-      .notNull()
-      .references(() => users.id, { onDelete: "cascade" }),
-    organizationId: text("organization_id")
-      .notNull()
-      .references(() => organizations.id, { onDelete: "cascade" }),
-    sentAt: tstz("sent_at").notNull().defaultNow(),
-  },
-  (t) => [primaryKey({ columns: [t.userId, t.organizationId] })],
-);
