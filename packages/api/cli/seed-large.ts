@@ -165,7 +165,9 @@ try {
       update users u set last_active_on = a.last_day
       from (select user_id, max(day) as last_day from user_activity_days group by user_id) a
       where u.id = a.user_id and (u.last_active_on is null or u.last_active_on < a.last_day)`);
-    console.info(`Activity rollups rebuilt in ${seconds(rollups)}.`);
+    // So are the exact user counters (migration 0018): rebuilt from the table in one statement.
+    await db.execute(sql`select latchkey_recount_users()`);
+    console.info(`Activity rollups and user counters rebuilt in ${seconds(rollups)}.`);
     const analyzing = performance.now();
     await db.execute(sql`analyze users, email_addresses, sessions, user_activity_days, activity_day_counts`);
     console.info(`Analyzed in ${seconds(analyzing)}. Seeded in ${seconds(started)}.`);

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { useTestDb } from "@latchkey/db/testing";
 import { consumeToken, createVerification, generateCode, MAX_CODE_ATTEMPTS, pruneVerifications, verifyCode } from "./verification.ts";
@@ -6,6 +7,8 @@ const db = useTestDb();
 const TEN_MINUTES = 10 * 60_000;
 let n = 0;
 const target = () => `person-${++n}-${Math.random().toString(36).slice(2, 7)}@example.test`;
+/** `db.execute` answers an array on postgres.js and `{ rows }` on PGlite. */
+const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
 const wrongCode = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, "0");
 
 describe("codes", () => {
@@ -21,7 +24,8 @@ describe("codes", () => {
     const to = target();
     const { code } = await createVerification(db().db, { purpose: "email_verification", target: to, ttlMs: TEN_MINUTES, code: true });
     expect((await verifyCode(db().db, { purpose: "email_verification", target: to, code: code! })).ok).toBe(true);
-    expect(await verifyCode(db().db, { purpose: "email_verification", target: to, code: code! })).toEqual({ ok: false, reason: "invalid" });
+    expect(await verifyCode(db().db, { purpose: "email_verification", target: to, code: code! })).toEqual({ ok: false, reason: "already_verified" });
+    expect(await verifyCode(db().db, { purpose: "email_verification", target: to, code: wrongCode(code!) })).toEqual({ ok: false, reason: "invalid" });
   });
 
   it("expire, and say so", async () => {
@@ -59,6 +63,48 @@ describe("codes", () => {
     expect(results.filter((r) => r.ok)).toHaveLength(1);
   });
 
+  it("run the caller's work once, in the check's transaction, and tell every other concurrent submission it is already verified", async () => {
+    const to = target();
+    const { code } = await createVerification(db().db, { purpose: "email_verification", target: to, ttlMs: TEN_MINUTES, code: true });
+    let runs = 0;
+    const results = await Promise.all(
+      [1, 2, 3, 4].map(() =>
+        verifyCode(db().db, { purpose: "email_verification", target: to, code: code! }, async (tx, verification) => {
+          // The work sees the spent row through the same transaction.
+          const [row] = rowsOf<{ consumed: boolean }>(await tx.execute(sql`select consumed_at is not null as consumed from verifications where id = ${verification.id}`));
+          runs++;
+          return row?.consumed;
+        }),
+      ),
+    );
+    expect(results.filter((r) => r.ok)).toEqual([expect.objectContaining({ ok: true, value: true })]);
+    expect(results.filter((r) => !r.ok)).toEqual([1, 2, 3].map(() => ({ ok: false, reason: "already_verified" })));
+    expect(runs).toBe(1);
+  });
+
+  it("give the code back when the caller's work fails, so it can be used again", async () => {
+    const to = target();
+    const { id, code } = await createVerification(db().db, { purpose: "email_verification", target: to, ttlMs: TEN_MINUTES, code: true });
+    const failing = verifyCode(db().db, { purpose: "email_verification", target: to, code: code! }, async () => {
+      throw new Error("the work failed");
+    });
+    await expect(failing).rejects.toThrow("the work failed");
+    const [row] = await db().query<{ consumed_at: unknown; attempts: number }>(`select consumed_at, attempts from verifications where id = '${id}'`);
+    expect(row).toMatchObject({ consumed_at: null, attempts: 0 });
+    expect(await verifyCode(db().db, { purpose: "email_verification", target: to, code: code! }, async () => "done")).toMatchObject({ ok: true, value: "done" });
+  });
+
+  it("keep the spent attempt of a wrong code", async () => {
+    const to = target();
+    const { id, code } = await createVerification(db().db, { purpose: "email_verification", target: to, ttlMs: TEN_MINUTES, code: true });
+    let runs = 0;
+    const result = await verifyCode(db().db, { purpose: "email_verification", target: to, code: wrongCode(code!) }, async () => runs++);
+    expect(result).toEqual({ ok: false, reason: "invalid" });
+    expect(runs).toBe(0);
+    const [row] = await db().query<{ attempts: number }>(`select attempts from verifications where id = '${id}'`);
+    expect(Number(row!.attempts)).toBe(1);
+  });
+
   it("die when a newer one is sent to the same address", async () => {
     const to = target();
     const first = await createVerification(db().db, { purpose: "email_verification", target: to, ttlMs: TEN_MINUTES, code: true });
@@ -85,9 +131,19 @@ describe("link tokens", () => {
     const to = target();
     const { token } = await createVerification(db().db, { purpose: "password_reset", target: to, ttlMs: 3_600_000, link: true });
     expect((await consumeToken(db().db, { purpose: "magic_link", token: token! })).ok).toBe(false);
-    const results = await Promise.all([1, 2].map(() => consumeToken(db().db, { purpose: "password_reset", token: token! })));
-    expect(results.filter((r) => r.ok)).toHaveLength(1);
-    expect((await consumeToken(db().db, { purpose: "password_reset", token: token! })).ok).toBe(false);
+    let runs = 0;
+    const results = await Promise.all([1, 2].map(() => consumeToken(db().db, { purpose: "password_reset", token: token! }, async () => ++runs)));
+    expect(results.filter((r) => r.ok)).toEqual([expect.objectContaining({ ok: true, value: 1 })]);
+    expect(results.filter((r) => !r.ok)).toEqual([{ ok: false, reason: "already_verified" }]);
+    expect(runs).toBe(1);
+    expect(await consumeToken(db().db, { purpose: "password_reset", token: token! })).toEqual({ ok: false, reason: "already_verified" });
+  });
+
+  it("that a newer request retired are invalid, not already verified", async () => {
+    const to = target();
+    const { token } = await createVerification(db().db, { purpose: "magic_link", target: to, ttlMs: 15 * 60_000, link: true });
+    await createVerification(db().db, { purpose: "magic_link", target: to, ttlMs: 15 * 60_000, link: true });
+    expect(await consumeToken(db().db, { purpose: "magic_link", token: token! })).toEqual({ ok: false, reason: "invalid" });
   });
 
   it("refuse forged, malformed and expired tokens", async () => {

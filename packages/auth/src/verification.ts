@@ -1,7 +1,9 @@
 /**
  * One primitive for every "we sent you a code or a link" flow (SECURITY.md: codes of 6–8 digits, ≤ 10 minutes, ≤ 5
  * attempts; link tokens ≥ 128 bits, stored as SHA-256, compared in constant time, single use; a newer request kills
- * the older). Each step that must happen once is one atomic UPDATE, so concurrent submissions give one success.
+ * the older). Each step that must happen once is one atomic UPDATE, so concurrent submissions give one success, and
+ * the caller's work runs in the transaction that spent the code (`onVerified`), so a proven code is never spent
+ * without its effect, nor its effect had twice.
  */
 import { sha256 } from "@oslojs/crypto/sha2";
 import { constantTimeEqual } from "@oslojs/crypto/subtle";
@@ -113,76 +115,119 @@ export async function pruneVerifications(db: Database, olderThan: Date): Promise
   await db.delete(verifications).where(lt(verifications.expiresAt, sql`${olderThan.toISOString()}::timestamptz`));
 }
 
-export type VerificationResult =
-  | { ok: true; verification: Verification }
-  | { ok: false; reason: "invalid" | "expired" | "too_many_attempts" };
+export type VerificationFailure = "invalid" | "expired" | "too_many_attempts" | "already_verified";
+
+export type VerificationResult = { ok: true; verification: Verification } | { ok: false; reason: VerificationFailure };
+
+/** What `verifyCode` and `consumeToken` answer: the verification and the value `onVerified` returned, or why not. */
+export type Verified<T> = { ok: true; verification: Verification; value: T } | { ok: false; reason: VerificationFailure };
 
 /**
- * Checks a typed code. Each check spends one of the 5 attempts first (atomically, so parallel guesses can't exceed
- * the cap); a right code then consumes the row, once.
+ * The caller's work once a code or link is proven, run in the transaction that spent it (`tx`, never the pool: PGlite
+ * has one connection). If it throws, the check is rolled back with it and the code still works; to refuse without
+ * giving the code back (say, to audit a failure), return a value that says so.
  */
-export async function verifyCode(
+export type OnVerified<T> = (tx: Database, verification: Verification) => Promise<T>;
+
+const nothing: OnVerified<undefined> = async () => undefined;
+
+/**
+ * Checks a typed code and runs `onVerified` in the same transaction. Each check spends one of the 5 attempts first
+ * (atomically, so parallel guesses can't exceed the cap); a right code then consumes the row, once. A second
+ * submission of the right code waits for the first to commit and answers "already_verified", never "invalid".
+ */
+export async function verifyCode<T = undefined>(
   db: Database,
   input: { purpose: VerificationPurpose; target: string; code: string; now?: Date },
-): Promise<VerificationResult> {
+  onVerified: OnVerified<T> = nothing as OnVerified<T>,
+): Promise<Verified<T>> {
   const now = input.now ?? new Date();
   const nowSql = sql`${now.toISOString()}::timestamptz`;
-  const [live] = await db
-    .update(verifications)
-    .set({ attempts: sql`${verifications.attempts} + 1` })
-    .where(
-      and(
-        eq(verifications.purpose, input.purpose),
-        eq(verifications.target, input.target),
-        isNull(verifications.consumedAt),
-        gt(verifications.expiresAt, nowSql),
-        lt(verifications.attempts, MAX_CODE_ATTEMPTS),
-      ),
-    )
-    .returning();
-  if (!live) return { ok: false, reason: await whyNot(db, input.purpose, input.target, now) };
-  if (!/^\d{6,8}$/.test(input.code) || !sameHash(live.codeHash, hashCode(live.id, input.code))) {
-    return { ok: false, reason: live.attempts >= MAX_CODE_ATTEMPTS ? "too_many_attempts" : "invalid" };
-  }
-  return consume(db, live.id, now);
+  return db.transaction(async (tx): Promise<Verified<T>> => {
+    const [live] = await tx
+      .update(verifications)
+      .set({ attempts: sql`${verifications.attempts} + 1` })
+      .where(
+        and(
+          eq(verifications.purpose, input.purpose),
+          eq(verifications.target, input.target),
+          isNull(verifications.consumedAt),
+          gt(verifications.expiresAt, nowSql),
+          lt(verifications.attempts, MAX_CODE_ATTEMPTS),
+        ),
+      )
+      .returning();
+    if (!live) return { ok: false, reason: await whyNot(tx, input, now) };
+    if (!isCodeShaped(input.code) || !sameHash(live.codeHash, hashCode(live.id, input.code))) {
+      return { ok: false, reason: live.attempts >= MAX_CODE_ATTEMPTS ? "too_many_attempts" : "invalid" };
+    }
+    const spent = await consume(tx, live.id, now);
+    if (!spent) return { ok: false, reason: "already_verified" };
+    return { ok: true, verification: spent, value: await onVerified(tx, spent) };
+  });
 }
 
-/** Uses a link token once. */
-export async function consumeToken(
+/** Uses a link token once and runs `onVerified` in the same transaction; a second use answers "already_verified". */
+export async function consumeToken<T = undefined>(
   db: Database,
   input: { purpose: VerificationPurpose; token: string; now?: Date },
-): Promise<VerificationResult> {
+  onVerified: OnVerified<T> = nothing as OnVerified<T>,
+): Promise<Verified<T>> {
   const now = input.now ?? new Date();
   const match = /^(ver_[a-z2-7]{24})\.([a-z2-7]{39})$/.exec(input.token);
   if (!match) return { ok: false, reason: "invalid" };
-  const [row] = await db.select().from(verifications).where(eq(verifications.id, match[1]!)).limit(1);
-  if (!row || row.purpose !== input.purpose || !sameHash(row.tokenHash, hashSecret(match[2]!))) {
-    return { ok: false, reason: "invalid" };
-  }
-  if (row.consumedAt) return { ok: false, reason: "invalid" };
-  if (row.expiresAt.getTime() <= now.getTime()) return { ok: false, reason: "expired" };
-  return consume(db, row.id, now);
+  return db.transaction(async (tx): Promise<Verified<T>> => {
+    const [row] = await tx.select().from(verifications).where(eq(verifications.id, match[1]!)).limit(1);
+    if (!row || row.purpose !== input.purpose || !sameHash(row.tokenHash, hashSecret(match[2]!))) {
+      return { ok: false, reason: "invalid" };
+    }
+    if (row.verifiedAt) return { ok: false, reason: "already_verified" };
+    if (row.consumedAt) return { ok: false, reason: "invalid" };
+    if (row.expiresAt.getTime() <= now.getTime()) return { ok: false, reason: "expired" };
+    const spent = await consume(tx, row.id, now);
+    // A concurrent use committed between our read and our update (its row lock made us wait).
+    if (!spent) return { ok: false, reason: (await isVerified(tx, row.id)) ? "already_verified" : "invalid" };
+    return { ok: true, verification: spent, value: await onVerified(tx, spent) };
+  });
 }
 
-async function consume(db: Database, id: string, now: Date): Promise<VerificationResult> {
+function isCodeShaped(code: string): boolean {
+  return /^\d{6,8}$/.test(code);
+}
+
+/** Spends the row: `verified_at` tells a proven row from one a newer request retired (both have `consumed_at`). */
+async function consume(db: Database, id: string, now: Date): Promise<Verification | undefined> {
   const [done] = await db
     .update(verifications)
-    .set({ consumedAt: now })
+    .set({ consumedAt: now, verifiedAt: now })
     .where(and(eq(verifications.id, id), isNull(verifications.consumedAt)))
     .returning();
-  return done ? { ok: true, verification: done } : { ok: false, reason: "invalid" };
+  return done;
 }
 
-/** Tells an expired code from a spent one, for a clear message; a wrong code on a dead row reads "invalid". */
-async function whyNot(db: Database, purpose: VerificationPurpose, target: string, now: Date) {
+async function isVerified(db: Database, id: string): Promise<boolean> {
+  const [row] = await db.select({ verifiedAt: verifications.verifiedAt }).from(verifications).where(eq(verifications.id, id));
+  return Boolean(row?.verifiedAt);
+}
+
+/**
+ * Tells an expired code from a spent one, for a clear message; a wrong code on a dead row reads "invalid". The right
+ * code for a row already proven reads "already_verified": the loser of a double submission (it waited on the
+ * winner's row lock, then found the row consumed). A wrong code learns nothing from that row.
+ */
+async function whyNot(db: Database, input: { purpose: VerificationPurpose; target: string; code: string }, now: Date): Promise<VerificationFailure> {
   const [latest] = await db
     .select()
     .from(verifications)
-    .where(and(eq(verifications.purpose, purpose), eq(verifications.target, target)))
-    .orderBy(sql`${verifications.createdAt} desc`)
+    .where(and(eq(verifications.purpose, input.purpose), eq(verifications.target, input.target)))
+    .orderBy(sql`${verifications.createdAt} desc`, sql`${verifications.verifiedAt} desc nulls last`)
     .limit(1);
-  if (!latest || latest.consumedAt) return "invalid" as const;
-  if (latest.attempts >= MAX_CODE_ATTEMPTS) return "too_many_attempts" as const;
-  if (latest.expiresAt.getTime() <= now.getTime()) return "expired" as const;
-  return "invalid" as const;
+  if (!latest) return "invalid";
+  if (latest.consumedAt) {
+    const proven = latest.verifiedAt && isCodeShaped(input.code) && sameHash(latest.codeHash, hashCode(latest.id, input.code));
+    return proven ? "already_verified" : "invalid";
+  }
+  if (latest.attempts >= MAX_CODE_ATTEMPTS) return "too_many_attempts";
+  if (latest.expiresAt.getTime() <= now.getTime()) return "expired";
+  return "invalid";
 }

@@ -89,10 +89,13 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
     };
   }
   const { PGlite } = await import("@electric-sql/pglite");
+  const { pg_trgm } = await import("@electric-sql/pglite/contrib/pg_trgm");
   const { drizzle } = await import("drizzle-orm/pglite");
   const dataDir = options.dataDir ?? defaultDataDir();
   if (!dataDir.startsWith("memory://")) mkdirSync(dataDir, { recursive: true });
-  const client = await PGlite.create(dataDir, options.loadDataDir ? { loadDataDir: options.loadDataDir } : {});
+  // pg_trgm: the search indexes (migration 0018) need the extension loaded in every PGlite that opens the database.
+  const extensions = { pg_trgm };
+  const client = await PGlite.create(dataDir, options.loadDataDir ? { loadDataDir: options.loadDataDir, extensions } : { extensions });
   const db = drizzle(client, { schema, logger }) as unknown as Database;
   return {
     db,

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import {
   bigint,
+  bigserial,
   boolean,
   customType,
   date,
@@ -62,6 +63,9 @@ export const users = pgTable(
     index("users_first_name_pattern_idx").on(sql`lower(${t.firstName}) text_pattern_ops`),
     index("users_last_name_pattern_idx").on(sql`lower(${t.lastName}) text_pattern_ops`),
     index("users_username_pattern_idx").on(sql`lower(${t.username}) text_pattern_ops`),
+    // Member and admin search by any part of the name (`ILIKE '%…%'`): trigrams (pg_trgm, migration 0018). The
+    // expression must match `userNameText` in packages/api/src/member-list.ts exactly.
+    index("users_name_trgm_idx").using("gin", sql`(coalesce(${t.firstName}, '') || ' ' || coalesce(${t.lastName}, '')) gin_trgm_ops`),
   ],
 );
 
@@ -86,6 +90,8 @@ export const emailAddresses = pgTable(
     index("email_addresses_user_id_idx").on(t.userId),
     // Admin console: prefix search on addresses, and the "unverified" filter (users whose primary address isn't verified).
     index("email_addresses_email_pattern_idx").on(sql`${t.email} text_pattern_ops`),
+    // Member search by any part of the address (`ILIKE '%…%'`, pg_trgm, migration 0018).
+    index("email_addresses_email_trgm_idx").using("gin", sql`${t.email} gin_trgm_ops`),
     index("email_addresses_unverified_primary_idx")
       .on(t.userId)
       .where(sql`${t.isPrimary} and ${t.verifiedAt} is null`),
@@ -280,6 +286,8 @@ export const verifications = pgTable(
     attempts: integer("attempts").notNull().default(0),
     expiresAt: tstz("expires_at").notNull(),
     consumedAt: tstz("consumed_at"),
+    /** Set with `consumedAt` when the code or link was proven (a newer request retires a row without it). */
+    verifiedAt: tstz("verified_at"),
     createdAt: createdAt(),
   },
   (t) => [index("verifications_purpose_target_idx").on(t.purpose, t.target), index("verifications_expires_at_idx").on(t.expiresAt)],
@@ -584,12 +592,16 @@ export const outboxEvents = pgTable(
     type: text("type").notNull(),
     data: jsonb("data").$type<JsonObject>().notNull(),
     organizationId: text("organization_id"),
+    /** The order events happened in, also within one statement (clock_timestamp() can tie); the worker's order. */
+    seq: bigserial("seq", { mode: "number" }).notNull(),
     occurredAt: tstz("occurred_at").notNull().defaultNow(),
     dispatchedAt: tstz("dispatched_at"),
   },
   (t) => [
-    index("outbox_events_undispatched_idx").on(t.occurredAt).where(sql`${t.dispatchedAt} is null`),
+    index("outbox_events_undispatched_idx").on(t.seq).where(sql`${t.dispatchedAt} is null`),
     index("outbox_events_occurred_at_idx").on(t.occurredAt),
+    // Retention: the worker deletes dispatched events older than the setting, oldest first, in small batches.
+    index("outbox_events_dispatched_at_idx").on(t.dispatchedAt).where(sql`${t.dispatchedAt} is not null`),
   ],
 );
 
@@ -916,3 +928,20 @@ export const activityDayCounts = pgTable("activity_day_counts", {
 });
 export type InstanceInvitation = typeof instanceInvitations.$inferSelect;
 export type WaitlistEntry = typeof waitlistEntries.$inferSelect;
+
+/**
+ * Exact counts kept by triggers (migration 0018), so the admin overview reads a few rows instead of counting a
+ * million: `users` (users not deleted), `sign_ups` per UTC day (`bucket` = YYYY-MM-DD) and `last_active` (users per
+ * `last_active_on` day). A count is the sum of its `slot` rows: each change picks a slot by user id, so concurrent
+ * sign-ups don't queue on one row. See docs/decisions/024-pool-retries-outbox-order-and-counters.md.
+ */
+export const rowCounts = pgTable(
+  "row_counts",
+  {
+    counter: text("counter").notNull(),
+    bucket: text("bucket").notNull().default(""),
+    slot: integer("slot").notNull().default(0),
+    n: bigint("n", { mode: "number" }).notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.counter, t.bucket, t.slot] })],
+);

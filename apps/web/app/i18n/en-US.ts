@@ -75,6 +75,7 @@ export const enUS = {
   "errors.codeRequired": "Enter the 6-digit code from the email.",
   "errors.codeExpired": "That code has expired. Ask for a new one.",
   "errors.codeTooManyAttempts": "Too many wrong codes. Ask for a new one.",
+  "errors.codeAlreadyUsed": "This code was already used, so it has done its work.",
   "errors.linkInvalid": "This link is not valid any more. If you already verified your address, sign in.",
   "errors.linkExpired": "This link has expired. Ask for a new code.",
   "errors.alreadyRegistered": "This email address already has an account. Sign in instead.",

@@ -76,6 +76,7 @@ export const plPL = {
   "errors.codeRequired": "Wpisz 6-cyfrowy kod z wiadomości.",
   "errors.codeExpired": "Ten kod wygasł. Poproś o nowy.",
   "errors.codeTooManyAttempts": "Zbyt wiele błędnych kodów. Poproś o nowy.",
+  "errors.codeAlreadyUsed": "Ten kod został już użyty i zrobił swoje.",
   "errors.linkInvalid": "Ten link jest już nieważny. Jeśli adres został już potwierdzony, zaloguj się.",
   "errors.linkExpired": "Ten link wygasł. Poproś o nowy kod.",
   "errors.alreadyRegistered": "Ten adres e-mail ma już konto. Zaloguj się.",

@@ -26,6 +26,7 @@ const reasonKeys: Partial<Record<string, MessageKey>> = {
   INVALID_CODE: "errors.codeInvalid",
   EXPIRED_CODE: "errors.codeExpired",
   TOO_MANY_ATTEMPTS: "errors.codeTooManyAttempts",
+  CODE_ALREADY_USED: "errors.codeAlreadyUsed",
   SIGN_UP_EXPIRED: "verifyEmail.expired",
   ALREADY_VERIFIED: "verifyEmail.alreadyVerified",
   ALREADY_REGISTERED: "errors.alreadyRegistered",

@@ -16,11 +16,11 @@ import type { TRPCRouterRecord } from "@trpc/server";
 import { and, asc, eq, isNotNull, ne, sql } from "drizzle-orm";
 import { z } from "zod";
 import { isUniqueViolation, organizationDomains } from "@latchkey/db";
-import { createVerification, defineRateLimit, HOUR, MINUTE, verifyCode } from "@latchkey/auth";
+import { createVerification, defineRateLimit, HOUR, MINUTE, verifyCode, type Verified } from "@latchkey/auth";
 import type { Context } from "../context.ts";
 import { ApiError, fieldError } from "../errors.ts";
 import { logMailFailure } from "../mail/index.ts";
-import { codeError, type CodeFailure } from "../verification-errors.ts";
+import { codeError } from "../verification-errors.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { enforceRateLimit } from "../rate-limits.ts";
 import { orgProcedure } from "../trpc.ts";
@@ -50,6 +50,7 @@ const enrollmentModeSchema = z.enum(enrollmentModes, "Choose an enrollment mode.
 type DomainCtx = Context & OrgActor;
 
 const notFound = () => new ApiError({ code: "NOT_FOUND", reason: "NOT_FOUND", message: "No such domain in this organization." });
+const alreadyVerified = () => new ApiError({ code: "CONFLICT", reason: "DOMAIN_ALREADY_VERIFIED", message: "This domain is already verified." });
 const taken = () =>
   new ApiError({ code: "CONFLICT", reason: "DOMAIN_TAKEN", field: "domain", message: "domain: This domain is verified by another organization." });
 
@@ -154,7 +155,7 @@ export const domainRouter = {
       const event = { action: "domain.verification_sent", targetType: "organization_domain", targetId: input.domainId, details: { email: input.email } };
       const { code, expiresAt } = await audited(ctx, event, async () => {
         const domain = await requireDomain(ctx.db, ctx.organization.id, input.domainId);
-        if (domain.verifiedAt) throw new ApiError({ code: "CONFLICT", reason: "DOMAIN_ALREADY_VERIFIED", message: "This domain is already verified." });
+        if (domain.verifiedAt) throw alreadyVerified();
         if (domainOfEmail(input.email) !== domain.domain) {
           throw fieldError("email", `Use an address at ${domain.domain}.`, "EMAIL_NOT_AT_DOMAIN");
         }
@@ -194,38 +195,33 @@ export const domainRouter = {
         if (ctx.ip) await enforceRateLimit(ctx, checksPerIp, `ip:${ctx.ip}`);
         await enforceRateLimit(ctx, checksPerOrg, `org:${ctx.organization.id}`);
         const domain = await requireDomain(ctx.db, ctx.organization.id, input.domainId);
-        if (domain.verifiedAt) throw new ApiError({ code: "CONFLICT", reason: "DOMAIN_ALREADY_VERIFIED", message: "This domain is already verified." });
+        if (domain.verifiedAt) throw alreadyVerified();
         if (await verifiedElsewhere(ctx.db, ctx.organization.id, domain.domain)) throw taken();
         if (!domain.verificationEmail) throw fieldError("code", "Send a code to an address at the domain first.", "INVALID_CODE");
         const now = ctx.now();
-        // The code check and the update share one transaction: a second check of the same code waits for the first to
-        // commit and then finds the domain verified, instead of being told the code is wrong.
-        let outcome: { failed: CodeFailure } | { verified: ReturnType<typeof view> };
+        // The code check and the update share one transaction (`verifyCode`'s): a second check of the same code waits
+        // for the first to commit and is told the domain is verified, instead of being told the code is wrong.
+        let result: Verified<ReturnType<typeof view>>;
         try {
-          outcome = await ctx.db.transaction(async (tx) => {
-            const result = await verifyCode(tx, { purpose: "domain_verification", target: `${domain.id}:${domain.verificationEmail}`, code: input.code, now });
-            if (!result.ok) return { failed: result.reason };
+          result = await verifyCode(ctx.db, { purpose: "domain_verification", target: `${domain.id}:${domain.verificationEmail}`, code: input.code, now }, async (tx) => {
             const [row] = await tx
               .update(organizationDomains)
               .set({ verifiedAt: now, updatedAt: now })
               .where(and(eq(organizationDomains.id, domain.id), eq(organizationDomains.organizationId, ctx.organization.id), sql`${organizationDomains.verifiedAt} is null`))
               .returning();
             // Removed, or verified by a concurrent call, since we read it.
-            if (!row) throw new ApiError({ code: "CONFLICT", reason: "DOMAIN_ALREADY_VERIFIED", message: "This domain is already verified." });
+            if (!row) throw alreadyVerified();
             await recordAuditEvent(ctx, { ...event, ...actorOf(ctx), outcome: "success", details: { domain: row.domain, email: domain.verificationEmail } }, tx);
-            return { verified: view(row) };
+            return view(row);
           });
         } catch (error) {
           // Another organization verified the same domain in the meantime: the partial unique index said no.
           if (isUniqueViolation(error)) throw taken();
           throw error;
         }
-        if ("verified" in outcome) return outcome.verified;
-        // A concurrent check with the same code won: say so rather than "wrong code".
-        if (outcome.failed === "invalid" && (await requireDomain(ctx.db, ctx.organization.id, domain.id)).verifiedAt) {
-          throw new ApiError({ code: "CONFLICT", reason: "DOMAIN_ALREADY_VERIFIED", message: "This domain is already verified." });
-        }
-        throw codeError(outcome.failed);
+        if (result.ok) return result.value;
+        if (result.reason === "already_verified") throw alreadyVerified();
+        throw codeError(result.reason);
       });
     }),
 

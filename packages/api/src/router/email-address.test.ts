@@ -175,7 +175,25 @@ describe("adding an email address", () => {
       u.as().emailAddress.verify({ email, code }),
     ]);
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    // The others waited for the first to commit and are told the address is theirs, never that the code was wrong.
+    const reasons = results.flatMap((r) => (r.status === "rejected" ? [(r.reason as { reason?: string }).reason] : []));
+    expect(reasons).toEqual(["EMAIL_ALREADY_YOURS", "EMAIL_ALREADY_YOURS"]);
     expect((await rowsFor(u.userId)).filter((r) => r.email === email)).toHaveLength(1);
+  });
+
+  it("keeps a pending addition when another account starts adding the same address", async () => {
+    const u = await user();
+    const rival = await user("rival");
+    const email = uniqueEmail("contested");
+    await u.as().emailAddress.add({ email });
+    const code = u.codeFor(email);
+    await rival.as().emailAddress.add({ email });
+    expect((await u.as().emailAddress.list()).pending.map((p) => p.email)).toEqual([email]);
+    expect((await rival.as().emailAddress.list()).pending.map((p) => p.email)).toEqual([email]);
+    // The first code still works for its account, and the rival's own pending addition is untouched by it.
+    await u.as().emailAddress.verify({ email, code });
+    expect((await rowsFor(u.userId)).map((r) => r.email)).toContain(email);
+    expect(await rowsFor(rival.userId)).toHaveLength(1);
   });
 
   it("does not let another account spend or use a code meant for someone else's pending address", async () => {

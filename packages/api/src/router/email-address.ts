@@ -3,7 +3,7 @@
  * one needs reverification and the old one is told; an address that belongs to someone answers exactly as a new one).
  *
  * Adding is two steps: `add` mails a 6-digit code to the new address (a verification with purpose `add_email`, target
- * the address, userId the caller) and stores nothing else, so nobody can squat an address they don't control; `verify`
+ * `<userId>:<address>`, userId the caller) and stores nothing else, so nobody can squat an address they don't control; `verify`
  * with the right code inserts it, verified and secondary. An address that already belongs to another account gets
  * the same answer and the same pending entry, but no email: its code exists only as a hash and can never be typed.
  *
@@ -80,17 +80,11 @@ const limitReached = () =>
   fieldError("email", `You can have at most ${MAX_EMAIL_ADDRESSES} email addresses. Remove one first.`, "EMAIL_LIMIT_REACHED");
 
 /**
- * Whose live `add_email` verification this address has. Checked before a code is tried, so nobody can spend another
- * account's attempts on an address both are adding (the code went to the address, not to either account).
+ * An `add_email` verification belongs to one user and one address: someone else starting to add the same address gets
+ * a row of their own and cancels nothing, and nobody can spend another account's attempts.
  */
-async function pendingOwner(db: Context["db"], email: string): Promise<string | null | undefined> {
-  const [row] = await db
-    .select({ userId: verifications.userId })
-    .from(verifications)
-    .where(and(eq(verifications.purpose, "add_email"), eq(verifications.target, email), isNull(verifications.consumedAt)))
-    .orderBy(desc(verifications.createdAt))
-    .limit(1);
-  return row?.userId;
+function addEmailTarget(userId: string, email: string): string {
+  return `${userId}:${email}`;
 }
 
 /** Runs a change; a refusal is audited as a failure (outside the rolled-back transaction) and passed on. */
@@ -112,7 +106,7 @@ export const emailAddressRouter = {
       .where(eq(emailAddresses.userId, ctx.user.id))
       .orderBy(desc(emailAddresses.isPrimary), asc(emailAddresses.createdAt), asc(emailAddresses.email));
     const live = await ctx.db
-      .select({ email: verifications.target, expiresAt: verifications.expiresAt })
+      .select({ target: verifications.target, expiresAt: verifications.expiresAt })
       .from(verifications)
       .where(
         and(
@@ -124,7 +118,9 @@ export const emailAddressRouter = {
       )
       .orderBy(asc(verifications.createdAt));
     const own = new Set(addresses.map((a) => a.email));
-    return { addresses, pending: live.filter((p) => !own.has(p.email)) };
+    const prefix = addEmailTarget(ctx.user.id, "");
+    const pending = live.map((p) => ({ email: p.target.slice(prefix.length), expiresAt: p.expiresAt }));
+    return { addresses, pending: pending.filter((p) => !own.has(p.email)) };
   }),
 
   /** Mails a code to the new address; an address with an account answers the same and gets nothing. */
@@ -147,7 +143,7 @@ export const emailAddressRouter = {
       if ((await countAddresses(ctx.db, ctx.user.id)) >= MAX_EMAIL_ADDRESSES) throw limitReached();
       const { code, expiresAt } = await createVerification(ctx.db, {
         purpose: "add_email",
-        target: input.email,
+        target: addEmailTarget(ctx.user.id, input.email),
         userId: ctx.user.id,
         ttlMs: ADD_EMAIL_TTL_MS,
         code: true,
@@ -176,14 +172,12 @@ export const emailAddressRouter = {
         ctx,
         "user.email_add_failed",
         async () => {
-          if ((await pendingOwner(ctx.db, input.email)) !== ctx.user.id) throw codeError("invalid");
           if ((await countAddresses(ctx.db, ctx.user.id)) >= MAX_EMAIL_ADDRESSES) throw limitReached();
-          const result = await verifyCode(ctx.db, { purpose: "add_email", target: input.email, code: input.code, now: ctx.now() });
-          if (!result.ok) throw codeError(result.reason);
-          if (result.verification.userId !== ctx.user.id) throw codeError("invalid");
           const now = ctx.now();
           try {
-            return await ctx.db.transaction(async (tx) => {
+            // The address is added in the code check's transaction: a limit refusal or a taken address rolls the check
+            // back with it, and a double submission adds it once and tells the other "already used".
+            const result = await verifyCode(ctx.db, { purpose: "add_email", target: addEmailTarget(ctx.user.id, input.email), code: input.code, now }, async (tx) => {
               await lockUser(tx, ctx.user.id);
               if ((await countAddresses(tx, ctx.user.id)) >= MAX_EMAIL_ADDRESSES) throw limitReached();
               const [added] = await tx
@@ -193,6 +187,11 @@ export const emailAddressRouter = {
               await audit(ctx, { action: "user.email_added", outcome: "success", details: { emailAddressId: added!.id, email: added!.email } }, tx);
               return added!;
             });
+            if (!result.ok && result.reason === "already_verified") {
+              throw fieldError("code", "This email address is already on your account.", "EMAIL_ALREADY_YOURS");
+            }
+            if (!result.ok) throw codeError(result.reason);
+            return result.value;
           } catch (error) {
             // Taken by someone else meanwhile: answered like a wrong code, so it tells nothing about that account.
             if (isUniqueViolation(error)) throw codeError("invalid");

@@ -76,19 +76,10 @@ export const passwordResetRouter = {
       if (!rules.ok) throw fieldError("password", rules.message, rules.code);
       // Hash first: the token is spent only when everything else is ready.
       const hash = await hashPassword(input.password);
-      const result = await consumeToken(ctx.db, { purpose: "password_reset", token: input.token, now: ctx.now() });
-      if (!result.ok || !result.verification.userId) {
-        await recordAuditEvent(ctx, { action: "user.password_reset", outcome: "failure", details: { reason: result.ok ? "no_user" : result.reason } });
-        throw new ApiError({
-          code: "BAD_REQUEST",
-          reason: result.ok ? "INVALID_TOKEN" : result.reason === "expired" ? "EXPIRED_TOKEN" : "INVALID_TOKEN",
-          field: "token",
-          message: "token: This reset link is not valid any more. Ask for a new one.",
-        });
-      }
-      const userId = result.verification.userId;
       const now = ctx.now();
-      await ctx.db.transaction(async (tx) => {
+      // The password, the sessions and the address change in the token's transaction: spent once, with its effect.
+      const result = await consumeToken(ctx.db, { purpose: "password_reset", token: input.token, now }, async (tx, { userId, target }) => {
+        if (!userId) return false;
         await tx
           .insert(passwordCredentials)
           .values({ userId, hash, createdAt: now, updatedAt: now })
@@ -97,12 +88,22 @@ export const passwordResetRouter = {
         await tx.update(users).set({ lockedUntil: null, updatedAt: now }).where(eq(users.id, userId));
         await invalidateUserSessions(tx, userId);
         await recordAuditEvent(ctx, { action: "user.password_reset", outcome: "success", targetType: "user", targetId: userId }, tx);
+        // A verified address: whoever reset through it controls it.
+        await tx
+          .update(emailAddresses)
+          .set({ verifiedAt: now })
+          .where(and(eq(emailAddresses.userId, userId), eq(emailAddresses.email, target), isNull(emailAddresses.verifiedAt)));
+        return true;
       });
-      // A verified address: whoever reset through it controls it.
-      await ctx.db
-        .update(emailAddresses)
-        .set({ verifiedAt: now })
-        .where(and(eq(emailAddresses.userId, userId), eq(emailAddresses.email, result.verification.target), isNull(emailAddresses.verifiedAt)));
+      if (!result.ok || !result.value) {
+        await recordAuditEvent(ctx, { action: "user.password_reset", outcome: "failure", details: { reason: result.ok ? "no_user" : result.reason } });
+        throw new ApiError({
+          code: "BAD_REQUEST",
+          reason: result.ok ? "INVALID_TOKEN" : result.reason === "expired" ? "EXPIRED_TOKEN" : "INVALID_TOKEN",
+          field: "token",
+          message: "token: This reset link is not valid any more. Ask for a new one.",
+        });
+      }
       return { reset: true as const };
     }),
 } satisfies TRPCRouterRecord;

@@ -205,12 +205,14 @@ describe("passwordless.verifyCode", () => {
     await callerFor(db()).caller.passwordless.verifyCode({ email, code: codeOf(1) });
   });
 
-  it("uses a code once, so a replay is refused", async () => {
+  it("uses a code once, so a replay is refused (as already used) and a wrong code after it is wrong", async () => {
     const { email } = await signUp(db());
     const { mailer, codeOf } = capture();
     await callerFor(db(), { mailer }).caller.passwordless.requestCode({ email });
     await callerFor(db()).caller.passwordless.verifyCode({ email, code: codeOf() });
-    expect((await errorOf(callerFor(db()).caller.passwordless.verifyCode({ email, code: codeOf() }))).reason).toBe("INVALID_CODE");
+    expect((await errorOf(callerFor(db()).caller.passwordless.verifyCode({ email, code: codeOf() }))).reason).toBe("CODE_ALREADY_USED");
+    const wrong = String((Number(codeOf()) + 1) % 1_000_000).padStart(6, "0");
+    expect((await errorOf(callerFor(db()).caller.passwordless.verifyCode({ email, code: wrong }))).reason).toBe("INVALID_CODE");
   });
 
   it("gives exactly one session to concurrent checks of the same right code", async () => {
@@ -222,6 +224,9 @@ describe("passwordless.verifyCode", () => {
       Array.from({ length: 4 }, () => callerFor(db()).caller.passwordless.verifyCode({ email, code: codeOf() })),
     );
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    // The others waited for the winner and are told the code did its work, never that it was wrong.
+    const reasons = results.flatMap((r) => (r.status === "rejected" ? [(r.reason as { reason?: string }).reason] : []));
+    expect(reasons).toEqual(["CODE_ALREADY_USED", "CODE_ALREADY_USED", "CODE_ALREADY_USED"]);
     expect(await sessionsOf(userId)).toBe(before + 1);
   });
 

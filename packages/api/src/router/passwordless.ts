@@ -126,6 +126,17 @@ function deliver(what: string, sending: Promise<void>): void {
  * After a right code or link: the verification must still name the account that owns the address, and that account
  * must be allowed to sign in. Returns the user id, or records the refusal and returns null.
  */
+/**
+ * The part of a passwordless sign-in that shares the code's transaction (`ctx.db` is that transaction): the account
+ * the code was made for must still be usable, and its address is proven. The session is issued after it commits, by
+ * the one submission that spent the code.
+ */
+async function proveSignIn(ctx: Context, verification: Verification, method: SignInMethod): Promise<string | null> {
+  const userId = await requireSignInAccount(ctx, verification, method);
+  if (userId) await markAddressVerified(ctx, userId, verification.target);
+  return userId;
+}
+
 async function requireSignInAccount(ctx: Context, verification: Verification, method: SignInMethod): Promise<string | null> {
   const account = await findAccount(ctx, verification.target);
   const why = !account || account.userId !== verification.userId ? "no_usable_account" : refusal(account, ctx.now());
@@ -189,15 +200,15 @@ export const passwordlessRouter = {
       if (ctx.ip) await enforceRateLimit(ctx, codeChecksPerIp, `ip:${ctx.ip}`);
       await enforceRateLimit(ctx, codeChecksPerEmail, `email:${input.email}`);
       await requireAllowedSignInAddress(ctx, "email_code", input.email, await requireSignInMethod(ctx, "email_code"));
-      const result = await verifyCode(ctx.db, { purpose: "sign_in_code", target: input.email, code: input.code, now: ctx.now() });
+      const result = await verifyCode(ctx.db, { purpose: "sign_in_code", target: input.email, code: input.code, now: ctx.now() }, (tx, verification) =>
+        proveSignIn({ ...ctx, db: tx }, verification, "email_code"),
+      );
       if (!result.ok) {
         await recordFailure(ctx, "email_code", (await findAccount(ctx, input.email))?.userId ?? null, result.reason);
         throw codeError(result.reason);
       }
-      const userId = await requireSignInAccount(ctx, result.verification, "email_code");
-      if (!userId) throw codeError("invalid");
-      await markAddressVerified(ctx, userId, input.email);
-      return completeSignIn(ctx, { userId, method: "email_code" });
+      if (!result.value) throw codeError("invalid");
+      return completeSignIn(ctx, { userId: result.value, method: "email_code" });
     }),
 
   /** Emails a one-shot sign-in link (back to `redirectUrl` when it is a path on this site); answers the same either way. */
@@ -224,15 +235,23 @@ export const passwordlessRouter = {
       if (ctx.ip) await enforceRateLimit(ctx, linkConfirmsPerIp, `ip:${ctx.ip}`);
       // Refused before the link is spent: turned back on, the same link still works while it is valid.
       const settings = await requireSignInMethod(ctx, "magic_link");
-      const result = await consumeToken(ctx.db, { purpose: "magic_link", token: input.token, now: ctx.now() });
+      const result = await consumeToken(ctx.db, { purpose: "magic_link", token: input.token, now: ctx.now() }, async (tx, verification) => {
+        const txCtx = { ...ctx, db: tx };
+        try {
+          await requireAllowedSignInAddress(txCtx, "magic_link", verification.target, settings);
+        } catch (error) {
+          // Refused by the address lists: the link is spent and the refusal audited (both commit), then it is thrown.
+          if (error instanceof ApiError) return { refused: error };
+          throw error;
+        }
+        return { userId: await proveSignIn(txCtx, verification, "magic_link") };
+      });
       if (!result.ok) {
         await recordFailure(ctx, "magic_link", null, result.reason);
         throw linkError(result.reason === "expired" ? "expired" : "invalid");
       }
-      await requireAllowedSignInAddress(ctx, "magic_link", result.verification.target, settings);
-      const userId = await requireSignInAccount(ctx, result.verification, "magic_link");
-      if (!userId) throw linkError("invalid");
-      await markAddressVerified(ctx, userId, result.verification.target);
-      return completeSignIn(ctx, { userId, method: "magic_link" });
+      if ("refused" in result.value) throw result.value.refused;
+      if (!result.value.userId) throw linkError("invalid");
+      return completeSignIn(ctx, { userId: result.value.userId, method: "magic_link" });
     }),
 } satisfies TRPCRouterRecord;

@@ -74,6 +74,18 @@ describe("adding a phone number", () => {
     expect([again.code, again.reason, again.field]).toEqual(["BAD_REQUEST", "PHONE_ALREADY_YOURS", "phone"]);
   });
 
+  it("verifies it once when the right code is sent three times at once; the others are told it is verified", async () => {
+    const u = await user();
+    const typed = freshNumber();
+    const added = await u.as().phone.add({ phone: typed });
+    const code = u.codeFor(e164(typed));
+    const results = await Promise.allSettled([1, 2, 3].map(() => u.as().phone.verify({ phoneNumberId: added.id, code })));
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    const reasons = results.flatMap((r) => (r.status === "rejected" ? [(r.reason as { reason?: string }).reason] : []));
+    expect(reasons).toEqual(["PHONE_ALREADY_YOURS", "PHONE_ALREADY_YOURS"]);
+    expect((await auditActions(u.userId)).filter((a) => a === "user.phone_verified:success")).toHaveLength(1);
+  });
+
   it("rejects numbers that are not E.164 with a 400 on phone, and stores nothing", async () => {
     const u = await user();
     for (const phone of ["601234567", "+0 601 234 567", "+48 601 ABC 567", "+4860", "+48 601 234 567 890 123", "x".repeat(100)]) {

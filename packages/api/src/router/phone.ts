@@ -208,23 +208,27 @@ export const phoneRouter = {
         .where(and(eq(phoneNumbers.id, input.phoneNumberId), eq(phoneNumbers.userId, ctx.user.id)));
       if (!row) throw notFound();
       if (row.verifiedAt) throw fieldError("code", "This number is already verified.", "PHONE_ALREADY_YOURS");
-      const result = await verifyCode(ctx.db, { purpose: "phone_verification", target: row.id, code: input.code, now: ctx.now() });
-      if (!result.ok || result.verification.userId !== ctx.user.id) {
-        const reason = result.ok ? "invalid" : result.reason;
-        await audit(ctx, "user.phone_verify_failed", "failure", row.id, { reason });
-        throw codeError(reason);
-      }
       try {
-        return await ctx.db.transaction(async (tx) => {
+        // The number is marked in the code check's transaction: a double submission marks it once, and the other is
+        // told the code was already used.
+        const result = await verifyCode(ctx.db, { purpose: "phone_verification", target: row.id, code: input.code, now: ctx.now() }, async (tx, verification) => {
+          if (verification.userId !== ctx.user.id) return null;
           const [verified] = await tx
             .update(phoneNumbers)
             .set({ verifiedAt: ctx.now() })
             .where(and(eq(phoneNumbers.id, row.id), isNull(phoneNumbers.verifiedAt)))
             .returning(listed);
-          if (!verified) throw codeError("invalid");
+          if (!verified) return null;
           await audit(ctx, "user.phone_verified", "success", row.id, { phone: maskPhone(verified.phone) }, tx);
           return verified;
         });
+        if (!result.ok || !result.value) {
+          const reason = result.ok ? "invalid" : result.reason;
+          await audit(ctx, "user.phone_verify_failed", "failure", row.id, { reason });
+          if (reason === "already_verified") throw fieldError("code", "This number is already verified.", "PHONE_ALREADY_YOURS");
+          throw codeError(reason);
+        }
+        return result.value;
       } catch (error) {
         // Verified on another account meanwhile: answered like a wrong code, so it tells nothing about that account.
         if (isUniqueViolation(error)) {

@@ -226,7 +226,7 @@ describe("confirming a sign-up by link", () => {
     expect(result.status).toBe("complete");
     expect(tokenFrom(resHeaders)).toMatch(/^sess_/);
     const again = await errorOf(callerFor(db()).caller.signUp.confirmLink({ token: pending.token() }));
-    expect(again.reason).toBe("INVALID_TOKEN");
+    expect(again.reason).toBe("ALREADY_VERIFIED");
     const code = await errorOf(callerFor(db()).caller.signUp.verify({ signUpId: pending.signUpId, code: pending.code }));
     expect(code.reason).toBe("ALREADY_VERIFIED");
   });
@@ -329,7 +329,7 @@ describe("when the instance lets unverified users in", () => {
       const [row] = await db().db.select().from(emailAddresses).where(eq(emailAddresses.email, other));
       expect(row!.verifiedAt).toBeInstanceOf(Date);
       const reused = await errorOf(callerFor(db()).caller.emailVerification.confirmLink({ token: linkMail.token() }));
-      expect(reused.reason).toBe("INVALID_TOKEN");
+      expect(reused.reason).toBe("ALREADY_VERIFIED");
 
       // A taken address still gets no session; its owner is emailed.
       const ownerMail = capture();

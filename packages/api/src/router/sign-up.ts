@@ -33,7 +33,8 @@ import {
   HOUR,
   MINUTE,
   verifyCode,
-  type VerificationResult,
+  type OnVerified,
+  type Verified,
 } from "@latchkey/auth";
 import { ApiError } from "../errors.ts";
 import { logMailFailure } from "../mail/index.ts";
@@ -231,33 +232,32 @@ async function findAttempt(db: Database, id: string): Promise<SignUpAttempt | un
 }
 
 type Method = "email_code" | "email_link";
-type Proof = (tx: Database) => Promise<VerificationResult>;
+/** Checks the code or link and runs the given work in the same transaction (`verifyCode`/`consumeToken`). */
+type Proof = (onVerified: OnVerified<Created | null>) => Promise<Verified<Created | null>>;
 type Created = { userId: string; sessionId: string; token: string; expiresAt: Date };
 
 /**
  * Checks the code or link (`prove`) and turns the attempt it names into a user with a verified primary address, a
- * password and a session — all in one transaction, so a second submission of the same code waits for the first to
- * commit and then sees a finished sign-up. A wrong code's spent attempt commits too (nothing is thrown inside).
+ * password and a session — all in the check's transaction, so a second submission of the same code waits for the
+ * first to commit and is told it is already verified. A wrong code's spent attempt commits too.
  */
-async function completeSignUp(ctx: Context, method: Method, prove: Proof): Promise<{ proof: VerificationResult; created: Created | null }> {
+async function completeSignUp(ctx: Context, method: Method, prove: Proof): Promise<Verified<Created | null>> {
   const now = ctx.now();
   try {
-    return await ctx.db.transaction(async (tx) => {
-      const proof = await prove(tx);
-      if (!proof.ok) return { proof, created: null };
+    return await prove(async (tx, verification) => {
       const [attempt] = await tx
         .update(signUpAttempts)
         .set({ completedAt: now })
         .where(
           and(
-            eq(signUpAttempts.id, proof.verification.target),
+            eq(signUpAttempts.id, verification.target),
             isNull(signUpAttempts.completedAt),
             isNull(signUpAttempts.existingUserId),
             gt(signUpAttempts.expiresAt, now),
           ),
         )
         .returning();
-      if (!attempt?.passwordHash) return { proof, created: null };
+      if (!attempt?.passwordHash) return null;
       const { invited } = await admitNewAccount(ctx, tx, attempt, now);
       const [user] = await tx
         .insert(users)
@@ -278,7 +278,7 @@ async function completeSignUp(ctx: Context, method: Method, prove: Proof): Promi
       const { session, token } = await createSession(tx, { userId, ip: ctx.ip, userAgent: ctx.userAgent, now, policy: await ctx.getSessionPolicy(tx) });
       const details = { method, signUpId: attempt.id, ...(invited ? { instanceInvitationId: attempt.instanceInvitationId } : {}) };
       await recordAuditEvent(ctx, { action: "user.signed_up", outcome: "success", actorUserId: userId, actorSessionId: session.id, targetType: "user", targetId: userId, details }, tx);
-      return { proof, created: { userId, sessionId: session.id, token, expiresAt: session.expiresAt } };
+      return { userId, sessionId: session.id, token, expiresAt: session.expiresAt };
     });
   } catch (error) {
     if (isUniqueViolation(error) && violatedConstraint(error) === "users_username_key") throw usernameTaken();
@@ -341,16 +341,16 @@ export const signUpRouter = {
       if (!attempt) throw signUpGone();
       if (attempt.completedAt) throw alreadyVerified("code");
       if (attempt.expiresAt.getTime() <= ctx.now().getTime()) throw signUpGone();
-      const { proof, created } = await completeSignUp(ctx, "email_code", (tx) =>
-        verifyCode(tx, { purpose: "sign_up", target: attempt.id, code: input.code, now: ctx.now() }),
+      const proof = await completeSignUp(ctx, "email_code", (onVerified) =>
+        verifyCode(ctx.db, { purpose: "sign_up", target: attempt.id, code: input.code, now: ctx.now() }, onVerified),
       );
       if (!proof.ok) {
         await recordAuditEvent(ctx, { action: "sign_up.verify", outcome: "failure", targetType: "sign_up", targetId: attempt.id, details: { method: "email_code", reason: proof.reason } });
         // Two tabs sending the same right code: the one that lost the race is told it is done, not that it was wrong.
-        if ((await findAttempt(ctx.db, attempt.id))?.completedAt) throw alreadyVerified("code");
+        if (proof.reason === "already_verified") throw alreadyVerified("code");
         throw codeError(proof.reason);
       }
-      return finishSignUp(ctx, attempt.id, created, "code");
+      return finishSignUp(ctx, attempt.id, proof.value, "code");
     }),
 
   /** Uses the emailed link once (the page asks for a click first, so mail scanners that open links don't spend it). */
@@ -358,14 +358,15 @@ export const signUpRouter = {
     .input(z.object({ token: linkTokenSchema }))
     .mutation(async ({ ctx, input }) => {
       if (ctx.ip) await enforceRateLimit(ctx, linkPerIp, `ip:${ctx.ip}`);
-      const { proof, created } = await completeSignUp(ctx, "email_link", (tx) =>
-        consumeToken(tx, { purpose: "sign_up", token: input.token, now: ctx.now() }),
+      const proof = await completeSignUp(ctx, "email_link", (onVerified) =>
+        consumeToken(ctx.db, { purpose: "sign_up", token: input.token, now: ctx.now() }, onVerified),
       );
       if (!proof.ok) {
         await recordAuditEvent(ctx, { action: "sign_up.verify", outcome: "failure", details: { method: "email_link", reason: proof.reason } });
+        if (proof.reason === "already_verified") throw alreadyVerified("token");
         throw proof.reason === "expired" ? expiredLink() : invalidLink();
       }
-      return finishSignUp(ctx, proof.verification.target, created, "token");
+      return finishSignUp(ctx, proof.verification.target, proof.value, "token");
     }),
 
   /** A new code and link (the old ones die), at most once a minute and 5 times an hour per sign-up. */
@@ -416,9 +417,9 @@ async function unverifiedPrimary(db: Database, userId: string) {
 }
 
 /** Marks the address verified if it still belongs to the user the code or link was made for. */
-async function markVerified(ctx: Context, userId: string, email: string, method: string): Promise<boolean> {
+async function markVerified(ctx: Context, tx: Database, userId: string, email: string, method: string): Promise<boolean> {
   const now = ctx.now();
-  const updated = await ctx.db
+  const updated = await tx
     .update(emailAddresses)
     .set({ verifiedAt: sql`coalesce(${emailAddresses.verifiedAt}, ${now.toISOString()}::timestamptz)` })
     .where(and(eq(emailAddresses.userId, userId), eq(emailAddresses.email, email)))
@@ -430,7 +431,7 @@ async function markVerified(ctx: Context, userId: string, email: string, method:
     targetType: "user",
     targetId: userId,
     details: { method },
-  });
+  }, tx);
   return updated.length > 0;
 }
 
@@ -455,13 +456,13 @@ export const emailVerificationRouter = {
       const address = await unverifiedPrimary(ctx.db, ctx.user.id);
       if (!address) throw codeError("invalid");
       if (address.verifiedAt) throw alreadyVerified("code");
-      const result = await verifyCode(ctx.db, { purpose: "email_verification", target: address.email, code: input.code, now: ctx.now() });
-      if (!result.ok || result.verification.userId !== ctx.user.id) {
-        await recordAuditEvent(ctx, { action: "user.email_verified", outcome: "failure", actorUserId: ctx.user.id, details: { method: "email_code" } });
-        throw codeError(result.ok ? "invalid" : result.reason);
-      }
-      await markVerified(ctx, ctx.user.id, address.email, "email_code");
-      return { verified: true as const };
+      const result = await verifyCode(ctx.db, { purpose: "email_verification", target: address.email, code: input.code, now: ctx.now() }, (tx, verification) =>
+        verification.userId === ctx.user.id ? markVerified(ctx, tx, ctx.user.id, address.email, "email_code").then(() => true) : Promise.resolve(false),
+      );
+      if (result.ok && result.value) return { verified: true as const };
+      if (!result.ok && result.reason === "already_verified") throw alreadyVerified("code");
+      await recordAuditEvent(ctx, { action: "user.email_verified", outcome: "failure", actorUserId: ctx.user.id, details: { method: "email_code" } });
+      throw codeError(result.ok ? "invalid" : result.reason);
     }),
 
   /** Uses the emailed link once; it confirms the address, it does not sign in. */
@@ -469,10 +470,11 @@ export const emailVerificationRouter = {
     .input(z.object({ token: linkTokenSchema }))
     .mutation(async ({ ctx, input }) => {
       if (ctx.ip) await enforceRateLimit(ctx, linkPerIp, `ip:${ctx.ip}`);
-      const result = await consumeToken(ctx.db, { purpose: "email_verification", token: input.token, now: ctx.now() });
-      if (!result.ok) throw result.reason === "expired" ? expiredLink() : invalidLink();
-      const { userId, target } = result.verification;
-      if (!userId || !(await markVerified(ctx, userId, target, "email_link"))) throw invalidLink();
+      const result = await consumeToken(ctx.db, { purpose: "email_verification", token: input.token, now: ctx.now() }, (tx, { userId, target }) =>
+        userId ? markVerified(ctx, tx, userId, target, "email_link") : Promise.resolve(false),
+      );
+      if (!result.ok) throw result.reason === "already_verified" ? alreadyVerified("token") : result.reason === "expired" ? expiredLink() : invalidLink();
+      if (!result.value) throw invalidLink();
       return { verified: true as const };
     }),
 } satisfies TRPCRouterRecord;

@@ -12,7 +12,7 @@ import { callerFor, createOrgWithMember, signUp, signUpThroughFlow, uniqueEmail,
 const db = useTestDb();
 
 async function allEvents(): Promise<OutboxEvent[]> {
-  return db().db.select().from(outboxEvents).orderBy(outboxEvents.occurredAt);
+  return db().db.select().from(outboxEvents).orderBy(outboxEvents.seq);
 }
 
 /** The events written while `change` ran. */
@@ -41,9 +41,22 @@ describe("the outbox", () => {
     expect(typeof data.created_at).toBe("number");
     const session = events.filter((e) => e.type === "session.created");
     expect(session).toHaveLength(1);
-    expect(session[0]!.data).toMatchObject({ object: "session", user_id: userId, status: "active" });
+    expect(session[0]!.data).toMatchObject({ object: "session", user_id: userId, status: "active", actor: null });
     // Never a hash or a secret in any payload.
     expect(JSON.stringify(events)).not.toMatch(/argon2|secret_hash|token_hash|"hash"/);
+  });
+
+  it("names the acting admin in session.created and session.revoked of an impersonation session, as the JWT's act claim", async () => {
+    const admin = await signUp(db(), uniqueEmail("admin"));
+    const viewed = await signUp(db(), uniqueEmail("viewed"));
+    const created = await eventsOf(() =>
+      db().db.execute(sql`insert into sessions (id, secret_hash, user_id, idle_expires_at, expires_at, impersonator_user_id)
+        values ('sess_actor_test', 'x', ${viewed.userId}, now() + interval '1 hour', now() + interval '1 hour', ${admin.userId})`),
+    );
+    expect(types(created)).toEqual(["session.created"]);
+    expect(created[0]!.data).toMatchObject({ id: "sess_actor_test", user_id: viewed.userId, actor: { sub: admin.userId } });
+    const revoked = await eventsOf(() => db().db.execute(sql`delete from sessions where id = 'sess_actor_test'`));
+    expect(revoked.map((e) => [e.type, (e.data as { actor?: unknown }).actor])).toEqual([["session.revoked", { sub: admin.userId }]]);
   });
 
   it("writes nothing for a change that rolls back", async () => {
@@ -138,9 +151,10 @@ describe("the outbox", () => {
     expect(removed[0]!.data).toMatchObject({ id: membership.id, public_user_data: { user_id: member.userId } });
 
     const deleted = await eventsOf(() => db().db.execute(sql`delete from organizations where id = ${org.id}`));
-    // Both rows go in one statement (the membership by cascade); their events may share a timestamp (PGlite's clock is
-    // coarser), so their relative order is not part of the contract.
-    expect(types(deleted).sort()).toEqual(["organization.deleted", "organizationMembership.deleted"]);
+    // Both rows go in one statement (the membership by cascade); their timestamps may tie (PGlite's clock is coarser),
+    // but the sequence keeps the order the triggers ran in.
+    expect(types(deleted)).toEqual(["organization.deleted", "organizationMembership.deleted"]);
+    expect(deleted[0]!.seq).toBeLessThan(deleted[1]!.seq);
     expect(deleted.find((e) => e.type === "organization.deleted")!.data).toMatchObject({ id: org.id, object: "organization", deleted: true });
   });
 

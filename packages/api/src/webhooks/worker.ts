@@ -5,7 +5,10 @@
  *  2. claims due deliveries with `FOR UPDATE SKIP LOCKED` and a lease (`locked_until`), so concurrent workers never
  *     take the same row and a killed worker's claim simply lapses and the delivery is retried with the same id;
  *  3. sends each claimed delivery (signed, `webhook-id` = the delivery id) and records the attempt, then schedules
- *     the next one (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h, ±10 % jitter) or marks it succeeded or dead.
+ *     the next one (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h, ±10 % jitter) or marks it succeeded or dead;
+ *  4. deletes one small batch of delivered events older than the retention (30 days unless set; retention.ts), and of
+ *     activity days when an activity retention is set.
+ * Events fan out in the order they happened: by `seq`, a sequence the outbox triggers draw from in the order they run.
  *
  * Runs inside the web app (`startWebhookWorker` from apps/web/server.js) and alone (`npm run worker`).
  */
@@ -15,6 +18,7 @@ import { decryptSecret, type Keyring } from "@latchkey/auth";
 import { getInstanceSettings } from "../instance-settings.ts";
 import { eventBody } from "./events.ts";
 import { sendWebhook, type AttemptResult, type SendOptions } from "./send.ts";
+import { activityRetention, outboxRetention, outboxRetentionDaysFromEnv, pruneBatch, retentionCutoff } from "../retention.ts";
 import { webhookHeaders } from "./signing.ts";
 
 /** Delays before retry 1…9, from SECURITY.md; the tenth failure is final. */
@@ -44,6 +48,12 @@ export interface WorkerOptions {
   timeoutMs?: number;
   /** Replaces the HTTP send (tests that need to stop a worker mid-delivery). */
   send?: (options: SendOptions) => Promise<AttemptResult>;
+  /** Days delivered outbox events are kept (default `LATCHKEY_OUTBOX_RETENTION_DAYS`, else 30). */
+  outboxRetentionDays?: number;
+  /** Days of `user_activity_days` rows kept; unset keeps them all. */
+  activityRetentionDays?: number | null;
+  /** Rows deleted per table per pass. */
+  pruneBatchSize?: number;
 }
 
 export interface TickResult {
@@ -52,6 +62,7 @@ export interface TickResult {
   succeeded: number;
   failed: number;
   dead: number;
+  pruned: number;
 }
 
 /** When the next attempt is due after `attempts` failures, or null when that was the last one. */
@@ -70,7 +81,7 @@ export async function fanOut(options: Pick<WorkerOptions, "db" | "now" | "batchS
       .select({ id: outboxEvents.id, type: outboxEvents.type })
       .from(outboxEvents)
       .where(isNull(outboxEvents.dispatchedAt))
-      .orderBy(asc(outboxEvents.occurredAt))
+      .orderBy(asc(outboxEvents.seq))
       .limit(options.batchSize ?? 100)
       .for("update", { skipLocked: true });
     if (events.length === 0) return 0;
@@ -209,10 +220,22 @@ export async function deliver(options: WorkerOptions, claim: Claim): Promise<"su
 export async function runWorkerOnce(options: WorkerOptions): Promise<TickResult> {
   const fannedOut = await fanOut(options);
   const claims = await claimDue(options);
-  const result: TickResult = { fannedOut, claimed: claims.length, succeeded: 0, failed: 0, dead: 0 };
+  const result: TickResult = { fannedOut, claimed: claims.length, succeeded: 0, failed: 0, dead: 0, pruned: 0 };
   const outcomes = await Promise.all(claims.map((claim) => deliver(options, claim)));
   for (const outcome of outcomes) if (outcome !== "lost") result[outcome] += 1;
+  result.pruned = await prune(options);
   return result;
+}
+
+/** Step 4: one batch per retention rule. */
+export async function prune(options: Pick<WorkerOptions, "db" | "now" | "outboxRetentionDays" | "activityRetentionDays" | "pruneBatchSize">): Promise<number> {
+  const now = (options.now ?? (() => new Date()))();
+  const batchSize = options.pruneBatchSize;
+  let pruned = await pruneBatch(options.db, outboxRetention, { cutoff: retentionCutoff(now, options.outboxRetentionDays ?? outboxRetentionDaysFromEnv()), batchSize });
+  if (options.activityRetentionDays) {
+    pruned += await pruneBatch(options.db, activityRetention, { cutoff: retentionCutoff(now, options.activityRetentionDays), batchSize });
+  }
+  return pruned;
 }
 
 export interface RunningWorker {
@@ -233,7 +256,7 @@ export function startWebhookWorker(options: WorkerOptions & { intervalMs?: numbe
     let busy = false;
     try {
       const result = await runWorkerOnce(options);
-      busy = result.fannedOut > 0 || result.claimed > 0;
+      busy = result.fannedOut > 0 || result.claimed > 0 || result.pruned > 0;
     } catch (error) {
       options.log?.("webhook worker: pass failed", error);
     }
