@@ -14,8 +14,10 @@ import type { ReactNode } from "react";
 import { HeaderNav } from "~/components/header-nav";
 import { LocaleSwitcher } from "~/components/locale-switcher";
 import { metaT } from "~/i18n/meta";
-import { getDictionary } from "~/i18n/locales";
-import { I18nProvider, useT } from "~/i18n/react";
+import type { I18nHandle } from "~/i18n/namespaces";
+import { useT } from "~/i18n/react";
+import { RouteMessages } from "~/i18n/route-messages";
+import { getDictionaryVersion } from "~/i18n/versions.server";
 import { readCookie, resolveLocale } from "~/i18n/resolve-locale";
 import { useNonce } from "~/lib/nonce";
 import { getAuth } from "~/lib/auth.server";
@@ -34,6 +36,11 @@ export const meta: MetaFunction = ({ matches }) => {
   return [{ title: t("app.name") }, { name: "description", content: t("meta.description") }];
 };
 
+/** What every page shows: the header (signed in or out), the footer's language switcher, the error boundary. */
+export const handle = {
+  i18n: ["app", "meta", "nav", "error", "common", "locale", "userButton", "orgSwitcher", "user.manageAccount", "orgs.list.link", "impersonation.banner"],
+} satisfies I18nHandle;
+
 type Theme = "light" | "dark";
 
 export async function loader(args: LoaderFunctionArgs) {
@@ -44,7 +51,9 @@ export async function loader(args: LoaderFunctionArgs) {
   const theme: Theme | null = themeCookie === "light" || themeCookie === "dark" ? themeCookie : null;
   return {
     locale,
-    messages: getDictionary(locale),
+    // Not the strings: the root renders those of the matched routes into the page (ADR 029). The version names the
+    // namespace URLs a client navigation fetches the missing ones from.
+    i18nVersion: getDictionaryVersion(locale),
     theme,
     session: auth.userId ? await getHeaderSession(args, auth) : null,
     // impersonation: "Viewing as … — Stop viewing" on every page while an admin views as this user.
@@ -67,9 +76,9 @@ export function Layout({ children }: { children: ReactNode }) {
       </head>
       <body className="min-h-screen bg-bg text-fg antialiased">
         {data ? (
-          <I18nProvider locale={data.locale} messages={data.messages}>
+          <RouteMessages locale={data.locale} version={data.i18nVersion}>
             <Shell>{children}</Shell>
-          </I18nProvider>
+          </RouteMessages>
         ) : (
           <Shell>{children}</Shell>
         )}
