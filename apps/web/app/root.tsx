@@ -12,6 +12,7 @@ import {
 } from "@remix-run/react";
 import type { ReactNode } from "react";
 import { HeaderNav } from "~/components/header-nav";
+import { lazyPart } from "~/components/lazy-part";
 import { LocaleSwitcher } from "~/components/locale-switcher";
 import { metaT } from "~/i18n/meta";
 import type { I18nHandle } from "~/i18n/namespaces";
@@ -22,9 +23,11 @@ import { readCookie, resolveLocale } from "~/i18n/resolve-locale";
 import { useNonce } from "~/lib/nonce";
 import { getAuth } from "~/lib/auth.server";
 import { getHeaderSession } from "~/lib/header-session.server";
-import { ImpersonationBanner } from "~/components/impersonation-banner";
 import { getImpersonationBanner } from "~/lib/impersonation.server";
 import appCss from "~/styles/app.css?url";
+
+// Only while an admin views as a user: not downloaded otherwise.
+const ImpersonationBanner = lazyPart(() => import("~/components/impersonation-banner").then((m) => ({ default: m.ImpersonationBanner })));
 
 export const links: LinksFunction = () => [
   { rel: "stylesheet", href: appCss },

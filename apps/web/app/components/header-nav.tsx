@@ -1,25 +1,15 @@
 import { Link } from "@remix-run/react";
 import { useT } from "~/i18n/react";
 import type { HeaderSession } from "~/lib/header-session";
-import { OrganizationSwitcher } from "./organization-switcher";
-import { UserButton } from "./user-button";
+import { lazyPart } from "./lazy-part";
+
+/** Loaded only when signed in: the sign-in and sign-up pages don't carry the switcher and user menu (ADR 029). */
+const SignedInNav = lazyPart(() => import("./signed-in-nav"));
 
 /** The header's navigation: sign-in links when signed out; the organization switcher and user button when signed in. */
 export function HeaderNav({ session }: { session: HeaderSession | null }) {
   const t = useT();
-  if (session) {
-    return (
-      <nav aria-label={t("nav.main")} className="flex items-center gap-3">
-        {session.isInstanceAdmin ? (
-          <Link to="/admin" className="text-sm text-fg underline-offset-4 hover:underline">
-            {t("nav.admin")}
-          </Link>
-        ) : null}
-        <OrganizationSwitcher session={session} />
-        <UserButton user={session.user} />
-      </nav>
-    );
-  }
+  if (session) return <SignedInNav session={session} />;
   return (
     <nav aria-label={t("nav.main")}>
       <ul className="flex items-center gap-4 text-sm">

@@ -1,32 +1,22 @@
 /**
- * oauth: "Continue with …" buttons, one plain form per provider posting to /sign-in/oauth/:provider (a full page
- * navigation: the provider is another site). Shown only for configured providers; nothing when there are none.
+ * oauth: the "Continue with …" buttons of the configured providers; nothing when there are none. Their forms are a
+ * separate file, downloaded only when there is a provider to show (see lazyPart).
  */
-import { useT } from "~/i18n/react";
+import { lazyPart } from "./lazy-part";
 
 export interface OAuthButton {
   id: string;
   label: string;
 }
 
-export function OAuthButtons({ providers, redirectUrl, intent = "sign_in" }: { providers: OAuthButton[]; redirectUrl: string; intent?: "sign_in" | "link" }) {
-  const t = useT();
-  if (providers.length === 0) return null;
-  return (
-    <div className="flex flex-col gap-2">
-      {intent === "sign_in" ? <p className="text-sm text-muted">{t("oauth.or")}</p> : null}
-      {providers.map((provider) => (
-        <form key={provider.id} method="post" action={`/sign-in/oauth/${encodeURIComponent(provider.id)}`}>
-          <input type="hidden" name="redirect_url" value={redirectUrl} />
-          <input type="hidden" name="intent" value={intent} />
-          <button
-            type="submit"
-            className="w-full rounded-lk border border-border px-4 py-2 font-medium hover:bg-surface focus-visible:outline focus-visible:outline-2 focus-visible:outline-offset-2"
-          >
-            {t(intent === "link" ? "connected.connect" : "oauth.continueWith", { provider: provider.label })}
-          </button>
-        </form>
-      ))}
-    </div>
-  );
+export interface OAuthButtonsProps {
+  providers: OAuthButton[];
+  redirectUrl: string;
+  intent?: "sign_in" | "link";
+}
+
+const OAuthProviderForms = lazyPart(() => import("./oauth-provider-forms"));
+
+export function OAuthButtons(props: OAuthButtonsProps) {
+  return props.providers.length === 0 ? null : <OAuthProviderForms {...props} />;
 }

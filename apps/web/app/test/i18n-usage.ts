@@ -53,8 +53,12 @@ export function scanModule(file: string, seen = new Set<string>(), usage: Usage 
   seen.add(file);
   const source = readFileSync(file, "utf8");
   scanSource(source, usage);
-  for (const [, specifier] of source.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+"([^"]+)"/g)) {
-    const resolved = resolveImport(file, specifier!);
+  const specifiers = [
+    ...source.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+"([^"]+)"/g),
+    ...source.matchAll(/\bimport\("([^"]+)"\)/g),
+  ].map((match) => match[1]!);
+  for (const specifier of specifiers) {
+    const resolved = resolveImport(file, specifier);
     if (resolved) scanModule(resolved, seen, usage);
   }
   return usage;
