@@ -10,8 +10,9 @@ import {
   useRouteError,
   useRouteLoaderData,
 } from "@remix-run/react";
-import type { ReactNode } from "react";
+import type { ComponentProps, ReactNode } from "react";
 import { HeaderNav } from "~/components/header-nav";
+import type { ImpersonationBanner as Banner } from "~/components/impersonation-banner";
 import { lazyPart } from "~/components/lazy-part";
 import { LocaleSwitcher } from "~/components/locale-switcher";
 import { metaT } from "~/i18n/meta";
@@ -27,7 +28,7 @@ import { getImpersonationBanner } from "~/lib/impersonation.server";
 import appCss from "~/styles/app.css?url";
 
 // Only while an admin views as a user: not downloaded otherwise.
-const ImpersonationBanner = lazyPart(() => import("~/components/impersonation-banner").then((m) => ({ default: m.ImpersonationBanner })));
+const ImpersonationBanner = lazyPart<ComponentProps<typeof Banner>>(() => import("~/components/impersonation-banner").then((m) => ({ default: m.ImpersonationBanner })));
 
 export const links: LinksFunction = () => [
   { rel: "stylesheet", href: appCss },
