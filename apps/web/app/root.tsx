@@ -80,7 +80,7 @@ export function Layout({ children }: { children: ReactNode }) {
       </head>
       <body className="min-h-screen bg-bg text-fg antialiased">
         {data ? (
-          <RouteMessages locale={data.locale} version={data.i18nVersion}>
+          <RouteMessages locale={data.locale} version={data.i18nVersion} nonce={nonce}>
             <Shell>{children}</Shell>
           </RouteMessages>
         ) : (

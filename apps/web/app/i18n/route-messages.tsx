@@ -13,7 +13,7 @@ import { namespacesOf, selectMessages } from "./namespaces";
 import { I18nProvider } from "./react";
 import { getServerDictionary } from "./server-dictionaries";
 
-export function RouteMessages({ locale, version, children }: { locale: Locale; version: string; children: ReactNode }) {
+export function RouteMessages({ locale, version, nonce, children }: { locale: Locale; version: string; nonce?: string; children: ReactNode }) {
   const prefixes = namespacesOf(useMatches());
   const server = getServerDictionary(locale);
   if (server) {
@@ -21,7 +21,7 @@ export function RouteMessages({ locale, version, children }: { locale: Locale; v
     return (
       <I18nProvider locale={locale} messages={seed.messages} version={version}>
         {children}
-        <script type="application/json" id={SEED_ID} dangerouslySetInnerHTML={{ __html: serializeSeed(seed) }} />
+        <script type="application/json" id={SEED_ID} nonce={nonce} dangerouslySetInnerHTML={{ __html: serializeSeed(seed) }} />
       </I18nProvider>
     );
   }
@@ -32,7 +32,7 @@ export function RouteMessages({ locale, version, children }: { locale: Locale; v
     <I18nProvider locale={locale} messages={getClientMessages(locale)} version={version}>
       {children}
       {/* The same element the server wrote, unchanged, so hydration matches. */}
-      {seedText === null ? null : <script type="application/json" id={SEED_ID} dangerouslySetInnerHTML={{ __html: seedText }} suppressHydrationWarning />}
+      {seedText === null ? null : <script type="application/json" id={SEED_ID} nonce={nonce} dangerouslySetInnerHTML={{ __html: seedText }} suppressHydrationWarning />}
     </I18nProvider>
   );
 }
