@@ -43,11 +43,20 @@ export async function recordTransfers(page: Page, action: () => Promise<unknown>
   };
   const listener = (response: Response) => {
     if (response.status() >= 300 && response.status() < 400) return;
+    const url = response.url();
+    const kind = kindOf(response);
     pending.push(
       response
         .body()
-        .then((body) => ({ url: response.url(), kind: kindOf(response), bytes: body.length, gzipped: gzipSync(body).length, body: body.toString("utf8") }))
-        .catch(() => null),
+        .then((body) => ({ url, kind, bytes: body.length, gzipped: gzipSync(body).length, body: body.toString("utf8") }))
+        // A streamed answer (single fetch's `.data`) may have no body left to read: count what went over the wire.
+        .catch(() =>
+          response
+            .request()
+            .sizes()
+            .then((sizes) => ({ url, kind, bytes: sizes.responseBodySize, gzipped: sizes.responseBodySize, body: "" }))
+            .catch(() => null),
+        ),
     );
   };
   page.on("request", started);
