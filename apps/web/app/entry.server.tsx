@@ -12,6 +12,8 @@ import { createReadableStreamFromReadable } from "@remix-run/node";
 import { isRouteErrorResponse, RemixServer } from "@remix-run/react";
 import { isbot } from "isbot";
 import { renderToPipeableStream } from "react-dom/server";
+import { getDictionary } from "~/i18n/locales";
+import { provideServerDictionaries } from "~/i18n/server-dictionaries";
 import { getDb } from "~/lib/db.server";
 import type { LatchkeyLoadContext } from "~/lib/load-context";
 import { NonceProvider } from "~/lib/nonce";
@@ -24,6 +26,9 @@ export { closeDb } from "~/lib/db.server";
 export { startWorkers, stopWorkers } from "~/lib/webhook-worker.server";
 /** server.js logs its own errors through this too, so no SQL or parameters reach a log line. */
 export { describeErrorForLog } from "@latchkey/db";
+
+// Pages select their strings from the whole dictionaries while rendering here; the browser gets only those (ADR 029).
+provideServerDictionaries(getDictionary);
 
 /** How long a streamed response may stay open for deferred data. */
 export const streamTimeout = 5_000;

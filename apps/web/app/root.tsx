@@ -10,23 +10,29 @@ import {
   useRouteError,
   useRouteLoaderData,
 } from "@remix-run/react";
-import type { ReactNode } from "react";
+import type { ComponentProps, ReactNode } from "react";
 import { HeaderNav } from "~/components/header-nav";
+import type { ImpersonationBanner as Banner } from "~/components/impersonation-banner";
+import { lazyPart } from "~/components/lazy-part";
 import { LocaleSwitcher } from "~/components/locale-switcher";
 import { metaT } from "~/i18n/meta";
-import { getDictionary } from "~/i18n/locales";
-import { I18nProvider, useT } from "~/i18n/react";
+import type { I18nHandle } from "~/i18n/namespaces";
+import { useT } from "~/i18n/react";
+import { RouteMessages } from "~/i18n/route-messages";
+import { getDictionaryVersion } from "~/i18n/versions.server";
 import { readCookie, resolveLocale } from "~/i18n/resolve-locale";
 import { useNonce } from "~/lib/nonce";
 import { getAuth } from "~/lib/auth.server";
 import { getHeaderSession } from "~/lib/header-session.server";
-import { ImpersonationBanner } from "~/components/impersonation-banner";
 import { getImpersonationBanner } from "~/lib/impersonation.server";
 import { parseTheme, THEME_COOKIE } from "~/lib/theme";
 import { appearance } from "~/appearance";
 import { LatchkeyProvider } from "~/components/latchkey-provider";
 import { variablesToStyle } from "~/lib/appearance";
 import appCss from "~/styles/app.css?url";
+
+// Only while an admin views as a user: not downloaded otherwise.
+const ImpersonationBanner = lazyPart<ComponentProps<typeof Banner>>(() => import("~/components/impersonation-banner").then((m) => ({ default: m.ImpersonationBanner })));
 
 export const links: LinksFunction = () => [
   { rel: "stylesheet", href: appCss },
@@ -38,6 +44,11 @@ export const meta: MetaFunction = ({ matches }) => {
   return [{ title: t("app.name") }, { name: "description", content: t("meta.description") }];
 };
 
+/** What every page shows: the header (signed in or out), the footer's language switcher, the error boundary. */
+export const handle = {
+  i18n: ["app", "meta", "nav", "error", "common", "locale", "userButton", "orgSwitcher", "user.manageAccount", "orgs.list.link", "impersonation.banner"],
+} satisfies I18nHandle;
+
 export async function loader(args: LoaderFunctionArgs) {
   const { request } = args;
   const auth = await getAuth(args);
@@ -45,7 +56,9 @@ export async function loader(args: LoaderFunctionArgs) {
   const theme = parseTheme(readCookie(request, THEME_COOKIE));
   return {
     locale,
-    messages: getDictionary(locale),
+    // Not the strings: the root renders those of the matched routes into the page (ADR 029). The version names the
+    // namespace URLs a client navigation fetches the missing ones from.
+    i18nVersion: getDictionaryVersion(locale),
     theme,
     session: auth.userId ? await getHeaderSession(args, auth) : null,
     // impersonation: "Viewing as … — Stop viewing" on every page while an admin views as this user.
@@ -71,9 +84,9 @@ export function Layout({ children }: { children: ReactNode }) {
       <body className="min-h-screen bg-bg text-fg antialiased">
         <LatchkeyProvider appearance={appearance}>
           {data ? (
-            <I18nProvider locale={data.locale} messages={data.messages}>
+            <RouteMessages locale={data.locale} version={data.i18nVersion} nonce={nonce}>
               <Shell>{children}</Shell>
-            </I18nProvider>
+            </RouteMessages>
           ) : (
             <Shell>{children}</Shell>
           )}

@@ -1,8 +1,10 @@
 import { Link, useLocation } from "@remix-run/react";
 import { useT } from "~/i18n/react";
 import type { HeaderSession } from "~/lib/header-session";
-import { OrganizationSwitcher } from "./organization-switcher";
-import { UserButton } from "./user-button";
+import { lazyPart } from "./lazy-part";
+
+/** Loaded only when signed in: the sign-in and sign-up pages don't carry the switcher and user menu (ADR 029). */
+const SignedInNav = lazyPart(() => import("./signed-in-nav"));
 
 /** Pages that are themselves the way in: the header offers no "Sign in / Sign up" there, as Clerk's pages don't. */
 const authPages = /^\/(sign-in|sign-up|verify-email|forgot-password|reset-password|waitlist|reverify)(\/|$)/;
@@ -11,19 +13,7 @@ const authPages = /^\/(sign-in|sign-up|verify-email|forgot-password|reset-passwo
 export function HeaderNav({ session }: { session: HeaderSession | null }) {
   const t = useT();
   const { pathname } = useLocation();
-  if (session) {
-    return (
-      <nav aria-label={t("nav.main")} className="flex items-center gap-3">
-        {session.isInstanceAdmin ? (
-          <Link to="/admin" className="text-sm text-fg underline-offset-4 hover:underline">
-            {t("nav.admin")}
-          </Link>
-        ) : null}
-        <OrganizationSwitcher session={session} />
-        <UserButton user={session.user} />
-      </nav>
-    );
-  }
+  if (session) return <SignedInNav session={session} />;
   if (authPages.test(pathname)) return null;
   return (
     <nav aria-label={t("nav.main")}>

@@ -32,6 +32,8 @@ export const publicRoutes = [
   // Remix's route discovery (lazy route manifest); it reveals only which routes exist, which the client bundle does too.
   "/__manifest",
   "/locale",
+  // Dictionary namespaces (ADR 029): the same strings every page shows, signed in or not.
+  "/i18n/:locale/:namespace",
   "/.well-known(.*)",
   "/favicon.svg",
   "/favicon.ico",

@@ -4,6 +4,9 @@ import type { loader as rootLoader } from "~/root";
 import type { HeaderSession } from "~/lib/header-session";
 import { metaT } from "~/i18n/meta";
 import { useT } from "~/i18n/react";
+import type { I18nHandle } from "~/i18n/namespaces";
+
+export const handle = { i18n: ["home", "landing"] } satisfies I18nHandle;
 
 export const meta: MetaFunction = ({ matches }) => {
   const t = metaT(matches);

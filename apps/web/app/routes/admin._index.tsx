@@ -12,7 +12,10 @@ import { BarChart, type DayValue } from "~/components/charts";
 import type { MessageKey } from "~/i18n/dictionary";
 import { metaT } from "~/i18n/meta";
 import { useLocale, useT } from "~/i18n/react";
+import type { I18nHandle } from "~/i18n/namespaces";
 import { getCaller, requireAuth } from "~/lib/auth.server";
+
+export const handle = { i18n: ["charts"] } satisfies I18nHandle;
 
 export const meta: MetaFunction = ({ matches }) => [{ title: `${metaT(matches)("admin.overview")} · ${metaT(matches)("admin.title")}` }];
 

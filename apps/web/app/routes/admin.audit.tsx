@@ -4,8 +4,11 @@ import { useLoaderData } from "@remix-run/react";
 import { AuditLogView } from "~/components/audit-log";
 import { metaT } from "~/i18n/meta";
 import { useT } from "~/i18n/react";
+import type { I18nHandle } from "~/i18n/namespaces";
 import { loadAuditPage } from "~/lib/audit-log.server";
 import { requireAuth } from "~/lib/auth.server";
+
+export const handle = { i18n: ["audit"] } satisfies I18nHandle;
 
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("audit.instance.title") }];
 

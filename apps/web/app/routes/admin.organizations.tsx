@@ -9,8 +9,11 @@ import { DoneNotice } from "~/components/done-notice";
 import { FormError } from "~/components/form-error";
 import { metaT } from "~/i18n/meta";
 import { useLocale, useT } from "~/i18n/react";
+import type { I18nHandle } from "~/i18n/namespaces";
 import { getCaller, requireAuth } from "~/lib/auth.server";
 import { doneFlags } from "~/lib/done-flags.server";
+
+export const handle = { i18n: ["adminOrgs"] } satisfies I18nHandle;
 
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("adminOrgs.title") }];
 

@@ -14,12 +14,15 @@ import { useFormMessage } from "~/components/form-message";
 import { TextField } from "~/components/text-field";
 import { metaT } from "~/i18n/meta";
 import { useT } from "~/i18n/react";
+import type { I18nHandle } from "~/i18n/namespaces";
 import { adminFormErrorResponse, roleFieldKeys, roleReasonKeys } from "~/lib/admin-forms.server";
 import { getAuthHeaders, getCaller, requireAuth } from "~/lib/auth.server";
 import { doneFlags } from "~/lib/done-flags.server";
 import { formRouteHeaders } from "~/lib/route-headers";
 
 export const headers = formRouteHeaders;
+
+export const handle = { i18n: ["adminRoles"] } satisfies I18nHandle;
 
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("adminRoles.title") }];
 

@@ -17,6 +17,7 @@ import { TextField } from "~/components/text-field";
 import type { MessageKey } from "~/i18n/dictionary";
 import { metaT } from "~/i18n/meta";
 import { useT } from "~/i18n/react";
+import type { I18nHandle } from "~/i18n/namespaces";
 import { getAuthHeaders, getCaller, requireAuth } from "~/lib/auth.server";
 import { doneFlags } from "~/lib/done-flags.server";
 import { formErrorResponse, isFormError } from "~/lib/form-errors.server";
@@ -24,6 +25,8 @@ import type { FormMessage } from "~/lib/form-message";
 import { formRouteHeaders } from "~/lib/route-headers";
 
 export const headers = formRouteHeaders;
+
+export const handle = { i18n: ["adminSettings"] } satisfies I18nHandle;
 
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("adminSettings.title") }];
 

@@ -8,7 +8,10 @@ import { NavLink, Outlet } from "@remix-run/react";
 import type { MessageKey } from "~/i18n/dictionary";
 import { metaT } from "~/i18n/meta";
 import { useT } from "~/i18n/react";
+import type { I18nHandle } from "~/i18n/namespaces";
 import { requireAuth } from "~/lib/auth.server";
+
+export const handle = { i18n: ["admin", "audit.instance.link"] } satisfies I18nHandle;
 
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("admin.title") }];
 

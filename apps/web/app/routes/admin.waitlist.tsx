@@ -12,6 +12,7 @@ import { useFormMessage } from "~/components/form-message";
 import { TextField } from "~/components/text-field";
 import { metaT } from "~/i18n/meta";
 import { useT } from "~/i18n/react";
+import type { I18nHandle } from "~/i18n/namespaces";
 import { getCaller, requireAuth } from "~/lib/auth.server";
 import { doneFlags } from "~/lib/done-flags.server";
 import { formErrorResponse } from "~/lib/form-errors.server";
@@ -19,6 +20,8 @@ import { formRouteHeaders } from "~/lib/route-headers";
 import type { FormMessage } from "~/lib/form-message";
 
 export const headers = formRouteHeaders;
+
+export const handle = { i18n: ["waitlist", "form.emailAddress"] } satisfies I18nHandle;
 
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("admin.waitlist") }];
 

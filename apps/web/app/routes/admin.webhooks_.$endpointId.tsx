@@ -12,6 +12,7 @@ import { TextField } from "~/components/text-field";
 import type { MessageKey } from "~/i18n/dictionary";
 import { metaT } from "~/i18n/meta";
 import { useLocale, useT } from "~/i18n/react";
+import type { I18nHandle } from "~/i18n/namespaces";
 import { getAuthHeaders, getCaller, requireAuth } from "~/lib/auth.server";
 import { formErrorResponse } from "~/lib/form-errors.server";
 import type { FormMessage } from "~/lib/form-message";
@@ -19,6 +20,8 @@ import { formRouteHeaders } from "~/lib/route-headers";
 import { deliveryStatusKeys, deliveryStatuses, type DeliveryStatus } from "~/lib/webhook-status";
 
 export const headers = formRouteHeaders;
+
+export const handle = { i18n: ["webhooks"] } satisfies I18nHandle;
 
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("webhooks.endpoint.title") }];
 

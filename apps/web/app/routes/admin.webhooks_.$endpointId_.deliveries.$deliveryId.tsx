@@ -6,12 +6,15 @@ import { FormError } from "~/components/form-error";
 import { useFormMessage } from "~/components/form-message";
 import { metaT } from "~/i18n/meta";
 import { useLocale, useT } from "~/i18n/react";
+import type { I18nHandle } from "~/i18n/namespaces";
 import { getAuthHeaders, getCaller, requireAuth } from "~/lib/auth.server";
 import { formErrorResponse } from "~/lib/form-errors.server";
 import { formRouteHeaders } from "~/lib/route-headers";
 import { deliveryStatusKeys as statusKeys } from "~/lib/webhook-status";
 
 export const headers = formRouteHeaders;
+
+export const handle = { i18n: ["webhooks"] } satisfies I18nHandle;
 
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("webhooks.delivery.title") }];
 

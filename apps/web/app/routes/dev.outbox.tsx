@@ -8,6 +8,7 @@ import { clearOutbox, clearSmsOutbox, listOutbox, listSmsOutbox, OUTBOX_LIMIT } 
 import { Button } from "~/components/button";
 import { metaT } from "~/i18n/meta";
 import { useLocale, useT } from "~/i18n/react";
+import type { I18nHandle } from "~/i18n/namespaces";
 import { getEnv } from "~/lib/env.server";
 
 function requireDevelopment(): void {
@@ -16,6 +17,8 @@ function requireDevelopment(): void {
 
 // Codes and sign-in links: never cached.
 export const headers: HeadersFunction = () => ({ "Cache-Control": "no-store" });
+
+export const handle = { i18n: ["devOutbox"] } satisfies I18nHandle;
 
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("devOutbox.title") }];
 

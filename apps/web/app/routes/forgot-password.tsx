@@ -8,12 +8,15 @@ import { useFormMessage } from "~/components/form-message";
 import { TextField } from "~/components/text-field";
 import { metaT } from "~/i18n/meta";
 import { useT } from "~/i18n/react";
+import type { I18nHandle } from "~/i18n/namespaces";
 import { getCaller } from "~/lib/auth.server";
 import { formErrorResponse } from "~/lib/form-errors.server";
 import { formRouteHeaders } from "~/lib/route-headers";
 import type { FormMessage } from "~/lib/form-message";
 
 export const headers = formRouteHeaders;
+
+export const handle = { i18n: ["forgotPassword", "form.emailAddress"] } satisfies I18nHandle;
 
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("forgotPassword.title") }];
 

@@ -16,12 +16,15 @@ import { useFormMessage } from "~/components/form-message";
 import { metaT } from "~/i18n/meta";
 import type { MessageKey } from "~/i18n/dictionary";
 import { useT } from "~/i18n/react";
+import type { I18nHandle } from "~/i18n/namespaces";
 import { getAuthHeaders, getCaller } from "~/lib/auth.server";
 import { formErrorResponse } from "~/lib/form-errors.server";
 import type { FormMessage } from "~/lib/form-message";
 import { formRouteHeaders } from "~/lib/route-headers";
 
 export const headers = formRouteHeaders;
+
+export const handle = { i18n: ["invitation"] } satisfies I18nHandle;
 
 export const meta: MetaFunction = ({ matches }) => [
   { title: metaT(matches)("invitation.title") },

@@ -8,6 +8,7 @@ import { useFormMessage } from "~/components/form-message";
 import { TextField } from "~/components/text-field";
 import { metaT } from "~/i18n/meta";
 import { useLocale, useT } from "~/i18n/react";
+import type { I18nHandle } from "~/i18n/namespaces";
 import { getAuthHeaders, getCaller, requireAuth } from "~/lib/auth.server";
 import { formErrorResponse } from "~/lib/form-errors.server";
 import { formRouteHeaders } from "~/lib/route-headers";
@@ -15,6 +16,8 @@ import { trpc } from "~/lib/trpc";
 import { Protect, useAuth } from "~/lib/auth-client";
 
 export const headers = formRouteHeaders;
+
+export const handle = { i18n: ["org.projects", "form.projectName"] } satisfies I18nHandle;
 
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("org.projects.title") }];
 

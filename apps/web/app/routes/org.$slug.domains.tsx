@@ -13,11 +13,14 @@ import { TextField } from "~/components/text-field";
 import { metaT } from "~/i18n/meta";
 import type { MessageKey } from "~/i18n/dictionary";
 import { useT } from "~/i18n/react";
+import type { I18nHandle } from "~/i18n/namespaces";
 import { getAuthHeaders, getCaller, requireAuth } from "~/lib/auth.server";
 import { formErrorResponse } from "~/lib/form-errors.server";
 import { formRouteHeaders } from "~/lib/route-headers";
 
 export const headers = formRouteHeaders;
+
+export const handle = { i18n: ["domains"] } satisfies I18nHandle;
 
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("domains.title") }];
 

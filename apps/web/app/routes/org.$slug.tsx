@@ -2,10 +2,15 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { Link, Outlet, useLoaderData } from "@remix-run/react";
 import { useT } from "~/i18n/react";
+import type { I18nHandle } from "~/i18n/namespaces";
 import { requireAuth } from "~/lib/auth.server";
 import { Protect } from "~/lib/auth-client";
 import { reportsRead } from "~/lib/custom-permissions";
 import { TRPCProvider } from "~/lib/trpc";
+
+export const handle = {
+  i18n: ["org.members.link", "orgSettings.link", "domains.link", "audit.org.link", "sso.link"],
+} satisfies I18nHandle;
 
 export async function loader(args: LoaderFunctionArgs) {
   const auth = await requireAuth(args, { organization: true });

@@ -15,6 +15,7 @@ import { useFormMessage } from "~/components/form-message";
 import { TextField } from "~/components/text-field";
 import { metaT } from "~/i18n/meta";
 import { useT } from "~/i18n/react";
+import type { I18nHandle } from "~/i18n/namespaces";
 import { getAuthHeaders, getCaller } from "~/lib/auth.server";
 import { formErrorResponse, type FormMessage } from "~/lib/form-errors.server";
 import { PasskeySecondFactor } from "~/components/passkey-second-factor";
@@ -22,6 +23,8 @@ import type { MessageKey } from "~/i18n/dictionary";
 import { formRouteHeaders } from "~/lib/route-headers";
 
 export const headers = formRouteHeaders;
+
+export const handle = { i18n: ["factorTwo"] } satisfies I18nHandle;
 
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("factorTwo.title") }];
 

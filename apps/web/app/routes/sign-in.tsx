@@ -10,6 +10,7 @@ import { TextField } from "~/components/text-field";
 import { PasskeySignIn, passkeyFieldError } from "~/components/passkey-sign-in";
 import { metaT } from "~/i18n/meta";
 import { useT } from "~/i18n/react";
+import type { I18nHandle } from "~/i18n/namespaces";
 import { afterSignIn, getAuthHeaders, getCaller, redirectIfSignedIn } from "~/lib/auth.server";
 import { formErrorResponse, type FormMessage } from "~/lib/form-errors.server";
 import { formRouteHeaders } from "~/lib/route-headers";
@@ -22,6 +23,10 @@ import { oauthButtons } from "~/lib/oauth.server";
 import { getDb } from "~/lib/db.server";
 
 export const headers = formRouteHeaders;
+
+export const handle = {
+  i18n: ["signIn", "passwordless", "factorTwo.expired", "resetPassword.done", "form.emailAddress", "form.password", "forgotPassword.link", "passkeys.errors.failed", "passkeys.signIn", "oauth.or", "oauth.continueWith", "connected.connect"],
+} satisfies I18nHandle;
 
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("signIn.title") }];
 

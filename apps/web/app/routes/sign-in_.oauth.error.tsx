@@ -6,6 +6,11 @@ import { FormPage } from "~/components/form-page";
 import { metaT } from "~/i18n/meta";
 import type { MessageKey } from "~/i18n/dictionary";
 import { useT } from "~/i18n/react";
+import type { I18nHandle } from "~/i18n/namespaces";
+
+export const handle = {
+  i18n: ["oauth", "orgSettings.errors.membershipLimit", "errors.unavailable", "errors.sessionRequired", "adminSettings.signIn.methodDisabled", "adminSettings.signIn.addressNotAllowed", "waitlist.signUp.restricted", "waitlist.signUp.closed", "waitlist.signUp.addressRefused", "waitlist.invitation.used", "connected.title"],
+} satisfies I18nHandle;
 
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("oauth.errorTitle") }];
 

@@ -9,6 +9,7 @@ import { TextField, type TextFieldProps } from "~/components/text-field";
 import { metaT } from "~/i18n/meta";
 import { resolveLocale } from "~/i18n/resolve-locale";
 import { useT } from "~/i18n/react";
+import type { I18nHandle } from "~/i18n/namespaces";
 import { getAuthHeaders, getCaller, redirectIfSignedIn } from "~/lib/auth.server";
 import { formErrorResponse, type ReasonOverrides } from "~/lib/form-errors.server";
 import type { MessageKey } from "~/i18n/dictionary";
@@ -19,6 +20,10 @@ import { oauthButtons } from "~/lib/oauth.server";
 import { formRouteHeaders } from "~/lib/route-headers";
 
 export const headers = formRouteHeaders;
+
+export const handle = {
+  i18n: ["signUp", "form.firstName", "form.lastName", "form.emailAddress", "form.password", "waitlist.signUp", "waitlist.invitation", "oauth.or", "oauth.continueWith", "connected.connect"],
+} satisfies I18nHandle;
 
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("signUp.title") }];
 

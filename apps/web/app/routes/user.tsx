@@ -13,6 +13,7 @@ import { useFormMessage } from "~/components/form-message";
 import { TextField } from "~/components/text-field";
 import { metaT } from "~/i18n/meta";
 import { useT } from "~/i18n/react";
+import type { I18nHandle } from "~/i18n/namespaces";
 import { getAuthHeaders, getCaller, requireAuth } from "~/lib/auth.server";
 import { formErrorResponse } from "~/lib/form-errors.server";
 import type { FormMessage } from "~/lib/form-message";
@@ -21,6 +22,8 @@ import { doneFlags } from "~/lib/done-flags.server";
 import { DoneNotice } from "~/components/done-notice";
 
 export const headers = formRouteHeaders;
+
+export const handle = { i18n: ["user", "mfa.link", "connected.link", "form.emailAddress"] } satisfies I18nHandle;
 
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("user.title") }];
 

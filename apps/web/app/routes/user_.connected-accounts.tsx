@@ -11,12 +11,15 @@ import { useFormMessage } from "~/components/form-message";
 import { OAuthButtons } from "~/components/oauth-buttons";
 import { metaT } from "~/i18n/meta";
 import { useT } from "~/i18n/react";
+import type { I18nHandle } from "~/i18n/namespaces";
 import { getAuthHeaders, getCaller, requireAuth } from "~/lib/auth.server";
 import { formErrorResponse } from "~/lib/form-errors.server";
 import { oauthButtons } from "~/lib/oauth.server";
 import { formRouteHeaders } from "~/lib/route-headers";
 
 export const headers = formRouteHeaders;
+
+export const handle = { i18n: ["connected", "user.title", "oauth.or", "oauth.continueWith"] } satisfies I18nHandle;
 
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("connected.title") }];
 

@@ -18,6 +18,7 @@ import { TextField } from "~/components/text-field";
 import type { MessageKey } from "~/i18n/dictionary";
 import { metaT } from "~/i18n/meta";
 import { useLocale, useT } from "~/i18n/react";
+import type { I18nHandle } from "~/i18n/namespaces";
 import { getAuthHeaders, getCaller, requireAuth } from "~/lib/auth.server";
 import { formErrorResponse } from "~/lib/form-errors.server";
 import type { FormMessage } from "~/lib/form-message";
@@ -26,6 +27,8 @@ import { doneFlags } from "~/lib/done-flags.server";
 import { DoneNotice } from "~/components/done-notice";
 
 export const headers = formRouteHeaders;
+
+export const handle = { i18n: ["passkeys"] } satisfies I18nHandle;
 
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("passkeys.title") }];
 

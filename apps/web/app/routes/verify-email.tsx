@@ -15,12 +15,17 @@ import { useFormMessage } from "~/components/form-message";
 import { TextField } from "~/components/text-field";
 import { metaT } from "~/i18n/meta";
 import { useT } from "~/i18n/react";
+import type { I18nHandle } from "~/i18n/namespaces";
 import { getAuth, getAuthHeaders, getCaller, signInUrl } from "~/lib/auth.server";
 import { formErrorResponse } from "~/lib/form-errors.server";
 import type { FormMessage } from "~/lib/form-message";
 import { formRouteHeaders } from "~/lib/route-headers";
 
 export const headers = formRouteHeaders;
+
+export const handle = {
+  i18n: ["verifyEmail", "errors.linkInvalid", "errors.linkExpired", "waitlist.signUp", "waitlist.invitation.used"],
+} satisfies I18nHandle;
 
 export const meta: MetaFunction = ({ matches }) => [
   { title: metaT(matches)("verifyEmail.title") },
