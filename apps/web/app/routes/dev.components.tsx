@@ -12,9 +12,14 @@ import { TextField } from "~/components/text-field";
 import { UserButton } from "~/components/user-button";
 import { metaT } from "~/i18n/meta";
 import { useT } from "~/i18n/react";
+import type { I18nHandle } from "~/i18n/namespaces";
 import type { Appearance } from "~/lib/appearance";
 import { getEnv } from "~/lib/env.server";
 import type { HeaderSession } from "~/lib/header-session";
+
+export const handle = {
+  i18n: ["devComponents", "signIn", "form.emailAddress", "form.password", "oauth", "connected.connect"],
+} satisfies I18nHandle;
 
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("devComponents.title") }];
 

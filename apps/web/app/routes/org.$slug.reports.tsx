@@ -6,9 +6,12 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
 import { metaT } from "~/i18n/meta";
+import type { I18nHandle } from "~/i18n/namespaces";
 import { useT } from "~/i18n/react";
 import { requireAuth } from "~/lib/auth.server";
 import { reportsRead } from "~/lib/custom-permissions";
+
+export const handle = { i18n: ["reports"] } satisfies I18nHandle;
 
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("reports.title") }];
 

@@ -9,7 +9,7 @@ import { reportsRead } from "~/lib/custom-permissions";
 import { TRPCProvider } from "~/lib/trpc";
 
 export const handle = {
-  i18n: ["org.members.link", "orgSettings.link", "domains.link", "audit.org.link", "sso.link"],
+  i18n: ["org.members.link", "orgSettings.link", "domains.link", "audit.org.link", "sso.link", "reports.link"],
 } satisfies I18nHandle;
 
 export async function loader(args: LoaderFunctionArgs) {

@@ -25,7 +25,7 @@ import { getDb } from "~/lib/db.server";
 export const headers = formRouteHeaders;
 
 export const handle = {
-  i18n: ["signIn", "passwordless", "factorTwo.expired", "resetPassword.done", "form.emailAddress", "form.password", "forgotPassword.link", "passkeys.errors.failed", "passkeys.signIn", "oauth.or", "oauth.continueWith", "connected.connect"],
+  i18n: ["signIn", "passwordless", "factorTwo.expired", "resetPassword.done", "form.emailAddress", "form.password", "forgotPassword.link", "passkeys.errors.failed", "passkeys.signIn", "oauth.divider", "oauth.continueWith", "connected.connect"],
 } satisfies I18nHandle;
 
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("signIn.title") }];

@@ -22,7 +22,7 @@ import { formRouteHeaders } from "~/lib/route-headers";
 export const headers = formRouteHeaders;
 
 export const handle = {
-  i18n: ["signUp", "form.firstName", "form.lastName", "form.emailAddress", "form.password", "waitlist.signUp", "waitlist.invitation", "oauth.or", "oauth.continueWith", "connected.connect"],
+  i18n: ["signUp", "form.firstName", "form.lastName", "form.emailAddress", "form.password", "waitlist.signUp", "waitlist.invitation", "oauth.divider", "oauth.continueWith", "connected.connect"],
 } satisfies I18nHandle;
 
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("signUp.title") }];

@@ -19,7 +19,7 @@ import { formRouteHeaders } from "~/lib/route-headers";
 
 export const headers = formRouteHeaders;
 
-export const handle = { i18n: ["connected", "user.title", "oauth.or", "oauth.continueWith"] } satisfies I18nHandle;
+export const handle = { i18n: ["connected", "user.title", "oauth.divider", "oauth.continueWith"] } satisfies I18nHandle;
 
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("connected.title") }];
 
