@@ -18,6 +18,8 @@ import type { AuthzPolicy } from "./trpc.ts";
 export const restrictedWhileImpersonating: ReadonlySet<string> = new Set([
   // Proving who you are: reverification, the password, email ownership.
   "auth.reverify",
+  "auth.sendReverificationCode",
+  "auth.reverificationPasskeyOptions",
   "user.changePassword",
   "emailVerification.send",
   "emailVerification.verify",

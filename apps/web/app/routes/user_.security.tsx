@@ -93,11 +93,7 @@ export async function action(args: ActionFunctionArgs) {
   } catch (error) {
     if (error instanceof Response) throw error;
     if (error instanceof ApiError && error.reason === "REVERIFICATION_REQUIRED") {
-      // /reverify asks for the password, which an account without one can't give: a fresh sign-in (by emailed code
-      // or link) counts as a check, so say that instead of sending them to a prompt they can't answer.
-      if (!(await caller.user.accountStatus()).hasPassword) {
-        return answer(intent, { key: "security.signInAgain" }, noFieldErrors, 403);
-      }
+      // /reverify offers every factor the account has (an emailed code at least), with or without a password.
       throw redirect(`/reverify?redirect_url=${encodeURIComponent(PAGE)}&level=strict`, { headers: await getAuthHeaders(args) });
     }
     if (error instanceof ApiError && error.reason === "NOT_FOUND") {

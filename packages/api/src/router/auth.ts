@@ -24,6 +24,15 @@ import { emailSchema, passwordSchema } from "../validation.ts";
 import { requireAllowedSignInAddress, requireSignInMethod } from "../sign-in-policy.ts";
 import { prepareSignUp, signUpInputSchema } from "../sign-up-admission.ts";
 import { createUnverifiedUser, sendAddressVerification, startSignUp, type PendingSignUp } from "./sign-up.ts";
+import { codeError } from "../verification-errors.ts";
+import {
+  checkReverificationFactor,
+  createReverificationPasskeyOptions,
+  listReverificationFactors,
+  reverifyInputSchema,
+  sendReverificationEmailCode,
+  sendReverificationSmsCode,
+} from "../reverification.ts";
 
 const invalidCredentials = () =>
   new ApiError({ code: "UNAUTHORIZED", reason: "INVALID_CREDENTIALS", message: "Email address or password is incorrect." });
@@ -183,26 +192,56 @@ export const authRouter = {
     return { signedOut: true as const, impersonation: null };
   }),
 
-  /** Confirms the password again, so `requireReverification(...)` procedures accept this session for a while. */
+  /**
+   * Confirms it's still the account's owner, so `requireReverification(...)` procedures accept this session for a
+   * while: with the password (`{ password }`), or any factor the user has (`{ strategy, code }`, a passkey answer).
+   */
   reverify: authedProcedure
     .meta(policy.mfaSetup)
-    .input(z.object({ password: passwordSchema }))
+    .input(reverifyInputSchema)
     .mutation(async ({ ctx, input }) => {
       await enforceRateLimit(ctx, reverifyPerUser, `user:${ctx.user.id}`);
-      const [credential] = await ctx.db
-        .select({ hash: passwordCredentials.hash })
-        .from(passwordCredentials)
-        .where(eq(passwordCredentials.userId, ctx.user.id));
       const now = ctx.now();
-      if (!(await verifyPasswordOrDummy(credential?.hash ?? null, input.password))) {
-        await recordAuditEvent(ctx, { action: "session.reverify", outcome: "failure", actorUserId: ctx.user.id, actorSessionId: ctx.session.id });
-        if (credential) await countFailure(ctx, ctx.user.id, now);
-        throw new ApiError({ code: "BAD_REQUEST", reason: "WRONG_PASSWORD", field: "password", message: "password: That password is not right." });
+      const checked = await checkReverificationFactor(ctx, ctx.user.id, input);
+      const details = { strategy: input.strategy };
+      if (!checked.ok) {
+        await recordAuditEvent(ctx, { action: "session.reverify", outcome: "failure", actorUserId: ctx.user.id, actorSessionId: ctx.session.id, details });
+        if (checked.hasFactor) await countFailure(ctx, ctx.user.id, now);
+        if (input.strategy === "password") {
+          throw new ApiError({ code: "BAD_REQUEST", reason: "WRONG_PASSWORD", field: "password", message: "password: That password is not right." });
+        }
+        if (checked.codeFailure) throw codeError(checked.codeFailure);
+        if (input.strategy === "passkey") {
+          throw new ApiError({ code: "BAD_REQUEST", reason: "PASSKEY_NOT_ACCEPTED", field: "response", message: "response: That passkey could not confirm it's you. Try again." });
+        }
+        throw new ApiError({ code: "BAD_REQUEST", reason: "INVALID_CODE", field: "code", message: "code: That code is not right." });
       }
       await ctx.db.update(sessions).set({ lastReverifiedAt: now }).where(eq(sessions.id, ctx.session.id));
-      await recordAuditEvent(ctx, { action: "session.reverify", outcome: "success", actorUserId: ctx.user.id, actorSessionId: ctx.session.id });
+      await recordAuditEvent(ctx, { action: "session.reverify", outcome: "success", actorUserId: ctx.user.id, actorSessionId: ctx.session.id, details });
       return { reverifiedAt: now };
     }),
+
+  /** The ways the caller can confirm it's them (`/reverify`), best first, and the address an emailed code goes to. */
+  reverificationFactors: authedProcedure.meta(policy.mfaSetup).query(async ({ ctx }) => listReverificationFactors(ctx, ctx.user.id)),
+
+  /** Sends a step-up code by email (to the verified primary address) or SMS (to the MFA number). */
+  sendReverificationCode: authedProcedure
+    .meta(policy.mfaSetup)
+    .input(z.strictObject({ channel: z.enum(["email", "sms"], "Choose email or sms.") }))
+    .mutation(async ({ ctx, input }) => {
+      await enforceRateLimit(ctx, reverifyPerUser, `user:${ctx.user.id}`);
+      if (input.channel === "sms") {
+        const sent = await sendReverificationSmsCode(ctx, ctx.user.id);
+        return { channel: input.channel, sentTo: sent.phone, expiresAt: sent.expiresAt };
+      }
+      const sent = await sendReverificationEmailCode(ctx, ctx.user.id, ctx.session.id);
+      return { channel: input.channel, sentTo: sent.email, expiresAt: sent.expiresAt };
+    }),
+
+  /** WebAuthn options for stepping up with one of the caller's passkeys (answer with `reverify({ strategy: "passkey" })`). */
+  reverificationPasskeyOptions: authedProcedure
+    .meta(policy.mfaSetup)
+    .mutation(async ({ ctx }) => createReverificationPasskeyOptions(ctx, ctx.user.id)),
 
   /** The caller's session and the organization in scope, or null when signed out. */
   session: publicProcedure.meta(policy.public).query(async ({ ctx }) => {
