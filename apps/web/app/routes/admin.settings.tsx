@@ -22,6 +22,7 @@ import { doneFlags } from "~/lib/done-flags.server";
 import { formErrorResponse, isFormError } from "~/lib/form-errors.server";
 import type { FormMessage } from "~/lib/form-message";
 import { formRouteHeaders } from "~/lib/route-headers";
+import { readFormData } from "~/lib/form-data.server";
 
 export const headers = formRouteHeaders;
 
@@ -146,7 +147,7 @@ export async function loader(args: LoaderFunctionArgs) {
 
 export async function action(args: ActionFunctionArgs) {
   await requireAuth(args, { instanceAdmin: true });
-  const form = await args.request.formData();
+  const form = await readFormData(args.request);
   const rawIntent = String(form.get("intent") ?? "");
   const values = Object.fromEntries([...form.keys()].map((key) => [key, form.getAll(key).map(String).join("\n")]));
   if (!(sectionIntents as readonly string[]).includes(rawIntent)) {

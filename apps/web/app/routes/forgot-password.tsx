@@ -12,13 +12,14 @@ import { getCaller } from "~/lib/auth.server";
 import { formErrorResponse } from "~/lib/form-errors.server";
 import { formRouteHeaders } from "~/lib/route-headers";
 import type { FormMessage } from "~/lib/form-message";
+import { readFormData } from "~/lib/form-data.server";
 
 export const headers = formRouteHeaders;
 
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("forgotPassword.title") }];
 
 export async function action(args: ActionFunctionArgs) {
-  const form = await args.request.formData();
+  const form = await readFormData(args.request);
   const email = String(form.get("email") ?? "");
   try {
     await (await getCaller(args)).passwordReset.request({ email });

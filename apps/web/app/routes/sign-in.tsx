@@ -19,6 +19,7 @@ import { OAuthButtons } from "~/components/oauth-buttons";
 import { ssoRedirect } from "~/lib/sso.server";
 import { oauthButtons } from "~/lib/oauth.server";
 import { getDb } from "~/lib/db.server";
+import { readFormData } from "~/lib/form-data.server";
 
 export const headers = formRouteHeaders;
 
@@ -44,7 +45,7 @@ export async function loader(args: LoaderFunctionArgs) {
  * needed) and answer the same whether or not it has an account.
  */
 export async function action(args: ActionFunctionArgs) {
-  const form = await args.request.formData();
+  const form = await readFormData(args.request);
   const redirectUrl = getSafeRedirect(String(form.get("redirect_url") ?? ""), "/");
   const email = String(form.get("email") ?? "");
   const intent = String(form.get("intent") ?? "password");

@@ -21,6 +21,7 @@ import type { FormMessage } from "~/lib/form-message";
 import { formRouteHeaders } from "~/lib/route-headers";
 import { doneFlags } from "~/lib/done-flags.server";
 import { DoneNotice } from "~/components/done-notice";
+import { readFormData } from "~/lib/form-data.server";
 
 export const headers = formRouteHeaders;
 
@@ -55,7 +56,7 @@ function answer(intent: string, formError: FormMessage | null, fieldErrors: Reco
 
 export async function action(args: ActionFunctionArgs) {
   const auth = await requireAuth(args);
-  const form = await args.request.formData();
+  const form = await readFormData(args.request);
   const intent = String(form.get("intent") ?? "") as Intent;
   const caller = await getCaller(args);
   const back = (flag: Parameters<typeof done.back>[1]) => done.back(args, flag);
