@@ -114,6 +114,7 @@ const examples: Record<string, Example> = {
   "auth.session": { input: () => undefined },
   "auth.reverify": { input: () => ({ password: "not the password, but past the chain" }) },
   "auth.reverificationFactors": { input: () => undefined },
+  "auth.botChallenge": { input: () => undefined },
   "auth.sendReverificationCode": { input: () => ({ channel: "sms" }) },
   "auth.reverificationPasskeyOptions": { input: () => undefined },
   "signUp.get": { input: () => ({ signUpId: "sua_aaaaaaaaaaaaaaaaaaaaaaaa" }) },

@@ -98,6 +98,7 @@ export const allowedWhileImpersonating: ReadonlySet<string> = new Set([
   "passkey.list",
   "phone.list",
   "mfa.status",
+  "auth.reverificationFactors",
   "mfa.organizationPolicy.get",
   "oauth.connectedAccounts",
   "oauth.ssoConnection",

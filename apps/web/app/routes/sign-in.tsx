@@ -20,6 +20,8 @@ import { ssoRedirect } from "~/lib/sso.server";
 import { oauthButtons } from "~/lib/oauth.server";
 import { getDb } from "~/lib/db.server";
 import { readFormData } from "~/lib/form-data.server";
+import { loadBotCheck, readBotCheck } from "~/lib/bot-check.server";
+import { BotCheckFields } from "~/components/bot-check-fields";
 
 export const headers = formRouteHeaders;
 
@@ -37,6 +39,7 @@ export async function loader(args: LoaderFunctionArgs) {
     challengeExpired: params.get("expired") === "1",
     oauthProviders: signInMethods.oauth ? oauthButtons() : [],
     methods: signInMethods,
+    botCheck: await loadBotCheck(args),
   };
 }
 
@@ -49,7 +52,7 @@ export async function action(args: ActionFunctionArgs) {
   const redirectUrl = getSafeRedirect(String(form.get("redirect_url") ?? ""), "/");
   const email = String(form.get("email") ?? "");
   const intent = String(form.get("intent") ?? "password");
-  const caller = await getCaller(args);
+  const caller = await getCaller(args, { botCheck: readBotCheck(form) });
   try {
     // oauth: an address at a verified domain of an organization with SSO signs in at that organization's IdP.
     // Skipped while social/SSO sign-in is off, so such an address can still use the methods that are on.
@@ -88,7 +91,7 @@ export default function SignInRoute() {
 function SignIn() {
   const t = useT();
   const message = useFormMessage();
-  const { redirectUrl, afterReset, challengeExpired, oauthProviders, methods } = useLoaderData<typeof loader>();
+  const { redirectUrl, afterReset, challengeExpired, oauthProviders, methods, botCheck } = useLoaderData<typeof loader>();
   const emailForm = methods.password || methods.emailCode || methods.emailLink;
   const result = useActionData<typeof action>();
   const navigation = useNavigation();
@@ -123,6 +126,7 @@ function SignIn() {
         <Form method="post" className="flex flex-col gap-4" noValidate>
           <input type="hidden" name="redirect_url" value={redirectUrl} />
           <FormError>{message(result?.formError)}</FormError>
+          <BotCheckFields check={botCheck} />
           <TextField
             label={t("form.emailAddress")}
             name="email"

@@ -17,6 +17,8 @@ import { OAuthButtons } from "~/components/oauth-buttons";
 import { oauthButtons } from "~/lib/oauth.server";
 import { formRouteHeaders } from "~/lib/route-headers";
 import { readFormData } from "~/lib/form-data.server";
+import { loadBotCheck, readBotCheck } from "~/lib/bot-check.server";
+import { BotCheckFields } from "~/components/bot-check-fields";
 
 export const headers = formRouteHeaders;
 
@@ -65,6 +67,7 @@ export async function loader(args: LoaderFunctionArgs) {
     passwordMin: options.minPasswordLength,
     passwordMax: passwordLimits.max,
     oauthProviders: oauthButtons(),
+    botCheck: await loadBotCheck(args),
   };
 }
 
@@ -82,7 +85,7 @@ export async function action(args: ActionFunctionArgs) {
   let result;
   try {
     // Hidden fields are ignored by the API whatever is posted.
-    result = await (await getCaller(args)).auth.signUp({
+    result = await (await getCaller(args, { botCheck: readBotCheck(form) })).auth.signUp({
       ...values,
       invitation,
       password: String(form.get("password") ?? ""),
@@ -110,7 +113,7 @@ export async function action(args: ActionFunctionArgs) {
 export default function SignUp() {
   const t = useT();
   const message = useFormMessage();
-  const { redirectUrl, lockedEmail, invitationToken, invitationProblem, mode, fields, passwordMin, passwordMax, oauthProviders } = useLoaderData<typeof loader>();
+  const { redirectUrl, lockedEmail, invitationToken, invitationProblem, mode, fields, passwordMin, passwordMax, oauthProviders, botCheck } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const pending = useNavigation().state === "submitting";
   const closed = mode !== "public" && !invitationToken && !lockedEmail;
@@ -148,6 +151,7 @@ export default function SignUp() {
         <input type="hidden" name="redirect_url" value={redirectUrl} />
         {invitationToken ? <input type="hidden" name="invitation" value={invitationToken} /> : null}
         <FormError>{message(result?.formError)}</FormError>
+        <BotCheckFields check={botCheck} />
         {fields.firstName !== "hidden" || fields.lastName !== "hidden" ? (
           <div className="grid grid-cols-2 gap-3">
             {field("firstName", t("form.firstName"), { autoComplete: "given-name" })}

@@ -25,6 +25,7 @@ import { requireAllowedSignInAddress, requireSignInMethod } from "../sign-in-pol
 import { prepareSignUp, signUpInputSchema } from "../sign-up-admission.ts";
 import { createUnverifiedUser, sendAddressVerification, startSignUp, type PendingSignUp } from "./sign-up.ts";
 import { codeError } from "../verification-errors.ts";
+import { issueBotCheck, limitsOf, requireHuman, requirePermanentEmail } from "../bot-protection.ts";
 import {
   checkReverificationFactor,
   createReverificationPasskeyOptions,
@@ -89,6 +90,8 @@ export const authRouter = {
     .meta(policy.public)
     .input(signUpInputSchema)
     .mutation(async ({ ctx, input }): Promise<PendingSignUp | { status: "complete"; userId: string; sessionId: string }> => {
+      await requireHuman(ctx, { flow: "sign_up", limits: limitsOf(ctx, [signUpPerIp, signUpPerEmail], input.email) });
+      await requirePermanentEmail(ctx, "sign_up", input.email);
       if (ctx.ip) await enforceRateLimit(ctx, signUpPerIp, `ip:${ctx.ip}`);
       // The instance settings: who may sign up, the sign-up fields, the password's minimum length (router/sign-up.ts).
       const prepared = await prepareSignUp(ctx, input);
@@ -117,6 +120,7 @@ export const authRouter = {
     .meta(policy.public)
     .input(z.object({ email: emailSchema, password: passwordSchema }))
     .mutation(async ({ ctx, input }) => {
+      await requireHuman(ctx, { flow: "sign_in", limits: limitsOf(ctx, [signInPerIp, signInPerEmail], input.email) });
       if (ctx.ip) await enforceRateLimit(ctx, signInPerIp, `ip:${ctx.ip}`);
       // Counted for unknown addresses too, so the limit does not tell whether an account exists.
       await enforceRateLimit(ctx, signInPerEmail, `email:${input.email}`);
@@ -242,6 +246,13 @@ export const authRouter = {
   reverificationPasskeyOptions: authedProcedure
     .meta(policy.mfaSetup)
     .mutation(async ({ ctx }) => createReverificationPasskeyOptions(ctx, ctx.user.id)),
+
+  /**
+   * bot protection: a proof-of-work challenge for the sign-up, sign-in, waitlist and password-reset forms, and a form
+   * token for browsers without JavaScript (ADR 027). Both null while bot protection is off. Answer with the solved
+   * payload in the `x-latchkey-bot-check` header (API) or the form's `altcha` field (pages).
+   */
+  botChallenge: publicProcedure.meta(policy.public).query(({ ctx }) => issueBotCheck(ctx)),
 
   /** The caller's session and the organization in scope, or null when signed out. */
   session: publicProcedure.meta(policy.public).query(async ({ ctx }) => {
