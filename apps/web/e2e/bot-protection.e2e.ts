@@ -42,7 +42,7 @@ describe("bot protection on sign-up", () => {
       // With JavaScript: nothing to see or do; the page solves the challenge in the background.
       const withJs = await browser.newPage({ javaScriptEnabled: true });
       await withJs.goto("/sign-up");
-      await withJs.locator('[data-bot-check="solved"]').waitFor({ timeout: 30_000 });
+      await withJs.locator('[data-bot-check="solved"]').waitFor({ state: "attached", timeout: 30_000 });
       await expect(withJs.locator('input[name="altcha"]').count()).resolves.toBe(1);
       await fillSignUp(withJs, uniqueEmail("bot-js"));
       await Promise.all([withJs.waitForURL(/\/verify-email\?sign_up=sua_/), withJs.getByRole("button", { name: "Create account" }).click()]);
