@@ -21,6 +21,7 @@ import { getInstanceSettings, sessionPolicyFromSettings } from "./instance-setti
 import { lookupAuth, type AuthLookupOutcome, type ResolvedAuth } from "./auth-lookup.ts";
 import { createDevOutboxTransport, createMailer, type Mailer } from "./mail/index.ts";
 import { createDevOutboxSmsSender, type SmsSender } from "./sms/index.ts";
+import type { BotCheck } from "./bot-protection.ts";
 
 export const ORG_HEADER = "x-latchkey-org";
 
@@ -53,6 +54,8 @@ export interface InnerContextOptions {
   origin?: string | null;
   /** Origins besides APP_URL's own that may appear in a token's `azp`. */
   trustedOrigins?: readonly string[];
+  /** bot protection: what the form (or the `x-latchkey-bot-check` header) carried; see bot-protection.ts. */
+  botCheck?: BotCheck;
 }
 
 export interface Context {
@@ -74,6 +77,8 @@ export interface Context {
   /** The request's Origin header, if any. */
   origin: string | null;
   trustedOrigins: readonly string[];
+  /** bot protection: the proof of work, the no-JavaScript form token and the honeypot, as sent (bot-protection.ts). */
+  botCheck: BotCheck;
   orgSlug: string | null;
   /** Who is calling, resolved in one query on first use and memoised for the rest of the request. */
   getAuth: () => Promise<ResolvedAuth | null>;
@@ -153,6 +158,7 @@ export function createInnerContext(options: InnerContextOptions): Context {
     sms: options.sms === undefined ? defaultSms() : options.sms,
     origin: options.origin ?? null,
     trustedOrigins: options.trustedOrigins ?? [],
+    botCheck: options.botCheck ?? {},
     orgSlug: options.orgSlug ?? null,
     getAuth: async () => {
       const outcome = await resolve();
@@ -284,5 +290,7 @@ export function createRequestContext(options: RequestContextOptions): Context {
     ...(options.sms !== undefined ? { sms: options.sms } : {}),
     origin: request.headers.get("origin")?.slice(0, 512) ?? null,
     ...(options.trustedOrigins ? { trustedOrigins: options.trustedOrigins } : {}),
+    // bot protection for API clients: the solved challenge in a header (forms send it as a field instead).
+    botCheck: { solution: request.headers.get("x-latchkey-bot-check")?.slice(0, 8192) ?? null },
   });
 }

@@ -119,6 +119,11 @@ export const errorReasons = [
   "USERNAME_TAKEN",
   "WAITLIST_CLOSED",
   "WAITLIST_ENTRY_DECIDED",
+  // bot protection: no (or a bad) proof of work or form token, a filled honeypot, a throwaway address
+  "BOT_CHECK_REQUIRED",
+  "BOT_CHECK_FAILED",
+  "BOT_CHECK_TOO_FAST",
+  "DISPOSABLE_EMAIL",
 ] as const;
 
 export type ErrorReason = (typeof errorReasons)[number];

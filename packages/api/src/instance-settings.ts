@@ -15,6 +15,9 @@ export type SignUpFieldMode = (typeof signUpFieldModes)[number];
 const fieldMode = z.enum(signUpFieldModes);
 
 export const signUpModes = ["public", "invite_only", "waitlist"] as const;
+/** bot protection: when sign-up, sign-in, the waitlist and password reset ask for proof of a human (ADR 027). */
+export const botProtectionModes = ["off", "always", "near_limit"] as const;
+export type BotProtectionMode = (typeof botProtectionModes)[number];
 export type SignUpMode = (typeof signUpModes)[number];
 
 /** An allow- or blocklist entry: a whole address (`ann@example.com`) or a domain (`example.com`), lower-cased. */
@@ -82,6 +85,14 @@ const settingsSchema = z.object({
       phone: fieldMode.catch("hidden"),
     })
     .catch({ username: "hidden", firstName: "optional", lastName: "optional", phone: "hidden" }),
+  // bot protection -----------------------------------------------------------------------------------------------------
+  /**
+   * off; always; or near_limit: only when the address or IP has used half of a flow's rate limit. A honeypot is
+   * checked whatever the mode. `blockDisposableEmails` refuses sign-ups and waitlist entries from throwaway domains.
+   */
+  botProtection: z
+    .object({ mode: z.enum(botProtectionModes).catch("off"), blockDisposableEmails: z.boolean().catch(false) })
+    .catch({ mode: "off", blockDisposableEmails: false }),
 });
 
 /** What may be changed, exactly typed: unknown keys and wrong types are refused. */
@@ -110,6 +121,10 @@ const patchSchema = z.strictObject({
   minPasswordLength: z.number().int().min(8, "At least 8.").max(256, "At most 256.").optional(),
   signUpFields: z
     .strictObject({ username: fieldMode, firstName: fieldMode, lastName: fieldMode, phone: fieldMode })
+    .optional(),
+  // bot protection
+  botProtection: z
+    .strictObject({ mode: z.enum(botProtectionModes, "Choose off, always or near_limit."), blockDisposableEmails: z.boolean() })
     .optional(),
 });
 

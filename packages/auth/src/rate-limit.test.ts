@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { useTestDb } from "@latchkey/db/testing";
-import { consumeRateLimit, defineRateLimit, MINUTE, pruneRateLimits, resetRateLimit } from "./rate-limit.ts";
+import { consumeRateLimit, defineRateLimit, MINUTE, peekRateLimit, pruneRateLimits, resetRateLimit } from "./rate-limit.ts";
 
 const db = useTestDb();
 const limit = defineRateLimit("test", 3, 10 * MINUTE);
@@ -18,6 +18,15 @@ describe("rate limits", () => {
   it("start counting again when the window has passed", async () => {
     for (let i = 0; i < 4; i++) await consumeRateLimit(db().db, limit, "ip:c", t0);
     expect((await consumeRateLimit(db().db, limit, "ip:c", at(10 * MINUTE))).ok).toBe(true);
+  });
+
+  it("peek at a subject's count without counting, and read 0 once its window has passed", async () => {
+    expect(await peekRateLimit(db().db, limit, "ip:peek", t0)).toBe(0);
+    await consumeRateLimit(db().db, limit, "ip:peek", t0);
+    await consumeRateLimit(db().db, limit, "ip:peek", at(1000));
+    expect(await peekRateLimit(db().db, limit, "ip:peek", at(2000))).toBe(2);
+    expect(await peekRateLimit(db().db, limit, "ip:peek", at(2000))).toBe(2);
+    expect(await peekRateLimit(db().db, limit, "ip:peek", at(10 * MINUTE))).toBe(0);
   });
 
   it("count concurrent events exactly", async () => {

@@ -59,6 +59,16 @@ export async function consumeRateLimit(
   return resultOf(limit, row!.count, row!.windowStart, now);
 }
 
+/** How many events a subject has used in its current window, without counting one (0 when none or the window ended). */
+export async function peekRateLimit(db: Database, limit: RateLimit, subject: string, now: Date = new Date()): Promise<number> {
+  const [row] = await db
+    .select({ count: rateLimitBuckets.count, windowStart: rateLimitBuckets.windowStart })
+    .from(rateLimitBuckets)
+    .where(eq(rateLimitBuckets.key, keyOf(limit, subject)));
+  if (!row || row.windowStart.getTime() <= now.getTime() - limit.windowMs) return 0;
+  return row.count;
+}
+
 /** Forgets a subject's count, e.g. the failure count after a successful sign-in. */
 export async function resetRateLimit(db: Database, limit: RateLimit, subject: string): Promise<void> {
   await db.delete(rateLimitBuckets).where(eq(rateLimitBuckets.key, keyOf(limit, subject)));

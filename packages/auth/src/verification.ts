@@ -22,6 +22,8 @@ export const verificationPurposes = [
   // factors: SMS codes to a phone number
   "phone_verification",
   "sms_second_factor",
+  // step-up: a code emailed to the primary address before a sensitive action (`/reverify`)
+  "reverification_email",
 ] as const;
 export type VerificationPurpose = (typeof verificationPurposes)[number];
 

@@ -926,6 +926,20 @@ export const activityDayCounts = pgTable("activity_day_counts", {
   day: date("day", { mode: "string" }).primaryKey(),
   activeUsers: integer("active_users").notNull().default(0),
 });
+/**
+ * Bot-protection challenges already answered (an ALTCHA proof of work, or the no-JavaScript form token), keyed by
+ * their nonce: inserting one twice fails, so each is used once. Rows are useless after `expires_at` and are pruned.
+ */
+export const botChallenges = pgTable(
+  "bot_challenges",
+  {
+    nonce: text("nonce").primaryKey(),
+    expiresAt: tstz("expires_at").notNull(),
+    usedAt: tstz("used_at").notNull().defaultNow(),
+  },
+  (t) => [index("bot_challenges_expires_at_idx").on(t.expiresAt)],
+);
+
 export type InstanceInvitation = typeof instanceInvitations.$inferSelect;
 export type WaitlistEntry = typeof waitlistEntries.$inferSelect;
 

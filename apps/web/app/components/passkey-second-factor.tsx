@@ -1,6 +1,6 @@
 /**
- * "Use a passkey" on /sign-in/factor-two: asks the browser for one of the pending user's passkeys and posts the answer
- * to the page's action (`strategy=passkey`). Needs JavaScript and WebAuthn, so it appears only once the page knows
+ * "Use a passkey" on /sign-in/factor-two (and /reverify, with `optionsProcedure`): asks the browser for one of the
+ * user's passkeys and posts the answer to the page's action (`strategy=passkey`). Needs JavaScript and WebAuthn, so it appears only once the page knows
  * the browser has them; the code fields work without.
  */
 import { useSubmit } from "@remix-run/react";
@@ -13,7 +13,16 @@ import { useT } from "~/i18n/react";
 
 type Options = { challengeId: string; options: PublicKeyCredentialRequestOptionsJSON };
 
-export function PasskeySecondFactor({ redirectUrl }: { redirectUrl: string }) {
+export function PasskeySecondFactor({
+  redirectUrl,
+  optionsProcedure = "signIn.passkeyOptions",
+  label = "factorTwo.usePasskey",
+}: {
+  redirectUrl: string;
+  /** The mutation that makes the WebAuthn options for this page. */
+  optionsProcedure?: "signIn.passkeyOptions" | "auth.reverificationPasskeyOptions";
+  label?: MessageKey;
+}) {
   const t = useT();
   const submit = useSubmit();
   const [supported, setSupported] = useState(false);
@@ -38,7 +47,7 @@ export function PasskeySecondFactor({ redirectUrl }: { redirectUrl: string }) {
           void (async () => {
             const [{ startAuthentication }, client] = await Promise.all([import("@simplewebauthn/browser"), import("~/lib/passkey-client")]);
             try {
-              const started = await client.callMutation<Options>("signIn.passkeyOptions");
+              const started = await client.callMutation<Options>(optionsProcedure);
               const response = await startAuthentication({ optionsJSON: started.options });
               submit({ strategy: "passkey", challengeId: started.challengeId, response: JSON.stringify(response), redirect_url: redirectUrl }, { method: "post" });
             } catch (error) {
@@ -49,7 +58,7 @@ export function PasskeySecondFactor({ redirectUrl }: { redirectUrl: string }) {
           })();
         }}
       >
-        {t("factorTwo.usePasskey")}
+        {t(label)}
       </Button>
     </div>
   );

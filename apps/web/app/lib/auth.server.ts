@@ -108,9 +108,13 @@ export function getRequestContext(args: AuthArgs): Promise<Context> {
   return ctx;
 }
 
-/** A server-side tRPC caller acting as this request's user: `(await getCaller(args)).project.list()`. */
-export async function getCaller(args: AuthArgs) {
-  return createCaller(await getRequestContext(args));
+/**
+ * A server-side tRPC caller acting as this request's user: `(await getCaller(args)).project.list()`. `botCheck`: what
+ * a sign-up, sign-in, waitlist or password-reset form carried for bot protection (`readBotCheck(form)`).
+ */
+export async function getCaller(args: AuthArgs, extra?: { botCheck: Context["botCheck"] }) {
+  const ctx = await getRequestContext(args);
+  return createCaller(extra ? { ...ctx, botCheck: extra.botCheck } : ctx);
 }
 
 /** Set-Cookie and other headers procedures added for this response; pass them on redirects and data responses. */

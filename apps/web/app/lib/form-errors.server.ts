@@ -66,6 +66,11 @@ const reasonKeys: Partial<Record<string, MessageKey>> = {
   PHONE_LIMIT_REACHED: "phones.errors.limitReached",
   PHONE_NOT_VERIFIED: "phones.errors.notVerified",
   SMS_NOT_DELIVERED: "phones.errors.smsUnavailable",
+  // bot protection
+  BOT_CHECK_REQUIRED: "botCheck.required",
+  BOT_CHECK_FAILED: "botCheck.failed",
+  BOT_CHECK_TOO_FAST: "botCheck.tooFast",
+  DISPOSABLE_EMAIL: "botCheck.disposable",
   // webhooks
   WEBHOOK_URL_INSECURE: "webhooks.errors.insecure",
   WEBHOOK_TARGET_PRIVATE: "webhooks.errors.private",

@@ -18,6 +18,7 @@ import type { I18nHandle } from "~/i18n/namespaces";
 import { getAuthHeaders, getCaller, requireAuth } from "~/lib/auth.server";
 import { formErrorResponse, type FormMessage } from "~/lib/form-errors.server";
 import { formRouteHeaders } from "~/lib/route-headers";
+import { readFormData } from "~/lib/form-data.server";
 
 export const headers = formRouteHeaders;
 
@@ -77,7 +78,7 @@ const fieldMessages: Record<string, MessageKey> = {
 
 export async function action(args: ActionFunctionArgs) {
   await requireAuth(args, { instanceAdmin: true });
-  const form = await args.request.formData();
+  const form = await readFormData(args.request);
   const intent = String(form.get("intent") ?? "");
   const values = {
     name: String(form.get("name") ?? "").slice(0, 200),

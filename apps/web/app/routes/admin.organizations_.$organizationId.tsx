@@ -17,6 +17,7 @@ import { adminFormErrorResponse } from "~/lib/admin-forms.server";
 import { getAuthHeaders, getCaller, requireAuth } from "~/lib/auth.server";
 import { doneFlags } from "~/lib/done-flags.server";
 import { formRouteHeaders } from "~/lib/route-headers";
+import { readFormData } from "~/lib/form-data.server";
 
 export const headers = formRouteHeaders;
 
@@ -53,7 +54,7 @@ export async function action(args: ActionFunctionArgs) {
   await requireAuth(args, { instanceAdmin: true });
   const organizationId = args.params.organizationId ?? "";
   const flags = doneFlags(`/admin/organizations/${organizationId}`, done);
-  const form = await args.request.formData();
+  const form = await readFormData(args.request);
   const intent = String(form.get("intent") ?? "");
   const values = { maxMemberships: String(form.get("maxMemberships") ?? "").trim(), confirmation: String(form.get("confirmation") ?? "") };
   const caller = await getCaller(args);

@@ -23,6 +23,7 @@ import { doneFlags } from "~/lib/done-flags.server";
 import { formErrorResponse, isFormError } from "~/lib/form-errors.server";
 import type { FormMessage } from "~/lib/form-message";
 import { formRouteHeaders } from "~/lib/route-headers";
+import { readFormData } from "~/lib/form-data.server";
 
 export const headers = formRouteHeaders;
 
@@ -31,7 +32,7 @@ export const handle = { i18n: ["adminSettings"] } satisfies I18nHandle;
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("adminSettings.title") }];
 
 const PAGE = "/admin/settings";
-const sectionIntents = ["signUp", "signInMethods", "sessions", "security", "organizations"] as const;
+const sectionIntents = ["signUp", "signInMethods", "sessions", "security", "organizations", "botProtection"] as const;
 type Intent = (typeof sectionIntents)[number];
 
 const done = doneFlags(PAGE, {
@@ -40,6 +41,7 @@ const done = doneFlags(PAGE, {
   sessions: "adminSettings.done.sessions",
   security: "adminSettings.done.security",
   organizations: "adminSettings.done.organizations",
+  botProtection: "adminSettings.done.botProtection",
 });
 
 // The choices, spelled out here: importing values from @latchkey/api would put the server's code in the browser bundle.
@@ -47,6 +49,7 @@ const signUpModes = ["public", "invite_only", "waitlist"] as const satisfies rea
 const signUpFieldModes = ["hidden", "optional", "required"] as const satisfies readonly InstanceSettings["signUpFields"]["username"][];
 const signInMethodKeys = ["password", "emailCode", "emailLink", "passkey", "oauth"] as const;
 const signUpFieldKeys = ["username", "firstName", "lastName", "phone"] as const;
+const botProtectionModes = ["off", "always", "near_limit"] as const satisfies readonly InstanceSettings["botProtection"]["mode"][];
 
 /** Lifetimes are edited as a number and a unit; stored in minutes. */
 const units = { minutes: 1, hours: 60, days: 24 * 60 } as const;
@@ -100,6 +103,13 @@ function patchFrom(intent: Intent, form: FormData): Partial<InstanceSettings> {
       const raw = String(form.get("maxMembershipsPerOrganization") ?? "").trim();
       return { maxMembershipsPerOrganization: raw === "" ? null : wholeNumber(raw) };
     }
+    case "botProtection":
+      return {
+        botProtection: {
+          mode: String(form.get("botProtection.mode") ?? "") as InstanceSettings["botProtection"]["mode"],
+          blockDisposableEmails: checked("botProtection.blockDisposableEmails"),
+        },
+      };
   }
 }
 
@@ -149,7 +159,7 @@ export async function loader(args: LoaderFunctionArgs) {
 
 export async function action(args: ActionFunctionArgs) {
   await requireAuth(args, { instanceAdmin: true });
-  const form = await args.request.formData();
+  const form = await readFormData(args.request);
   const rawIntent = String(form.get("intent") ?? "");
   const values = Object.fromEntries([...form.keys()].map((key) => [key, form.getAll(key).map(String).join("\n")]));
   if (!(sectionIntents as readonly string[]).includes(rawIntent)) {
@@ -188,6 +198,7 @@ export default function AdminSettings() {
       <SessionsSection settings={settings} />
       <SecuritySection settings={settings} />
       <OrganizationsSection settings={settings} />
+      <BotProtectionSection settings={settings} />
     </div>
   );
 }
@@ -523,6 +534,35 @@ function OrganizationsSection({ settings }: { settings: LoaderData["settings"] }
         defaultValue={value("maxMembershipsPerOrganization", settings.maxMembershipsPerOrganization === null ? "" : String(settings.maxMembershipsPerOrganization))}
         error={message(failed?.fieldErrors.maxMembershipsPerOrganization)}
         className="max-w-xs"
+      />
+    </Section>
+  );
+}
+
+/** Bot protection (ADR 027): when sign-up, sign-in, the waitlist and password reset ask for a proof of work. */
+function BotProtectionSection({ settings }: { settings: LoaderData["settings"] }) {
+  const t = useT();
+  const message = useFormMessage();
+  const { failed } = useSectionResult("botProtection");
+  const labels: Record<(typeof botProtectionModes)[number], MessageKey> = {
+    off: "adminSettings.botProtection.off",
+    always: "adminSettings.botProtection.always",
+    near_limit: "adminSettings.botProtection.nearLimit",
+  };
+  return (
+    <Section intent="botProtection" title="adminSettings.botProtection.title" lead="adminSettings.botProtection.lead" saveLabel="adminSettings.botProtection.save">
+      <SelectField
+        name="botProtection.mode"
+        label={t("adminSettings.botProtection.mode")}
+        defaultValue={failed ? String(failed.values["botProtection.mode"] ?? "") : settings.botProtection.mode}
+        options={botProtectionModes.map((mode) => ({ value: mode, label: t(labels[mode]) }))}
+        error={message(failed?.fieldErrors.botProtection)}
+      />
+      <Checkbox
+        name="botProtection.blockDisposableEmails"
+        label={t("adminSettings.botProtection.blockDisposable")}
+        hint={t("adminSettings.botProtection.blockDisposableHint")}
+        defaultChecked={failed ? failed.values["botProtection.blockDisposableEmails"] === "on" : settings.botProtection.blockDisposableEmails}
       />
     </Section>
   );

@@ -18,6 +18,7 @@ import { getAuthHeaders, getCaller, requireAuth } from "~/lib/auth.server";
 import { doneFlags } from "~/lib/done-flags.server";
 import { statusOf, toFormErrors, type FormMessage } from "~/lib/form-errors.server";
 import { formRouteHeaders } from "~/lib/route-headers";
+import { readFormData } from "~/lib/form-data.server";
 
 export const headers = formRouteHeaders;
 
@@ -71,7 +72,7 @@ function answer(intent: string, formError: FormMessage | null, fieldErrors: Reco
 export async function action(args: ActionFunctionArgs) {
   await requireAuth(args, { instanceAdmin: true });
   const userId = args.params.userId ?? "";
-  const form = await args.request.formData();
+  const form = await readFormData(args.request);
   const intent = String(form.get("intent") ?? "") as Intent;
   const caller = await getCaller(args);
   const page = pageOf(userId);

@@ -20,6 +20,7 @@ import { getAuthHeaders, getCaller, requireAuth } from "~/lib/auth.server";
 import { formErrorResponse } from "~/lib/form-errors.server";
 import type { FormMessage } from "~/lib/form-message";
 import { formRouteHeaders } from "~/lib/route-headers";
+import { readFormData } from "~/lib/form-data.server";
 
 export const headers = formRouteHeaders;
 
@@ -58,7 +59,7 @@ export async function loader(args: LoaderFunctionArgs) {
 
 export async function action(args: ActionFunctionArgs) {
   await requireAuth(args, { instanceAdmin: true });
-  const form = await args.request.formData();
+  const form = await readFormData(args.request);
   const reason = String(form.get("reason") ?? "");
   if (String(form.get("intent") ?? "") !== "start") {
     const fieldErrors: Record<string, FormMessage> = {};

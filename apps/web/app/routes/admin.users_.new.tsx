@@ -14,6 +14,7 @@ import type { I18nHandle } from "~/i18n/namespaces";
 import { getAuthHeaders, getCaller, requireAuth } from "~/lib/auth.server";
 import { formErrorResponse } from "~/lib/form-errors.server";
 import { formRouteHeaders } from "~/lib/route-headers";
+import { readFormData } from "~/lib/form-data.server";
 
 export const headers = formRouteHeaders;
 
@@ -30,7 +31,7 @@ const fields = ["email", "password", "firstName", "lastName", "username"] as con
 
 export async function action(args: ActionFunctionArgs) {
   await requireAuth(args, { instanceAdmin: true });
-  const form = await args.request.formData();
+  const form = await readFormData(args.request);
   const values = Object.fromEntries(fields.map((field) => [field, String(form.get(field) ?? "")])) as Record<(typeof fields)[number], string>;
   const caller = await getCaller(args);
   try {

@@ -15,6 +15,7 @@ import type { I18nHandle } from "~/i18n/namespaces";
 import { getAuthHeaders, getCaller, requireAuth } from "~/lib/auth.server";
 import { formErrorResponse } from "~/lib/form-errors.server";
 import { formRouteHeaders } from "~/lib/route-headers";
+import { readFormData } from "~/lib/form-data.server";
 
 export const headers = formRouteHeaders;
 
@@ -30,7 +31,7 @@ export async function loader(args: LoaderFunctionArgs) {
 
 export async function action(args: ActionFunctionArgs) {
   await requireAuth(args, { instanceAdmin: true });
-  const form = await args.request.formData();
+  const form = await readFormData(args.request);
   const values = { url: String(form.get("url") ?? ""), description: String(form.get("description") ?? ""), eventTypes: form.getAll("eventTypes").map(String) };
   const caller = await getCaller(args);
   try {

@@ -1,6 +1,6 @@
 /** Ask for a reset link. The answer is the same whether or not the address has an account. */
-import type { ActionFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Form, Link, useActionData, useNavigation } from "@remix-run/react";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { Button } from "~/components/button";
 import { FormPage } from "~/components/form-page";
 import { FormError } from "~/components/form-error";
@@ -13,6 +13,9 @@ import { getCaller } from "~/lib/auth.server";
 import { formErrorResponse } from "~/lib/form-errors.server";
 import { formRouteHeaders } from "~/lib/route-headers";
 import type { FormMessage } from "~/lib/form-message";
+import { readFormData } from "~/lib/form-data.server";
+import { loadBotCheck, readBotCheck } from "~/lib/bot-check.server";
+import { BotCheckFields } from "~/components/bot-check-fields";
 
 export const headers = formRouteHeaders;
 
@@ -20,11 +23,15 @@ export const handle = { i18n: ["forgotPassword", "form.emailAddress"] } satisfie
 
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("forgotPassword.title") }];
 
+export async function loader(args: LoaderFunctionArgs) {
+  return { botCheck: await loadBotCheck(args) };
+}
+
 export async function action(args: ActionFunctionArgs) {
-  const form = await args.request.formData();
+  const form = await readFormData(args.request);
   const email = String(form.get("email") ?? "");
   try {
-    await (await getCaller(args)).passwordReset.request({ email });
+    await (await getCaller(args, { botCheck: readBotCheck(form) })).passwordReset.request({ email });
   } catch (error) {
     return formErrorResponse(args, error, { email, sent: false });
   }
@@ -35,6 +42,7 @@ export default function ForgotPassword() {
   const t = useT();
   const message = useFormMessage();
   const result = useActionData<typeof action>();
+  const { botCheck } = useLoaderData<typeof loader>();
   const pending = useNavigation().state === "submitting";
   return (
     <FormPage title={t("forgotPassword.title")}>
@@ -47,6 +55,7 @@ export default function ForgotPassword() {
           <p className="text-muted">{t("forgotPassword.lead")}</p>
           <Form method="post" className="flex flex-col gap-4" noValidate>
             <FormError>{message(result?.formError)}</FormError>
+            <BotCheckFields check={botCheck} />
             <TextField
               label={t("form.emailAddress")}
               name="email"

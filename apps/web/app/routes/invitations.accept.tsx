@@ -21,6 +21,7 @@ import { getAuthHeaders, getCaller } from "~/lib/auth.server";
 import { formErrorResponse } from "~/lib/form-errors.server";
 import type { FormMessage } from "~/lib/form-message";
 import { formRouteHeaders } from "~/lib/route-headers";
+import { readFormData } from "~/lib/form-data.server";
 
 export const headers = formRouteHeaders;
 
@@ -46,7 +47,7 @@ export async function loader(args: LoaderFunctionArgs) {
 const noErrors = { fieldErrors: {} as Record<string, FormMessage>, formError: null as FormMessage | null };
 
 export async function action(args: ActionFunctionArgs) {
-  const form = await args.request.formData();
+  const form = await readFormData(args.request);
   const intent = String(form.get("intent") ?? "");
   const token = String(form.get("token") ?? "");
   const caller = await getCaller(args);

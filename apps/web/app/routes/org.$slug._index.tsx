@@ -14,6 +14,7 @@ import { formErrorResponse } from "~/lib/form-errors.server";
 import { formRouteHeaders } from "~/lib/route-headers";
 import { trpc } from "~/lib/trpc";
 import { Protect, useAuth } from "~/lib/auth-client";
+import { readFormData } from "~/lib/form-data.server";
 
 export const headers = formRouteHeaders;
 
@@ -28,7 +29,7 @@ export async function loader(args: LoaderFunctionArgs) {
 
 export async function action(args: ActionFunctionArgs) {
   await requireAuth(args, { organization: true });
-  const form = await args.request.formData();
+  const form = await readFormData(args.request);
   const intent = String(form.get("intent") ?? "");
   const caller = await getCaller(args);
   try {

@@ -17,6 +17,7 @@ import { getAuthHeaders, getCaller, requireAuth } from "~/lib/auth.server";
 import { formErrorResponse } from "~/lib/form-errors.server";
 import type { FormMessage } from "~/lib/form-message";
 import { formRouteHeaders } from "~/lib/route-headers";
+import { readFormData } from "~/lib/form-data.server";
 
 export const headers = formRouteHeaders;
 
@@ -59,7 +60,7 @@ const noErrors = { fieldErrors: {} as Record<string, FormMessage>, formError: nu
 
 export async function action(args: ActionFunctionArgs) {
   await requireAuth(args, { organization: true });
-  const form = await args.request.formData();
+  const form = await readFormData(args.request);
   const intent = String(form.get("intent") ?? "");
   const target = String(form.get("membershipId") ?? form.get("invitationId") ?? "");
   const caller = await getCaller(args);

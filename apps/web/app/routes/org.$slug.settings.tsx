@@ -25,6 +25,7 @@ import type { I18nHandle } from "~/i18n/namespaces";
 import { getAuthHeaders, getCaller, requireAuth, type AuthArgs } from "~/lib/auth.server";
 import { formErrorResponse } from "~/lib/form-errors.server";
 import { formRouteHeaders } from "~/lib/route-headers";
+import { readFormData } from "~/lib/form-data.server";
 
 export const headers = formRouteHeaders;
 
@@ -59,7 +60,7 @@ function imageTooLarge(): ApiError {
  */
 async function readForm(args: AuthArgs & { request: Request }): Promise<FormData> {
   const { request } = args;
-  if (!(request.headers.get("content-type") ?? "").startsWith("multipart/form-data")) return request.formData();
+  if (!(request.headers.get("content-type") ?? "").startsWith("multipart/form-data")) return readFormData(request);
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > MAX_IMAGE_BYTES + MULTIPART_OVERHEAD) throw imageTooLarge();
   try {

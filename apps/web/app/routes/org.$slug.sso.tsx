@@ -25,6 +25,7 @@ import type { I18nHandle } from "~/i18n/namespaces";
 import { getAuthHeaders, getCaller, requireAuth } from "~/lib/auth.server";
 import { formErrorResponse } from "~/lib/form-errors.server";
 import { formRouteHeaders } from "~/lib/route-headers";
+import { readFormData } from "~/lib/form-data.server";
 
 export const headers = formRouteHeaders;
 
@@ -59,7 +60,7 @@ function metadataTooLarge(): ApiError {
 }
 
 async function readForm(request: Request): Promise<FormData> {
-  if (!(request.headers.get("content-type") ?? "").startsWith("multipart/form-data")) return request.formData();
+  if (!(request.headers.get("content-type") ?? "").startsWith("multipart/form-data")) return readFormData(request);
   if (Number(request.headers.get("content-length") ?? "0") > MAX_METADATA_FILE + 16 * 1024) throw metadataTooLarge();
   try {
     return await unstable_parseMultipartFormData(request, unstable_createMemoryUploadHandler({ maxPartSize: MAX_METADATA_FILE }));

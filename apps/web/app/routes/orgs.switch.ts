@@ -3,6 +3,7 @@ import { data, redirect, type ActionFunctionArgs } from "@remix-run/node";
 import { getAuthHeaders, getCaller, requireAuth } from "~/lib/auth.server";
 import { isFormError, statusOf } from "~/lib/form-errors.server";
 import { afterSwitch } from "~/lib/org-switch";
+import { readFormData } from "~/lib/form-data.server";
 
 export async function loader() {
   return redirect("/");
@@ -10,7 +11,7 @@ export async function loader() {
 
 export async function action(args: ActionFunctionArgs) {
   await requireAuth(args);
-  const form = await args.request.formData();
+  const form = await readFormData(args.request);
   const organizationId = String(form.get("organizationId") ?? "") || null;
   let org;
   try {

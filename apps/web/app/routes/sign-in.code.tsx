@@ -12,6 +12,7 @@ import { useT } from "~/i18n/react";
 import { afterSignIn, getAuthHeaders, getCaller, redirectIfSignedIn } from "~/lib/auth.server";
 import { formErrorResponse, type FormMessage } from "~/lib/form-errors.server";
 import { formRouteHeaders } from "~/lib/route-headers";
+import { readFormData } from "~/lib/form-data.server";
 
 export const headers = formRouteHeaders;
 
@@ -28,7 +29,7 @@ export async function loader(args: LoaderFunctionArgs) {
 }
 
 export async function action(args: ActionFunctionArgs) {
-  const form = await args.request.formData();
+  const form = await readFormData(args.request);
   const redirectUrl = getSafeRedirect(String(form.get("redirect_url") ?? ""), "/");
   const email = String(form.get("email") ?? "");
   const caller = await getCaller(args);

@@ -21,6 +21,7 @@ import { formErrorResponse, type FormMessage } from "~/lib/form-errors.server";
 import { PasskeySecondFactor } from "~/components/passkey-second-factor";
 import type { MessageKey } from "~/i18n/dictionary";
 import { formRouteHeaders } from "~/lib/route-headers";
+import { readFormData } from "~/lib/form-data.server";
 
 export const headers = formRouteHeaders;
 
@@ -49,7 +50,7 @@ export async function loader(args: LoaderFunctionArgs) {
 }
 
 export async function action(args: ActionFunctionArgs) {
-  const form = await args.request.formData();
+  const form = await readFormData(args.request);
   const redirectUrl = getSafeRedirect(String(form.get("redirect_url") ?? ""), "/");
   const wanted = String(form.get("strategy") ?? "totp");
   const strategy: Method | "passkey" = wanted === "passkey" ? "passkey" : (methods.find((m) => m === wanted) ?? "totp");

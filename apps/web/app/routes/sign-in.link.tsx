@@ -14,6 +14,7 @@ import { useT } from "~/i18n/react";
 import { afterSignIn, getAuthHeaders, getCaller } from "~/lib/auth.server";
 import { formErrorResponse, type ReasonOverrides } from "~/lib/form-errors.server";
 import { formRouteHeaders } from "~/lib/route-headers";
+import { readFormData } from "~/lib/form-data.server";
 
 export const headers = formRouteHeaders;
 
@@ -38,7 +39,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 }
 
 export async function action(args: ActionFunctionArgs) {
-  const form = await args.request.formData();
+  const form = await readFormData(args.request);
   const redirectUrl = getSafeRedirect(String(form.get("redirect_url") ?? ""), "/");
   let result;
   try {

@@ -21,6 +21,9 @@ import { useAppearance, useElement } from "~/components/latchkey-provider";
 import { ssoRedirect } from "~/lib/sso.server";
 import { oauthButtons } from "~/lib/oauth.server";
 import { getDb } from "~/lib/db.server";
+import { readFormData } from "~/lib/form-data.server";
+import { loadBotCheck, readBotCheck } from "~/lib/bot-check.server";
+import { BotCheckFields } from "~/components/bot-check-fields";
 
 export const headers = formRouteHeaders;
 
@@ -42,6 +45,7 @@ export async function loader(args: LoaderFunctionArgs) {
     challengeExpired: params.get("expired") === "1",
     oauthProviders: signInMethods.oauth ? oauthButtons() : [],
     methods: signInMethods,
+    botCheck: await loadBotCheck(args),
   };
 }
 
@@ -50,11 +54,11 @@ export async function loader(args: LoaderFunctionArgs) {
  * needed) and answer the same whether or not it has an account.
  */
 export async function action(args: ActionFunctionArgs) {
-  const form = await args.request.formData();
+  const form = await readFormData(args.request);
   const redirectUrl = getSafeRedirect(String(form.get("redirect_url") ?? ""), "/");
   const email = String(form.get("email") ?? "");
   const intent = String(form.get("intent") ?? "password");
-  const caller = await getCaller(args);
+  const caller = await getCaller(args, { botCheck: readBotCheck(form) });
   try {
     // oauth: an address at a verified domain of an organization with SSO signs in at that organization's IdP.
     // Skipped while social/SSO sign-in is off, so such an address can still use the methods that are on.
@@ -95,7 +99,7 @@ function SignIn() {
   const socialTop = useAppearance().layout?.socialButtonsPlacement === "top";
   const footerLink = useElement("footerActionLink", "text-primary underline");
   const message = useFormMessage();
-  const { redirectUrl, afterReset, challengeExpired, oauthProviders, methods } = useLoaderData<typeof loader>();
+  const { redirectUrl, afterReset, challengeExpired, oauthProviders, methods, botCheck } = useLoaderData<typeof loader>();
   const emailForm = methods.password || methods.emailCode || methods.emailLink;
   const result = useActionData<typeof action>();
   const navigation = useNavigation();
@@ -131,6 +135,7 @@ function SignIn() {
         <Form method="post" className="flex flex-col gap-4" noValidate>
           <input type="hidden" name="redirect_url" value={redirectUrl} />
           <FormError>{message(result?.formError)}</FormError>
+          <BotCheckFields check={botCheck} />
           <TextField
             label={t("form.emailAddress")}
             name="email"

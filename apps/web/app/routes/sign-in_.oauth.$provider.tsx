@@ -6,13 +6,14 @@ import { redirect, type ActionFunctionArgs } from "@remix-run/node";
 import { ApiError, startOAuth } from "@latchkey/api";
 import { getAuthHeaders, getRequestContext } from "~/lib/auth.server";
 import { continueToProvider, getOAuthProviders } from "~/lib/oauth.server";
+import { readFormData } from "~/lib/form-data.server";
 
 export function loader() {
   return redirect("/sign-in");
 }
 
 export async function action(args: ActionFunctionArgs) {
-  const form = await args.request.formData();
+  const form = await readFormData(args.request);
   const provider = args.params.provider ?? "";
   const intent = form.get("intent") === "link" ? "link" : "sign_in";
   const ctx = await getRequestContext(args);

@@ -7,6 +7,7 @@ import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from "@rem
 import { ApiError, finishOAuth } from "@latchkey/api";
 import { getAuthHeaders, getRequestContext } from "~/lib/auth.server";
 import { getOAuthProviders } from "~/lib/oauth.server";
+import { readFormData } from "~/lib/form-data.server";
 
 export async function loader(args: LoaderFunctionArgs) {
   const url = new URL(args.request.url);
@@ -35,7 +36,7 @@ export async function loader(args: LoaderFunctionArgs) {
 }
 
 export async function action(args: ActionFunctionArgs) {
-  const form = await args.request.formData();
+  const form = await readFormData(args.request);
   const query = new URLSearchParams();
   for (const key of ["code", "state", "error"]) {
     const value = form.get(key);

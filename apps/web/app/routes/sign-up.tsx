@@ -18,6 +18,9 @@ import { OAuthButtons } from "~/components/oauth-buttons";
 import { useAppearance, useElement } from "~/components/latchkey-provider";
 import { oauthButtons } from "~/lib/oauth.server";
 import { formRouteHeaders } from "~/lib/route-headers";
+import { readFormData } from "~/lib/form-data.server";
+import { loadBotCheck, readBotCheck } from "~/lib/bot-check.server";
+import { BotCheckFields } from "~/components/bot-check-fields";
 
 export const headers = formRouteHeaders;
 
@@ -70,11 +73,12 @@ export async function loader(args: LoaderFunctionArgs) {
     passwordMin: options.minPasswordLength,
     passwordMax: passwordLimits.max,
     oauthProviders: oauthButtons(),
+    botCheck: await loadBotCheck(args),
   };
 }
 
 export async function action(args: ActionFunctionArgs) {
-  const form = await args.request.formData();
+  const form = await readFormData(args.request);
   const redirectUrl = getSafeRedirect(String(form.get("redirect_url") ?? ""), "/");
   const values = {
     firstName: String(form.get("firstName") ?? ""),
@@ -87,7 +91,7 @@ export async function action(args: ActionFunctionArgs) {
   let result;
   try {
     // Hidden fields are ignored by the API whatever is posted.
-    result = await (await getCaller(args)).auth.signUp({
+    result = await (await getCaller(args, { botCheck: readBotCheck(form) })).auth.signUp({
       ...values,
       invitation,
       password: String(form.get("password") ?? ""),
@@ -117,7 +121,7 @@ export default function SignUp() {
   const socialTop = useAppearance().layout?.socialButtonsPlacement === "top";
   const footerLink = useElement("footerActionLink", "text-primary underline");
   const message = useFormMessage();
-  const { redirectUrl, lockedEmail, invitationToken, invitationProblem, mode, fields, passwordMin, passwordMax, oauthProviders } = useLoaderData<typeof loader>();
+  const { redirectUrl, lockedEmail, invitationToken, invitationProblem, mode, fields, passwordMin, passwordMax, oauthProviders, botCheck } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const pending = useNavigation().state === "submitting";
   const closed = mode !== "public" && !invitationToken && !lockedEmail;
@@ -156,6 +160,7 @@ export default function SignUp() {
         <input type="hidden" name="redirect_url" value={redirectUrl} />
         {invitationToken ? <input type="hidden" name="invitation" value={invitationToken} /> : null}
         <FormError>{message(result?.formError)}</FormError>
+        <BotCheckFields check={botCheck} />
         {fields.firstName !== "hidden" || fields.lastName !== "hidden" ? (
           <div className="grid grid-cols-2 gap-3">
             {field("firstName", t("form.firstName"), { autoComplete: "given-name" })}

@@ -20,6 +20,7 @@ import type { FormMessage } from "~/lib/form-message";
 import { formRouteHeaders } from "~/lib/route-headers";
 import { doneFlags } from "~/lib/done-flags.server";
 import { DoneNotice } from "~/components/done-notice";
+import { readFormData } from "~/lib/form-data.server";
 
 export const headers = formRouteHeaders;
 
@@ -53,7 +54,7 @@ export async function loader(args: LoaderFunctionArgs) {
 /** Back to this page with a status line; Set-Cookie from the procedures rides along. */
 export async function action(args: ActionFunctionArgs) {
   await requireAuth(args);
-  const form = await args.request.formData();
+  const form = await readFormData(args.request);
   const intent = String(form.get("intent") ?? "");
   const email = String(form.get("email") ?? "");
   const emailAddressId = String(form.get("emailAddressId") ?? "");

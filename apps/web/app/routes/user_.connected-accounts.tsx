@@ -16,6 +16,7 @@ import { getAuthHeaders, getCaller, requireAuth } from "~/lib/auth.server";
 import { formErrorResponse } from "~/lib/form-errors.server";
 import { oauthButtons } from "~/lib/oauth.server";
 import { formRouteHeaders } from "~/lib/route-headers";
+import { readFormData } from "~/lib/form-data.server";
 
 export const headers = formRouteHeaders;
 
@@ -43,7 +44,7 @@ export async function loader(args: LoaderFunctionArgs) {
 
 export async function action(args: ActionFunctionArgs) {
   await requireAuth(args);
-  const form = await args.request.formData();
+  const form = await readFormData(args.request);
   const id = String(form.get("id") ?? "");
   try {
     await (await getCaller(args)).oauth.unlink({ id });

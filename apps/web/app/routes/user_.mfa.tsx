@@ -21,6 +21,7 @@ import { getAuthHeaders, getCaller, requireAuth } from "~/lib/auth.server";
 import { formErrorResponse } from "~/lib/form-errors.server";
 import type { FormMessage } from "~/lib/form-message";
 import { formRouteHeaders } from "~/lib/route-headers";
+import { readFormData } from "~/lib/form-data.server";
 
 export const headers = formRouteHeaders;
 
@@ -64,7 +65,7 @@ type ActionResult = {
 
 export async function action(args: ActionFunctionArgs) {
   await requireAuth(args);
-  const form = await args.request.formData();
+  const form = await readFormData(args.request);
   const intent = String(form.get("intent") ?? "");
   const caller = await getCaller(args);
   const ok = (extra: Partial<ActionResult>): ActionResult => ({ intent, fieldErrors: {}, formError: null, ...extra });

@@ -25,6 +25,7 @@ import type { FormMessage } from "~/lib/form-message";
 import { formRouteHeaders } from "~/lib/route-headers";
 import { doneFlags } from "~/lib/done-flags.server";
 import { DoneNotice } from "~/components/done-notice";
+import { readFormData } from "~/lib/form-data.server";
 
 export const headers = formRouteHeaders;
 
@@ -60,7 +61,7 @@ function parseJson(text: string): unknown {
 
 export async function action(args: ActionFunctionArgs) {
   await requireAuth(args);
-  const form = await args.request.formData();
+  const form = await readFormData(args.request);
   const intent = String(form.get("intent") ?? "");
   const passkeyId = String(form.get("passkeyId") ?? "");
   const caller = await getCaller(args);

@@ -21,6 +21,7 @@ import type { FormMessage } from "~/lib/form-message";
 import { formRouteHeaders } from "~/lib/route-headers";
 import { doneFlags } from "~/lib/done-flags.server";
 import { DoneNotice } from "~/components/done-notice";
+import { readFormData } from "~/lib/form-data.server";
 
 export const headers = formRouteHeaders;
 
@@ -45,7 +46,7 @@ export async function loader(args: LoaderFunctionArgs) {
 
 export async function action(args: ActionFunctionArgs) {
   await requireAuth(args);
-  const form = await args.request.formData();
+  const form = await readFormData(args.request);
   const intent = String(form.get("intent") ?? "");
   const phone = String(form.get("phone") ?? "");
   const phoneNumberId = String(form.get("phoneNumberId") ?? "");

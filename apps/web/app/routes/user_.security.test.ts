@@ -82,15 +82,15 @@ describe("the security page", { timeout: 60_000 }, () => {
     expect((await api(token).caller.user.me()).primaryEmail).toBe(email);
   });
 
-  test("an account without a password is told to sign in again rather than sent to a password prompt", async () => {
+  test("an account without a password is sent to /reverify too, where an emailed code confirms it", async () => {
     const { token } = await harness.signUp("nopass");
     const me = await api(token).caller.user.me();
     await harness.db().query(`delete from password_credentials where user_id = '${me.id}'`);
     await harness.db().query(`update sessions set last_reverified_at = now() - interval '1 hour' where user_id = '${me.id}'`);
     const answer = await post(token, { intent: "changePassword", newPassword: "a brand new passphrase" });
-    expect(answer.status).toBe(403);
-    expect(await answer.json()).toMatchObject({ intent: "changePassword", formError: { key: "security.signInAgain" } });
-    // Fresh from a sign-in it works, without a current password.
+    expect(answer.status).toBe(302);
+    expect(answer.headers.get("Location")).toBe("/reverify?redirect_url=%2Fuser%2Fsecurity&level=strict");
+    // Fresh from a step-up it works, without a current password.
     await harness.db().query(`update sessions set last_reverified_at = now() where user_id = '${me.id}'`);
     const done = await post(token, { intent: "changePassword", newPassword: "a brand new passphrase" });
     expect(done.headers.get("Location")).toBe("/user/security?done=passwordChanged");

@@ -22,6 +22,7 @@ import type { FormMessage } from "~/lib/form-message";
 import { formRouteHeaders } from "~/lib/route-headers";
 import { doneFlags } from "~/lib/done-flags.server";
 import { DoneNotice } from "~/components/done-notice";
+import { readFormData } from "~/lib/form-data.server";
 
 export const headers = formRouteHeaders;
 
@@ -58,7 +59,7 @@ function answer(intent: string, formError: FormMessage | null, fieldErrors: Reco
 
 export async function action(args: ActionFunctionArgs) {
   const auth = await requireAuth(args);
-  const form = await args.request.formData();
+  const form = await readFormData(args.request);
   const intent = String(form.get("intent") ?? "") as Intent;
   const caller = await getCaller(args);
   const back = (flag: Parameters<typeof done.back>[1]) => done.back(args, flag);
@@ -96,11 +97,7 @@ export async function action(args: ActionFunctionArgs) {
   } catch (error) {
     if (error instanceof Response) throw error;
     if (error instanceof ApiError && error.reason === "REVERIFICATION_REQUIRED") {
-      // /reverify asks for the password, which an account without one can't give: a fresh sign-in (by emailed code
-      // or link) counts as a check, so say that instead of sending them to a prompt they can't answer.
-      if (!(await caller.user.accountStatus()).hasPassword) {
-        return answer(intent, { key: "security.signInAgain" }, noFieldErrors, 403);
-      }
+      // /reverify offers every factor the account has (an emailed code at least), with or without a password.
       throw redirect(`/reverify?redirect_url=${encodeURIComponent(PAGE)}&level=strict`, { headers: await getAuthHeaders(args) });
     }
     if (error instanceof ApiError && error.reason === "NOT_FOUND") {

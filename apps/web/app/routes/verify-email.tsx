@@ -20,6 +20,7 @@ import { getAuth, getAuthHeaders, getCaller, signInUrl } from "~/lib/auth.server
 import { formErrorResponse } from "~/lib/form-errors.server";
 import type { FormMessage } from "~/lib/form-message";
 import { formRouteHeaders } from "~/lib/route-headers";
+import { readFormData } from "~/lib/form-data.server";
 
 export const headers = formRouteHeaders;
 
@@ -72,7 +73,7 @@ const linkWords = {
 const noErrors = { fieldErrors: {} as Record<string, FormMessage>, formError: null as FormMessage | null };
 
 export async function action(args: ActionFunctionArgs) {
-  const form = await args.request.formData();
+  const form = await readFormData(args.request);
   const intent = String(form.get("intent") ?? "");
   const redirectUrl = getSafeRedirect(String(form.get("redirect_url") ?? ""), "/");
   const caller = await getCaller(args);

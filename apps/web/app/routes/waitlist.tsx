@@ -16,6 +16,9 @@ import { getCaller } from "~/lib/auth.server";
 import { formErrorResponse } from "~/lib/form-errors.server";
 import { formRouteHeaders } from "~/lib/route-headers";
 import type { FormMessage } from "~/lib/form-message";
+import { readFormData } from "~/lib/form-data.server";
+import { loadBotCheck, readBotCheck } from "~/lib/bot-check.server";
+import { BotCheckFields } from "~/components/bot-check-fields";
 
 export const headers = formRouteHeaders;
 
@@ -27,14 +30,14 @@ export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("wai
 
 export async function loader(args: LoaderFunctionArgs) {
   const { mode } = await (await getCaller(args)).waitlist.signUpOptions();
-  return { open: mode === "waitlist" };
+  return { open: mode === "waitlist", botCheck: mode === "waitlist" ? await loadBotCheck(args) : null };
 }
 
 export async function action(args: ActionFunctionArgs) {
-  const form = await args.request.formData();
+  const form = await readFormData(args.request);
   const email = String(form.get("email") ?? "");
   try {
-    const joined = await (await getCaller(args)).waitlist.join({ email });
+    const joined = await (await getCaller(args, { botCheck: readBotCheck(form) })).waitlist.join({ email });
     return { fieldErrors: {} as Record<string, FormMessage>, formError: null as FormMessage | null, email: joined.email, joined: true };
   } catch (error) {
     return formErrorResponse(args, error, { email, joined: false }, { WAITLIST_CLOSED: "waitlist.closed" });
@@ -44,7 +47,7 @@ export async function action(args: ActionFunctionArgs) {
 export default function Waitlist() {
   const t = useT();
   const message = useFormMessage();
-  const { open } = useLoaderData<typeof loader>();
+  const { open, botCheck } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const pending = useNavigation().state === "submitting";
   return (
@@ -62,6 +65,7 @@ export default function Waitlist() {
           <p className="text-muted">{t("waitlist.lead")}</p>
           <Form method="post" className="flex flex-col gap-4" noValidate>
             <FormError>{message(result?.formError)}</FormError>
+            <BotCheckFields check={botCheck} />
             <TextField
               label={t("form.emailAddress")}
               name="email"

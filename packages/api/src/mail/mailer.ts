@@ -29,6 +29,8 @@ export interface Mailer {
   sendVerificationCode(input: SendMailInput<"verification-code">): Promise<void>;
   sendPasswordReset(input: SendMailInput<"password-reset">): Promise<void>;
   sendSignInCode(input: SendMailInput<"sign-in-code">): Promise<void>;
+  /** A code to confirm the account before a sensitive action, for users who step up without a password. */
+  sendReverificationCode(input: SendMailInput<"reverification-code">): Promise<void>;
   sendMagicLink(input: SendMailInput<"magic-link">): Promise<void>;
   /** Someone tried to sign up with an address that has an account; the sign-up itself answers as for a new one. */
   sendAccountExists(input: SendMailInput<"account-exists">): Promise<void>;
@@ -77,6 +79,7 @@ export function createMailer(options: MailerOptions): Mailer {
     sendVerificationCode: (input) => send("verification-code", input),
     sendPasswordReset: (input) => send("password-reset", input),
     sendSignInCode: (input) => send("sign-in-code", input),
+    sendReverificationCode: (input) => send("reverification-code", input),
     sendMagicLink: (input) => send("magic-link", input),
     sendAccountExists: (input) => send("account-exists", input),
     sendLockoutNotice: (input) => send("lockout-notice", input),

@@ -27,6 +27,11 @@ const enUS = {
   "signInCode.intro": "Enter this code to sign in. Never share it with anyone:",
   "signInCode.ignore": "If you didn't try to sign in, you can ignore this email.",
 
+  "reverificationCode.subject": "Your {appName} confirmation code",
+  "reverificationCode.heading": "Confirm it's you",
+  "reverificationCode.intro": "Enter this code to confirm it's you before a sensitive change. Never share it with anyone:",
+  "reverificationCode.ignore": "If you didn't ask for this, someone may be using your signed-in browser: sign out of other devices and change how you sign in.",
+
   "magicLink.subject": "Sign in to {appName}",
   "magicLink.heading": "Sign in to {appName}",
   "magicLink.intro": "Open this link to sign in. Never forward it to anyone:",
@@ -102,6 +107,11 @@ const plPL = {
   "signInCode.heading": "Zaloguj się do {appName}",
   "signInCode.intro": "Wpisz ten kod, aby się zalogować. Nigdy nikomu go nie podawaj:",
   "signInCode.ignore": "Jeśli to nie Ty próbujesz się zalogować, możesz zignorować tę wiadomość.",
+
+  "reverificationCode.subject": "Twój kod potwierdzający w {appName}",
+  "reverificationCode.heading": "Potwierdź, że to Ty",
+  "reverificationCode.intro": "Wpisz ten kod, aby potwierdzić, że to Ty, przed ważną zmianą. Nigdy nikomu go nie podawaj:",
+  "reverificationCode.ignore": "Jeśli to nie Ty, ktoś może korzystać z Twojej zalogowanej przeglądarki: wyloguj inne urządzenia i zmień sposób logowania.",
 
   "magicLink.subject": "Zaloguj się do {appName}",
   "magicLink.heading": "Zaloguj się do {appName}",

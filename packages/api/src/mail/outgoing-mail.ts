@@ -7,6 +7,8 @@ export interface MailValues {
   "verification-code": { code: string; link?: string };
   "password-reset": { link: string };
   "sign-in-code": { code: string };
+  /** A code confirming it is still the account's owner before a sensitive action (`/reverify`). */
+  "reverification-code": { code: string };
   "magic-link": { link: string };
   "account-exists": { signInLink: string; resetLink: string };
   "lockout-notice": { minutes: number };
@@ -46,6 +48,7 @@ const kindSet: Record<MailKind, true> = {
   "verification-code": true,
   "password-reset": true,
   "sign-in-code": true,
+  "reverification-code": true,
   "magic-link": true,
   "account-exists": true,
   "lockout-notice": true,

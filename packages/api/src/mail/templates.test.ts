@@ -8,6 +8,7 @@ const sample: { [K in MailKind]: MailValues[K] } = {
   "verification-code": { code: "123456", link: "https://app.test/verify?token=abc" },
   "password-reset": { link: "https://app.test/reset?token=abc" },
   "sign-in-code": { code: "654321" },
+  "reverification-code": { code: "246810" },
   "magic-link": { link: "https://app.test/magic?token=abc" },
   "account-exists": { signInLink: "https://app.test/sign-in", resetLink: "https://app.test/reset" },
   "lockout-notice": { minutes: 15 },

@@ -44,6 +44,11 @@ const templates: { [K in MailKind]: Template<K> } = {
     heading: t("signInCode.heading"),
     blocks: [paragraph(t("signInCode.intro")), code(t, value), note(t("signInCode.ignore"))],
   }),
+  "reverification-code": (t, { code: value }) => ({
+    subject: t("reverificationCode.subject"),
+    heading: t("reverificationCode.heading"),
+    blocks: [paragraph(t("reverificationCode.intro")), code(t, value), note(t("reverificationCode.ignore"))],
+  }),
   "magic-link": (t, { link }) => ({
     subject: t("magicLink.subject"),
     heading: t("magicLink.heading"),

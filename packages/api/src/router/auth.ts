@@ -24,6 +24,16 @@ import { emailSchema, passwordSchema } from "../validation.ts";
 import { requireAllowedSignInAddress, requireSignInMethod } from "../sign-in-policy.ts";
 import { prepareSignUp, signUpInputSchema } from "../sign-up-admission.ts";
 import { createUnverifiedUser, sendAddressVerification, startSignUp, type PendingSignUp } from "./sign-up.ts";
+import { codeError } from "../verification-errors.ts";
+import { issueBotCheck, limitsOf, requireHuman, requirePermanentEmail } from "../bot-protection.ts";
+import {
+  checkReverificationFactor,
+  createReverificationPasskeyOptions,
+  listReverificationFactors,
+  reverifyInputSchema,
+  sendReverificationEmailCode,
+  sendReverificationSmsCode,
+} from "../reverification.ts";
 
 const invalidCredentials = () =>
   new ApiError({ code: "UNAUTHORIZED", reason: "INVALID_CREDENTIALS", message: "Email address or password is incorrect." });
@@ -79,6 +89,8 @@ export const authRouter = {
   signUp: publicProcedure
     .input(signUpInputSchema)
     .mutation(async ({ ctx, input }): Promise<PendingSignUp | { status: "complete"; userId: string; sessionId: string }> => {
+      await requireHuman(ctx, { flow: "sign_up", limits: limitsOf(ctx, [signUpPerIp, signUpPerEmail], input.email) });
+      await requirePermanentEmail(ctx, "sign_up", input.email);
       if (ctx.ip) await enforceRateLimit(ctx, signUpPerIp, `ip:${ctx.ip}`);
       // The instance settings: who may sign up, the sign-up fields, the password's minimum length (router/sign-up.ts).
       const prepared = await prepareSignUp(ctx, input);
@@ -106,6 +118,7 @@ export const authRouter = {
   signIn: publicProcedure
     .input(z.object({ email: emailSchema, password: passwordSchema }))
     .mutation(async ({ ctx, input }) => {
+      await requireHuman(ctx, { flow: "sign_in", limits: limitsOf(ctx, [signInPerIp, signInPerEmail], input.email) });
       if (ctx.ip) await enforceRateLimit(ctx, signInPerIp, `ip:${ctx.ip}`);
       // Counted for unknown addresses too, so the limit does not tell whether an account exists.
       await enforceRateLimit(ctx, signInPerEmail, `email:${input.email}`);
@@ -181,26 +194,63 @@ export const authRouter = {
     return { signedOut: true as const, impersonation: null };
   }),
 
-  /** Confirms the password again, so `requireReverification(...)` procedures accept this session for a while. */
+  /**
+   * Confirms it's still the account's owner, so `requireReverification(...)` procedures accept this session for a
+   * while: with the password (`{ password }`), or any factor the user has (`{ strategy, code }`, a passkey answer).
+   */
   reverify: authedProcedure
     .allowWithoutMfa().sensitive()
-    .input(z.object({ password: passwordSchema }))
+    .input(reverifyInputSchema)
     .mutation(async ({ ctx, input }) => {
       await enforceRateLimit(ctx, reverifyPerUser, `user:${ctx.user.id}`);
-      const [credential] = await ctx.db
-        .select({ hash: passwordCredentials.hash })
-        .from(passwordCredentials)
-        .where(eq(passwordCredentials.userId, ctx.user.id));
       const now = ctx.now();
-      if (!(await verifyPasswordOrDummy(credential?.hash ?? null, input.password))) {
-        await recordAuditEvent(ctx, { action: "session.reverify", outcome: "failure", actorUserId: ctx.user.id, actorSessionId: ctx.session.id });
-        if (credential) await countFailure(ctx, ctx.user.id, now);
-        throw new ApiError({ code: "BAD_REQUEST", reason: "WRONG_PASSWORD", field: "password", message: "password: That password is not right." });
+      const checked = await checkReverificationFactor(ctx, ctx.user.id, input);
+      const details = { strategy: input.strategy };
+      if (!checked.ok) {
+        await recordAuditEvent(ctx, { action: "session.reverify", outcome: "failure", actorUserId: ctx.user.id, actorSessionId: ctx.session.id, details });
+        if (checked.hasFactor) await countFailure(ctx, ctx.user.id, now);
+        if (input.strategy === "password") {
+          throw new ApiError({ code: "BAD_REQUEST", reason: "WRONG_PASSWORD", field: "password", message: "password: That password is not right." });
+        }
+        if (checked.codeFailure) throw codeError(checked.codeFailure);
+        if (input.strategy === "passkey") {
+          throw new ApiError({ code: "BAD_REQUEST", reason: "PASSKEY_NOT_ACCEPTED", field: "response", message: "response: That passkey could not confirm it's you. Try again." });
+        }
+        throw new ApiError({ code: "BAD_REQUEST", reason: "INVALID_CODE", field: "code", message: "code: That code is not right." });
       }
       await ctx.db.update(sessions).set({ lastReverifiedAt: now }).where(eq(sessions.id, ctx.session.id));
-      await recordAuditEvent(ctx, { action: "session.reverify", outcome: "success", actorUserId: ctx.user.id, actorSessionId: ctx.session.id });
+      await recordAuditEvent(ctx, { action: "session.reverify", outcome: "success", actorUserId: ctx.user.id, actorSessionId: ctx.session.id, details });
       return { reverifiedAt: now };
     }),
+
+  /** The ways the caller can confirm it's them (`/reverify`), best first, and the address an emailed code goes to. */
+  reverificationFactors: authedProcedure.allowWithoutMfa().routine().query(async ({ ctx }) => listReverificationFactors(ctx, ctx.user.id)),
+
+  /** Sends a step-up code by email (to the verified primary address) or SMS (to the MFA number). */
+  sendReverificationCode: authedProcedure
+    .allowWithoutMfa().sensitive()
+    .input(z.strictObject({ channel: z.enum(["email", "sms"], "Choose email or sms.") }))
+    .mutation(async ({ ctx, input }) => {
+      await enforceRateLimit(ctx, reverifyPerUser, `user:${ctx.user.id}`);
+      if (input.channel === "sms") {
+        const sent = await sendReverificationSmsCode(ctx, ctx.user.id);
+        return { channel: input.channel, sentTo: sent.phone, expiresAt: sent.expiresAt };
+      }
+      const sent = await sendReverificationEmailCode(ctx, ctx.user.id, ctx.session.id);
+      return { channel: input.channel, sentTo: sent.email, expiresAt: sent.expiresAt };
+    }),
+
+  /** WebAuthn options for stepping up with one of the caller's passkeys (answer with `reverify({ strategy: "passkey" })`). */
+  reverificationPasskeyOptions: authedProcedure
+    .allowWithoutMfa().sensitive()
+    .mutation(async ({ ctx }) => createReverificationPasskeyOptions(ctx, ctx.user.id)),
+
+  /**
+   * bot protection: a proof-of-work challenge for the sign-up, sign-in, waitlist and password-reset forms, and a form
+   * token for browsers without JavaScript (ADR 027). Both null while bot protection is off. Answer with the solved
+   * payload in the `x-latchkey-bot-check` header (API) or the form's `altcha` field (pages).
+   */
+  botChallenge: publicProcedure.query(({ ctx }) => issueBotCheck(ctx)),
 
   /** The caller's session and the organization in scope, or null when signed out. */
   session: publicProcedure.query(async ({ ctx }) => {

@@ -21,6 +21,7 @@ import {
 import { ApiError, fieldError } from "../errors.ts";
 import { logMailFailure } from "../mail/index.ts";
 import { enforceRateLimit } from "../rate-limits.ts";
+import { limitsOf, requireHuman } from "../bot-protection.ts";
 import { getInstanceSettings } from "../instance-settings.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { publicProcedure } from "../trpc.ts";
@@ -38,6 +39,7 @@ export const passwordResetRouter = {
   request: publicProcedure
     .input(z.object({ email: emailSchema }))
     .mutation(async ({ ctx, input }) => {
+      await requireHuman(ctx, { flow: "password_reset", limits: limitsOf(ctx, [requestsPerIp, requestsPerEmail], input.email) });
       if (ctx.ip) await enforceRateLimit(ctx, requestsPerIp, `ip:${ctx.ip}`);
       await enforceRateLimit(ctx, requestsPerEmail, `email:${input.email}`);
       const [account] = await ctx.db

@@ -37,6 +37,7 @@ import { completeSignIn, type SignInMethod } from "../sign-in.ts";
 import { requireAllowedSignInAddress, requireSignInMethod } from "../sign-in-policy.ts";
 import { publicProcedure } from "../trpc.ts";
 import { emailSchema } from "../validation.ts";
+import { limitsOf, requireHuman } from "../bot-protection.ts";
 
 const CODE_TTL_MS = 10 * MINUTE;
 const LINK_TTL_MS = 15 * MINUTE;
@@ -185,6 +186,7 @@ export const passwordlessRouter = {
   requestCode: publicProcedure
     .input(z.strictObject({ email: emailSchema }))
     .mutation(async ({ ctx, input }) => {
+      await requireHuman(ctx, { flow: "sign_in", limits: limitsOf(ctx, [codeRequestsPerIp, codeRequestsPerEmail], input.email) });
       if (ctx.ip) await enforceRateLimit(ctx, codeRequestsPerIp, `ip:${ctx.ip}`);
       await enforceRateLimit(ctx, codeRequestsPerEmail, `email:${input.email}`);
       await requireAllowedSignInAddress(ctx, "email_code", input.email, await requireSignInMethod(ctx, "email_code"));
@@ -215,6 +217,7 @@ export const passwordlessRouter = {
   requestLink: publicProcedure
     .input(z.strictObject({ email: emailSchema, redirectUrl: redirectUrlSchema.optional() }))
     .mutation(async ({ ctx, input }) => {
+      await requireHuman(ctx, { flow: "sign_in", limits: limitsOf(ctx, [linkRequestsPerIp, linkRequestsPerEmail], input.email) });
       if (ctx.ip) await enforceRateLimit(ctx, linkRequestsPerIp, `ip:${ctx.ip}`);
       await enforceRateLimit(ctx, linkRequestsPerEmail, `email:${input.email}`);
       await requireAllowedSignInAddress(ctx, "magic_link", input.email, await requireSignInMethod(ctx, "magic_link"));

@@ -14,6 +14,7 @@ import { defineRateLimit, HOUR } from "@latchkey/auth";
 import { ApiError } from "../errors.ts";
 import { recordAuditEvent } from "../audit.ts";
 import { enforceRateLimit } from "../rate-limits.ts";
+import { limitsOf, requireHuman, requirePermanentEmail } from "../bot-protection.ts";
 import { checkAddressLists, getInstanceSettings } from "../instance-settings.ts";
 import type { Context } from "../context.ts";
 import { instanceAdminProcedure, publicProcedure } from "../trpc.ts";
@@ -97,6 +98,8 @@ export const waitlistRouter = {
   join: publicProcedure
     .input(z.object({ email: emailSchema }))
     .mutation(async ({ ctx, input }) => {
+      await requireHuman(ctx, { flow: "waitlist", limits: limitsOf(ctx, [joinsPerIp, joinsPerEmail], input.email) });
+      await requirePermanentEmail(ctx, "waitlist", input.email);
       if (ctx.ip) await enforceRateLimit(ctx, joinsPerIp, `ip:${ctx.ip}`);
       const settings = await getInstanceSettings(ctx.db);
       if (settings.signUpMode !== "waitlist") {
