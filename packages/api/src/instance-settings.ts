@@ -8,6 +8,7 @@ import { eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import { instanceSettings, type Database } from "@latchkey/db";
 import { defaultSessionPolicy, type SessionPolicy } from "@latchkey/auth";
+import { parseStoredSessionClaims, validateSessionClaims } from "./session-claims.ts";
 
 /** How each optional sign-up field is treated by `/sign-up`. */
 export const signUpFieldModes = ["hidden", "optional", "required"] as const;
@@ -82,6 +83,8 @@ const settingsSchema = z.object({
       phone: fieldMode.catch("hidden"),
     })
     .catch({ username: "hidden", firstName: "optional", lastName: "optional", phone: "hidden" }),
+  /** Custom claims of every session token and of `getAuth().sessionClaims`, with template placeholders (session-claims.ts). */
+  sessionClaims: z.unknown().optional().transform(parseStoredSessionClaims),
 });
 
 /** What may be changed, exactly typed: unknown keys and wrong types are refused. */
@@ -111,6 +114,8 @@ const patchSchema = z.strictObject({
   signUpFields: z
     .strictObject({ username: fieldMode, firstName: fieldMode, lastName: fieldMode, phone: fieldMode })
     .optional(),
+  // Checked by updateInstanceSettings (validateSessionClaims), so its 400 names the claim and gives its reason.
+  sessionClaims: z.unknown().optional(),
 });
 
 /** The shape `updateInstanceSettings` accepts; the admin console validates its form with it (field errors by path). */
@@ -157,6 +162,7 @@ export function checkAddressLists(settings: Pick<InstanceSettings, "allowlist" |
 /** Merges `changes` into the stored settings, atomically. */
 export async function updateInstanceSettings(db: Database, changes: Partial<InstanceSettings>): Promise<InstanceSettings> {
   const patch = patchSchema.parse(changes);
+  if (patch.sessionClaims !== undefined) validateSessionClaims(patch.sessionClaims);
   await db
     .insert(instanceSettings)
     .values({ id: "default", settings: patch })
