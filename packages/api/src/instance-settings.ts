@@ -85,6 +85,11 @@ const settingsSchema = z.object({
     .catch({ username: "hidden", firstName: "optional", lastName: "optional", phone: "hidden" }),
   /** Custom claims of every session token and of `getAuth().sessionClaims`, with template placeholders (session-claims.ts). */
   sessionClaims: z.unknown().optional().transform(parseStoredSessionClaims),
+  /**
+   * Test mode (test-mode.ts: `+latchkey_test` addresses and 555-01XX numbers get no message and the code 424242) is on
+   * outside production; true turns it on in production too, and the admin console warns while it is.
+   */
+  testModeInProduction: z.boolean().catch(false),
 });
 
 /** What may be changed, exactly typed: unknown keys and wrong types are refused. */
@@ -116,6 +121,7 @@ const patchSchema = z.strictObject({
     .optional(),
   // Checked by updateInstanceSettings (validateSessionClaims), so its 400 names the claim and gives its reason.
   sessionClaims: z.unknown().optional(),
+  testModeInProduction: z.boolean().optional(),
 });
 
 /** The shape `updateInstanceSettings` accepts; the admin console validates its form with it (field errors by path). */

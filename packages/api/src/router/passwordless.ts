@@ -37,6 +37,7 @@ import { completeSignIn, type SignInMethod } from "../sign-in.ts";
 import { requireAllowedSignInAddress, requireSignInMethod } from "../sign-in-policy.ts";
 import { policy, publicProcedure } from "../trpc.ts";
 import { emailSchema } from "../validation.ts";
+import { testModeCode } from "../test-mode.ts";
 
 const CODE_TTL_MS = 10 * MINUTE;
 const LINK_TTL_MS = 15 * MINUTE;
@@ -104,7 +105,7 @@ async function startVerification(ctx: Context, email: string, kind: "code" | "li
     target: email,
     userId: account?.userId ?? null,
     ttlMs: kind === "code" ? CODE_TTL_MS : LINK_TTL_MS,
-    ...(kind === "code" ? { code: true } : { link: true }),
+    ...(kind === "code" ? { code: true, ...(await testModeCode(ctx.db, email)) } : { link: true }),
     now: ctx.now(),
   });
   await recordAuditEvent(ctx, {
