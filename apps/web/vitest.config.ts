@@ -1,4 +1,5 @@
 import { fileURLToPath } from "node:url";
+import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
 // Unit tests only; browser tests have their own config (vitest.e2e.config.ts) and runner (e2e/run.js).
@@ -7,6 +8,8 @@ export default defineConfig({
     alias: { "~": fileURLToPath(new URL("./app", import.meta.url)) },
   },
   test: {
+    // Every core (Vitest's default leaves one idle: one worker on a 2-core machine).
+    maxWorkers: availableParallelism(),
     include: ["app/**/*.test.{ts,tsx}", "server/**/*.test.js"],
     exclude: ["e2e/**", "build/**", "node_modules/**"],
     environment: "node",

@@ -22,6 +22,7 @@ import { lookupAuth, type AuthLookupOutcome, type ResolvedAuth } from "./auth-lo
 import { createDevOutboxTransport, createMailer, type Mailer } from "./mail/index.ts";
 import { createDevOutboxSmsSender, type SmsSender } from "./sms/index.ts";
 import type { BotCheck } from "./bot-protection.ts";
+import { withTestModeMailer, withTestModeSms } from "./test-mode.ts";
 
 export const ORG_HEADER = "x-latchkey-org";
 
@@ -153,9 +154,10 @@ export function createInnerContext(options: InnerContextOptions): Context {
     appUrl,
     resHeaders,
     getSessionPolicy: async (db = options.db) => sessionPolicy ?? sessionPolicyFromSettings(await getInstanceSettings(db)),
-    mailer: options.mailer ?? defaultMailer(),
+    // Test mode (test-mode.ts): nothing leaves for `+latchkey_test` addresses and 555-0100…0199 numbers.
+    mailer: withTestModeMailer(options.mailer ?? defaultMailer(), options.db),
     keyring: options.keyring ?? defaultKeyring(),
-    sms: options.sms === undefined ? defaultSms() : options.sms,
+    sms: withTestModeSmsOrNull(options.sms === undefined ? defaultSms() : options.sms, options.db),
     origin: options.origin ?? null,
     trustedOrigins: options.trustedOrigins ?? [],
     botCheck: options.botCheck ?? {},
@@ -230,6 +232,10 @@ let devSms: SmsSender | undefined;
 function defaultSms(): SmsSender {
   devSms ??= createDevOutboxSmsSender();
   return devSms;
+}
+
+function withTestModeSmsOrNull(sms: SmsSender | null, db: InnerContextOptions["db"]): SmsSender | null {
+  return sms ? withTestModeSms(sms, db) : null;
 }
 
 let devMailer: Mailer | undefined;

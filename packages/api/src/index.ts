@@ -38,6 +38,7 @@ export { webhookEventTypes, type WebhookEventType } from "./webhooks/events.ts";
 // tokens: session JWTs, JWKS, JWT templates
 export { getJwks, listSigningKeys, rotateSigningKey, type PublicJwk, type SigningKeySummary } from "./signing-keys.ts";
 export { issueToken } from "./session-token.ts";
+export { getSessionClaims, validateSessionClaims, type RegisteredSessionClaims, type SessionClaims } from "./session-claims.ts";
 // oauth: the start/callback flow for the web routes and SSO routing by email domain
 export {
   startOAuth,

@@ -8,6 +8,7 @@ import { eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import { instanceSettings, type Database } from "@latchkey/db";
 import { defaultSessionPolicy, type SessionPolicy } from "@latchkey/auth";
+import { parseStoredSessionClaims, validateSessionClaims } from "./session-claims.ts";
 
 /** How each optional sign-up field is treated by `/sign-up`. */
 export const signUpFieldModes = ["hidden", "optional", "required"] as const;
@@ -93,6 +94,13 @@ const settingsSchema = z.object({
   botProtection: z
     .object({ mode: z.enum(botProtectionModes).catch("off"), blockDisposableEmails: z.boolean().catch(false) })
     .catch({ mode: "off", blockDisposableEmails: false }),
+  /** Custom claims of every session token and of `getAuth().sessionClaims`, with template placeholders (session-claims.ts). */
+  sessionClaims: z.unknown().optional().transform(parseStoredSessionClaims),
+  /**
+   * Test mode (test-mode.ts: `+latchkey_test` addresses and 555-01XX numbers get no message and the code 424242) is on
+   * outside production; true turns it on in production too, and the admin console warns while it is.
+   */
+  testModeInProduction: z.boolean().catch(false),
 });
 
 /** What may be changed, exactly typed: unknown keys and wrong types are refused. */
@@ -126,6 +134,9 @@ const patchSchema = z.strictObject({
   botProtection: z
     .strictObject({ mode: z.enum(botProtectionModes, "Choose off, always or near_limit."), blockDisposableEmails: z.boolean() })
     .optional(),
+  // Checked by updateInstanceSettings (validateSessionClaims), so its 400 names the claim and gives its reason.
+  sessionClaims: z.unknown().optional(),
+  testModeInProduction: z.boolean().optional(),
 });
 
 /** The shape `updateInstanceSettings` accepts; the admin console validates its form with it (field errors by path). */
@@ -172,6 +183,7 @@ export function checkAddressLists(settings: Pick<InstanceSettings, "allowlist" |
 /** Merges `changes` into the stored settings, atomically. */
 export async function updateInstanceSettings(db: Database, changes: Partial<InstanceSettings>): Promise<InstanceSettings> {
   const patch = patchSchema.parse(changes);
+  if (patch.sessionClaims !== undefined) validateSessionClaims(patch.sessionClaims);
   await db
     .insert(instanceSettings)
     .values({ id: "default", settings: patch })

@@ -6,7 +6,8 @@
  * - Placeholders inside a longer string are interpolated (`"user-{{user.id}}"`); a missing value becomes "".
  * - Only the placeholders below exist; any other is refused when the template is saved (private metadata is never
  *   available to templates: it must not reach a token another service or the browser can read).
- * - Reserved claims (the ones Latchkey sets) can't be set by a template.
+ * - Reserved claims (the ones Latchkey sets) can't be set by a template, except `"sub": "{{user.id}}"`, which says
+ *   what Latchkey sets anyway (templates written for Clerk carry it).
  */
 import { fieldError } from "./errors.ts";
 
@@ -22,6 +23,7 @@ const SIMPLE_PLACEHOLDERS = [
   "user.primary_email_address",
   "user.public_metadata",
   "user.unsafe_metadata",
+  "user.two_factor_enabled",
   "org.id",
   "org.slug",
   "org.name",
@@ -36,7 +38,7 @@ const FORBIDDEN_SEGMENTS = new Set(["__proto__", "prototype", "constructor"]);
 const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
 const WHOLE_PLACEHOLDER = /^\{\{\s*([^{}]*?)\s*\}\}$/;
 
-type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 
 export interface TemplateData {
   user: {
@@ -46,6 +48,8 @@ export interface TemplateData {
     primaryEmail: string | null;
     publicMetadata: Record<string, unknown>;
     unsafeMetadata: Record<string, unknown>;
+    /** A verified TOTP, passkey or MFA phone number (as the auth lookup's `mfa.hasSecondFactor`). */
+    twoFactorEnabled: boolean;
   };
   org: { id: string; slug: string; name: string; role: string | null; permissions: string[] } | null;
   session: { id: string };
@@ -61,39 +65,44 @@ export function isKnownPlaceholder(name: string): boolean {
     .every((segment) => !FORBIDDEN_SEGMENTS.has(segment));
 }
 
+/** `"sub": "{{user.id}}"` is the value Latchkey sets, so saying it again is harmless; any other `sub` is not. */
+function restatesSubject(key: string, value: unknown): boolean {
+  return key === "sub" && typeof value === "string" && WHOLE_PLACEHOLDER.exec(value)?.[1] === "user.id";
+}
+
 function claimPath(path: string[]): string {
   return path.join(".");
 }
 
-/** Checks the shape, size, keys and placeholders; throws a 400 naming the claim. Returns the claims unchanged. */
-export function validateTemplateClaims(claims: unknown): Record<string, Json> {
+/** Checks the shape, size, keys and placeholders; throws a 400 on `field` naming the claim. Returns the claims unchanged. */
+export function validateTemplateClaims(claims: unknown, field = "claims"): Record<string, Json> {
   if (typeof claims !== "object" || claims === null || Array.isArray(claims)) {
-    throw fieldError("claims", "Claims must be a JSON object.", "JWT_CLAIMS_INVALID");
+    throw fieldError(field, "Claims must be a JSON object.", "JWT_CLAIMS_INVALID");
   }
   const text = JSON.stringify(claims);
   if (new TextEncoder().encode(text).length > MAX_CLAIMS_BYTES) {
-    throw fieldError("claims", `Claims must be at most ${MAX_CLAIMS_BYTES} bytes of JSON.`, "JWT_CLAIMS_INVALID");
+    throw fieldError(field, `Claims must be at most ${MAX_CLAIMS_BYTES} bytes of JSON.`, "JWT_CLAIMS_INVALID");
   }
   for (const key of Object.keys(claims)) {
     if (FORBIDDEN_SEGMENTS.has(key) || key.length === 0 || key.length > 128) {
-      throw fieldError("claims", `The claim name "${key.slice(0, 40)}" is not allowed.`, "JWT_CLAIMS_INVALID");
+      throw fieldError(field, `The claim name "${key.slice(0, 40)}" is not allowed.`, "JWT_CLAIMS_INVALID");
     }
-    if ((RESERVED_CLAIMS as readonly string[]).includes(key)) {
-      throw fieldError("claims", `The claim "${key}" is reserved and can't be set by a template.`, "JWT_CLAIM_RESERVED");
+    if ((RESERVED_CLAIMS as readonly string[]).includes(key) && !restatesSubject(key, (claims as Record<string, unknown>)[key])) {
+      throw fieldError(field, `The claim "${key}" is reserved and can't be set by a template.`, "JWT_CLAIM_RESERVED");
     }
   }
   const visit = (value: unknown, path: string[], depth: number): void => {
-    if (depth > MAX_DEPTH) throw fieldError("claims", `The claim "${claimPath(path)}" is nested too deeply.`, "JWT_CLAIMS_INVALID");
+    if (depth > MAX_DEPTH) throw fieldError(field, `The claim "${claimPath(path)}" is nested too deeply.`, "JWT_CLAIMS_INVALID");
     if (typeof value === "string") {
       for (const match of value.matchAll(PLACEHOLDER)) {
         if (!isKnownPlaceholder(match[1]!)) {
-          throw fieldError("claims", `Unknown placeholder {{${match[1]!.slice(0, 80)}}} in the claim "${claimPath(path)}".`, "JWT_PLACEHOLDER_UNKNOWN");
+          throw fieldError(field, `Unknown placeholder {{${match[1]!.slice(0, 80)}}} in the claim "${claimPath(path)}".`, "JWT_PLACEHOLDER_UNKNOWN");
         }
       }
       return;
     }
     if (typeof value === "number") {
-      if (!Number.isFinite(value)) throw fieldError("claims", `The claim "${claimPath(path)}" is not a JSON number.`, "JWT_CLAIMS_INVALID");
+      if (!Number.isFinite(value)) throw fieldError(field, `The claim "${claimPath(path)}" is not a JSON number.`, "JWT_CLAIMS_INVALID");
       return;
     }
     if (value === null || typeof value === "boolean") return;
@@ -104,25 +113,25 @@ export function validateTemplateClaims(claims: unknown): Record<string, Json> {
     if (typeof value === "object") {
       for (const key of Object.keys(value)) {
         if (FORBIDDEN_SEGMENTS.has(key) || key.length === 0 || key.length > 128) {
-          throw fieldError("claims", `The claim name "${key.slice(0, 40)}" is not allowed.`, "JWT_CLAIMS_INVALID");
+          throw fieldError(field, `The claim name "${key.slice(0, 40)}" is not allowed.`, "JWT_CLAIMS_INVALID");
         }
         visit((value as Record<string, unknown>)[key], [...path, key], depth + 1);
       }
       return;
     }
-    throw fieldError("claims", `The claim "${claimPath(path)}" is not JSON.`, "JWT_CLAIMS_INVALID");
+    throw fieldError(field, `The claim "${claimPath(path)}" is not JSON.`, "JWT_CLAIMS_INVALID");
   };
   for (const key of Object.keys(claims)) visit((claims as Record<string, unknown>)[key], [key], 1);
   return claims as Record<string, Json>;
 }
 
 /** Parses the JSON text an admin typed; a 400 naming `claims` when it is not JSON. */
-export function parseClaimsText(text: string): unknown {
-  if (new TextEncoder().encode(text).length > MAX_CLAIMS_BYTES * 2) throw fieldError("claims", `Claims must be at most ${MAX_CLAIMS_BYTES} bytes of JSON.`, "JWT_CLAIMS_INVALID");
+export function parseClaimsText(text: string, field = "claims"): unknown {
+  if (new TextEncoder().encode(text).length > MAX_CLAIMS_BYTES * 2) throw fieldError(field, `Claims must be at most ${MAX_CLAIMS_BYTES} bytes of JSON.`, "JWT_CLAIMS_INVALID");
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw fieldError("claims", "Claims must be valid JSON.", "JWT_CLAIMS_INVALID");
+    throw fieldError(field, "Claims must be valid JSON.", "JWT_CLAIMS_INVALID");
   }
 }
 
@@ -149,6 +158,8 @@ function resolve(name: string, data: TemplateData): unknown {
       return data.user.publicMetadata;
     case "user.unsafe_metadata":
       return data.user.unsafeMetadata;
+    case "user.two_factor_enabled":
+      return data.user.twoFactorEnabled;
     case "org.id":
       return data.org?.id;
     case "org.slug":

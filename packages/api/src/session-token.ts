@@ -5,15 +5,17 @@
  * Session token claims: `sub` (user), `sid` (session), `org_id`/`org_role`/`org_permissions` (the organization in
  * scope, else the session's active one; omitted when there is none), `iat`, `nbf` (iat − 5 s for clock skew), `exp`,
  * `iss` (APP_URL), `azp` (the request's Origin when it is APP_URL's or a trusted one, else APP_URL), `jti`; and
- * `act: { sub: <admin user id> }` (RFC 8693) when an instance admin is viewing as the user (impersonation).
+ * `act: { sub: <admin user id> }` (RFC 8693) when an instance admin is viewing as the user (impersonation); and the
+ * instance's custom claims (the `sessionClaims` setting, `session-claims.ts`), which can't override any of these.
  */
 import { eq } from "drizzle-orm";
 import { SignJWT } from "jose";
-import { jwtTemplates, users } from "@latchkey/db";
+import { jwtTemplates } from "@latchkey/db";
 import type { ResolvedAuth } from "./auth-lookup.ts";
 import type { Context } from "./context.ts";
 import { ApiError } from "./errors.ts";
-import { renderTemplateClaims, type TemplateData } from "./jwt-template-claims.ts";
+import { renderTemplateClaims } from "./jwt-template-claims.ts";
+import { loadTemplateData, registeredSessionClaims, renderCustomSessionClaims } from "./session-claims.ts";
 import { getActiveSigningKey, SESSION_TOKEN_LIFETIME_SECONDS } from "./signing-keys.ts";
 
 /** Backdating of `nbf` for session tokens, so a verifier whose clock is a little behind accepts a fresh token. */
@@ -49,34 +51,6 @@ export interface TokenPayload {
   claims: Record<string, unknown>;
 }
 
-async function templateData(ctx: TokenContext, auth: ResolvedAuth): Promise<TemplateData> {
-  const [row] = await ctx.db
-    .select({ publicMetadata: users.publicMetadata, unsafeMetadata: users.unsafeMetadata })
-    .from(users)
-    .where(eq(users.id, auth.user.id));
-  return {
-    user: {
-      id: auth.user.id,
-      firstName: auth.user.firstName,
-      lastName: auth.user.lastName,
-      primaryEmail: auth.user.primaryEmail,
-      publicMetadata: row?.publicMetadata ?? {},
-      unsafeMetadata: row?.unsafeMetadata ?? {},
-    },
-    org:
-      auth.organization && auth.membership
-        ? {
-            id: auth.organization.id,
-            slug: auth.organization.slug,
-            name: auth.organization.name,
-            role: auth.membership.roles[0] ?? null,
-            permissions: auth.membership.permissions,
-          }
-        : null,
-    session: { id: auth.session.id },
-  };
-}
-
 export interface TemplateInput {
   name: string;
   claims: Record<string, unknown>;
@@ -109,19 +83,13 @@ export async function buildTokenClaims(ctx: TokenContext, auth: ResolvedAuth, te
     ...(auth.session.impersonatorUserId ? { act: { sub: auth.session.impersonatorUserId } } : {}),
   };
   if (template) {
-    const rendered = renderTemplateClaims(template.claims as Parameters<typeof renderTemplateClaims>[0], await templateData(ctx, auth));
+    const rendered = renderTemplateClaims(template.claims as Parameters<typeof renderTemplateClaims>[0], await loadTemplateData(ctx, auth));
     // Registered claims last: a stored template can never override them, whatever it holds.
     return { ...rendered, ...registered };
   }
-  const org =
-    auth.organization && auth.membership
-      ? {
-          org_id: auth.organization.id,
-          ...(auth.membership.roles[0] ? { org_role: auth.membership.roles[0] } : {}),
-          org_permissions: auth.membership.permissions,
-        }
-      : {};
-  return { ...registered, ...org };
+  // The instance's custom claims (the `sessionClaims` setting) first: the registered and org claims always win.
+  const { sub: _sub, sid: _sid, act: _act, ...org } = registeredSessionClaims(auth);
+  return { ...(await renderCustomSessionClaims(ctx, auth)), ...registered, ...org };
 }
 
 /** Signs the caller's session token, or a template token with `templateName`. */

@@ -64,6 +64,8 @@ export interface CreateVerificationInput {
   ttlMs: number;
   /** A code to type in (6 digits unless said otherwise). */
   code?: boolean | { digits: number };
+  /** Test mode only (the API's `testModeCode`): this code instead of a random one; still hashed, expiring and limited. */
+  fixedCode?: string;
   /** A one-shot link token `<id>.<secret>` (192-bit secret). */
   link?: boolean;
   now?: Date;
@@ -80,7 +82,7 @@ export interface CreatedVerification {
 export async function createVerification(db: Database, input: CreateVerificationInput): Promise<CreatedVerification> {
   const now = input.now ?? new Date();
   const id = createId("verification");
-  const code = input.code ? generateCode(typeof input.code === "object" ? input.code.digits : 6) : null;
+  const code = input.code ? (input.fixedCode ?? generateCode(typeof input.code === "object" ? input.code.digits : 6)) : null;
   let token: string | null = null;
   let tokenHash: string | null = null;
   if (input.link) {

@@ -351,6 +351,8 @@ export const enUS = {
   "devOutbox.sentAt": "Sent",
   "admin.title": "Admin console",
   "admin.overview": "Overview",
+  "admin.testModeWarning":
+    "Test mode is allowed in production: addresses with +latchkey_test and numbers +1 (XXX) 555-0100 to 0199 get no message and sign in with the code 424242. Turn it off in the settings (testModeInProduction) unless you mean it.",
   "admin.sections": "Sections of the admin console",
   "admin.intro": "Manage the instance: webhooks, signing keys and JWT templates, the audit log.",
   // devices: /user/security (sessions and devices, password, delete account)

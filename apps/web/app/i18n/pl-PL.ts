@@ -352,6 +352,8 @@ export const plPL = {
   "devOutbox.sentAt": "Wysłano",
   "admin.title": "Konsola administracyjna",
   "admin.overview": "Przegląd",
+  "admin.testModeWarning":
+    "Tryb testowy jest dozwolony w produkcji: adresy z +latchkey_test i numery +1 (XXX) 555-0100 do 0199 nie dostają wiadomości i logują się kodem 424242. Wyłącz go w ustawieniach (testModeInProduction), jeśli nie jest zamierzony.",
   "admin.sections": "Sekcje konsoli administracyjnej",
   "admin.intro": "Zarządzanie instancją: webhooki, klucze podpisujące i szablony JWT, dziennik audytu.",
   // devices: /user/security (sessions and devices, password, delete account)

@@ -4,7 +4,7 @@
  * share it), so the caller is resolved with one query however many loaders and procedures ask.
  */
 import { redirect } from "@remix-run/node";
-import { createCaller, createRequestContext, type AuthMfa, type AuthUser, type Context } from "@latchkey/api";
+import { createCaller, createRequestContext, getSessionClaims, type AuthMfa, type AuthUser, type Context, type SessionClaims } from "@latchkey/api";
 import { authorize, getSafeRedirect, hasAnyRole, isReverified, type AnyPermission, type ReverificationLevel, type RoleKey } from "@latchkey/auth";
 import { isDatabaseUnavailable } from "@latchkey/db";
 import { getDb } from "./db.server";
@@ -48,6 +48,11 @@ export interface SignedInAuth extends AuthBase {
   mfa: AuthMfa;
   /** impersonation: the instance admin viewing as this user, when this session is an impersonation. */
   impersonatorUserId: string | null;
+  /**
+   * What this session's token carries: `sub`, `sid`, the `org_*` claims and the instance's custom claims (the
+   * `sessionClaims` setting), typed by your `LatchkeySessionClaims` declaration: `sessionClaims["2fa_enabled"]`.
+   */
+  sessionClaims: SessionClaims;
 }
 
 export interface SignedOutAuth extends AuthBase {
@@ -65,6 +70,7 @@ export interface SignedOutAuth extends AuthBase {
   lastReverifiedAt: null;
   mfa: null;
   impersonatorUserId: null;
+  sessionClaims: null;
 }
 
 export type Auth = SignedInAuth | SignedOutAuth;
@@ -137,6 +143,7 @@ const signedOut = (orgFromUrl: boolean): SignedOutAuth => ({
   lastReverifiedAt: null,
   mfa: null,
   impersonatorUserId: null,
+  sessionClaims: null,
   has: () => false,
 });
 
@@ -149,13 +156,15 @@ function unavailableOr(error: unknown): unknown {
 export async function getAuth(args: AuthArgs): Promise<Auth> {
   let resolved;
   let ctx: Context;
+  let sessionClaims: SessionClaims | null = null;
   try {
     ctx = await getRequestContext(args);
     resolved = await ctx.getAuth();
+    if (resolved) sessionClaims = await getSessionClaims(ctx, resolved);
   } catch (error) {
     throw unavailableOr(error);
   }
-  if (!resolved) return signedOut(ctx.orgSlug !== null);
+  if (!resolved || !sessionClaims) return signedOut(ctx.orgSlug !== null);
   const roles = resolved.membership?.roles ?? [];
   const permissions = resolved.membership?.permissions ?? [];
   return {
@@ -173,6 +182,7 @@ export async function getAuth(args: AuthArgs): Promise<Auth> {
     lastReverifiedAt: resolved.session.lastReverifiedAt,
     mfa: resolved.mfa,
     impersonatorUserId: resolved.session.impersonatorUserId,
+    sessionClaims,
     has: (check) =>
       resolved.membership !== null &&
       (check.permission !== undefined || check.role !== undefined) &&

@@ -74,6 +74,24 @@ describe("/admin overview", { timeout: 60_000 }, () => {
     expect((await load(token, "?days=1000")).data!.days).toBe(30);
   });
 
+  test("warns while test mode is allowed in production, and not otherwise", async () => {
+    const token = await instanceAdmin();
+    const { TestModeWarning } = await import("./admin._index");
+    const render = (on: boolean) =>
+      renderToStaticMarkup(
+        <I18nProvider locale="en-US" messages={enUS}>
+          <TestModeWarning on={on} />
+        </I18nProvider>,
+      );
+    expect((await load(token)).data!.testModeInProduction).toBe(false);
+    expect(render(false)).toBe("");
+    await harness.api(token).caller.instanceSettings.update({ testModeInProduction: true });
+    expect((await load(token)).data!.testModeInProduction).toBe(true);
+    expect(render(true)).toContain('role="alert"');
+    expect(render(true)).toContain("424242");
+    await harness.api(token).caller.instanceSettings.update({ testModeInProduction: false });
+  });
+
   test("is refused to a signed-in user who is not an instance admin", async () => {
     const { token } = await harness.signUp("overview-plain");
     const { thrown } = await load(token);

@@ -29,7 +29,10 @@ export async function loader(args: LoaderFunctionArgs) {
   const days = (PERIODS as readonly number[]).includes(requested) ? requested : DEFAULT_PERIOD;
   const caller = await getCaller(args);
   const overview = await caller.adminStats.overview({ days });
+  const settings = await caller.instanceSettings.get();
   return {
+    // Test mode allowed in production (`+latchkey_test` addresses sign in with 424242): warned about on every visit.
+    testModeInProduction: settings.testModeInProduction,
     days: overview.days,
     signUpsPerDay: overview.signUpsPerDay,
     dailyActiveUsers: overview.dailyActiveUsers,
@@ -154,11 +157,23 @@ export function OverviewCharts({ data, periodForm }: { data: OverviewData; perio
   );
 }
 
+/** Shown while the instance allows test mode in production; exported for the route test. */
+export function TestModeWarning({ on }: { on: boolean }) {
+  const t = useT();
+  if (!on) return null;
+  return (
+    <p role="alert" className="rounded-lk border border-danger p-3">
+      {t("admin.testModeWarning")}
+    </p>
+  );
+}
+
 export default function AdminOverview() {
   const t = useT();
   const data = useLoaderData<typeof loader>();
   return (
     <div className="flex flex-col gap-10">
+      <TestModeWarning on={data.testModeInProduction} />
       <p>{t("charts.intro")}</p>
       <OverviewCharts data={data} periodForm={<PeriodForm days={data.days} />} />
     </div>

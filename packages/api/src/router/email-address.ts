@@ -23,6 +23,7 @@ import { enforceRateLimit } from "../rate-limits.ts";
 import { recordAuditEvent, type AuditInput } from "../audit.ts";
 import { authedProcedure, requireReverification } from "../trpc.ts";
 import { emailSchema, idSchema } from "../validation.ts";
+import { testModeCode } from "../test-mode.ts";
 
 /** At most this many addresses per account, the primary included. */
 export const MAX_EMAIL_ADDRESSES = 10;
@@ -147,6 +148,7 @@ export const emailAddressRouter = {
         userId: ctx.user.id,
         ttlMs: ADD_EMAIL_TTL_MS,
         code: true,
+        ...(await testModeCode(ctx.db, input.email)),
         now: ctx.now(),
       });
       if (owner) {

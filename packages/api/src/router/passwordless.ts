@@ -38,6 +38,7 @@ import { requireAllowedSignInAddress, requireSignInMethod } from "../sign-in-pol
 import { publicProcedure } from "../trpc.ts";
 import { emailSchema } from "../validation.ts";
 import { limitsOf, requireHuman } from "../bot-protection.ts";
+import { testModeCode } from "../test-mode.ts";
 
 const CODE_TTL_MS = 10 * MINUTE;
 const LINK_TTL_MS = 15 * MINUTE;
@@ -105,7 +106,7 @@ async function startVerification(ctx: Context, email: string, kind: "code" | "li
     target: email,
     userId: account?.userId ?? null,
     ttlMs: kind === "code" ? CODE_TTL_MS : LINK_TTL_MS,
-    ...(kind === "code" ? { code: true } : { link: true }),
+    ...(kind === "code" ? { code: true, ...(await testModeCode(ctx.db, email)) } : { link: true }),
     now: ctx.now(),
   });
   await recordAuditEvent(ctx, {

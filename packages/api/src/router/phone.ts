@@ -27,6 +27,7 @@ import { sendSecurityNotice } from "../security-notice.ts";
 import { smsCodeBody } from "../sms/index.ts";
 import { authedProcedure, requireReverification } from "../trpc.ts";
 import { idSchema } from "../validation.ts";
+import { testModeCode } from "../test-mode.ts";
 
 /** At most this many numbers per account, verified or not. */
 export const MAX_PHONE_NUMBERS = 5;
@@ -132,6 +133,7 @@ async function startPhoneVerification(ctx: Context & Actor, row: { id: string; p
     userId: ctx.user.id,
     ttlMs: SMS_CODE_TTL_MS,
     code: true,
+    ...(await testModeCode(ctx.db, row.phone)),
     now: ctx.now(),
   });
   if (owner) {
@@ -307,7 +309,15 @@ export async function sendSmsSecondFactorCode(ctx: Context, userId: string): Pro
   const wait = await cooldownLeft(ctx, "sms_second_factor", userId);
   if (wait > 0) throw cooldownError(wait);
   await enforceRateLimit(ctx, secondFactorTextsPerUser, `user:${userId}`);
-  const created = await createVerification(ctx.db, { purpose: "sms_second_factor", target: userId, userId, ttlMs: SMS_CODE_TTL_MS, code: true, now: ctx.now() });
+  const created = await createVerification(ctx.db, {
+    purpose: "sms_second_factor",
+    target: userId,
+    userId,
+    ttlMs: SMS_CODE_TTL_MS,
+    code: true,
+    ...(await testModeCode(ctx.db, row.phone)),
+    now: ctx.now(),
+  });
   try {
     await ctx.sms.send({ to: row.phone, body: smsCodeBody({ kind: "sms_second_factor", code: created.code!, locale: row.locale, host: new URL(ctx.appUrl).hostname }) });
   } catch (error) {

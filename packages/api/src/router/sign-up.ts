@@ -45,6 +45,7 @@ import type { Context } from "../context.ts";
 import { authedProcedure, publicProcedure } from "../trpc.ts";
 import { idSchema } from "../validation.ts";
 import { admitNewAccount, usernameTaken, violatedConstraint, writeSignUpPhone } from "../sign-up-admission.ts";
+import { testModeCode } from "../test-mode.ts";
 
 export const CODE_TTL_MS = 10 * MINUTE;
 /** How long a started sign-up can still be resent and completed (each code lives 10 minutes). */
@@ -147,6 +148,7 @@ async function sendSignUpEmail(ctx: Context, attempt: SignUpAttempt): Promise<vo
     target: attempt.id,
     ttlMs: CODE_TTL_MS,
     code: true,
+    ...(await testModeCode(ctx.db, attempt.email)),
     link: true,
     now: ctx.now(),
   });
@@ -487,6 +489,7 @@ export async function sendAddressVerification(ctx: Context, userId: string, emai
     userId,
     ttlMs: CODE_TTL_MS,
     code: true,
+    ...(await testModeCode(ctx.db, email)),
     link: true,
     now: ctx.now(),
   });
