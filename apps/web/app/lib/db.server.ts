@@ -7,13 +7,19 @@ import { getEnv } from "./env.server";
 
 const HEALTH_TIMEOUT_MS = 2000;
 
+/**
+ * How long a request may wait on Postgres (ADR 026): 3 s to connect, 5 s for a statement, and 6 s for any answer at
+ * all, so an outage costs a request a 503 within seconds rather than a hang.
+ */
+export const DATABASE_BOUNDS = { connectTimeoutSeconds: 3, statementTimeoutMs: 5_000 } as const;
+
 const globalForDb = globalThis as typeof globalThis & {
   __latchkeyDb?: Promise<DbHandle>;
 };
 
 async function openDb(): Promise<DbHandle> {
   const env = getEnv();
-  const handle = await createDb({ url: env.DATABASE_URL, dataDir: env.LATCHKEY_DATA_DIR });
+  const handle = await createDb({ url: env.DATABASE_URL, dataDir: env.LATCHKEY_DATA_DIR, ...DATABASE_BOUNDS });
   try {
     await migrate(handle);
   } catch (error) {
