@@ -8,10 +8,15 @@ import { getEnv } from "./env.server";
 const HEALTH_TIMEOUT_MS = 2000;
 
 /**
- * How long a request may wait on Postgres (ADR 026): 3 s to connect, 5 s for a statement, and 6 s for any answer at
- * all, so an outage costs a request a 503 within seconds rather than a hang.
+ * How long the app waits on Postgres (ADR 026): 3 s to connect, 3 s for a statement, and 4 s for any answer at all,
+ * so an outage costs a request a 503 within seconds rather than a hang.
  */
-export const DATABASE_BOUNDS = { connectTimeoutSeconds: 3, statementTimeoutMs: 5_000 } as const;
+export const DATABASE_BOUNDS = { connectTimeoutSeconds: 3, statementTimeoutMs: 3_000 } as const;
+/**
+ * The longest a request waits while the database is frozen: two answer deadlines, since the auth lookup retries once
+ * after a failed read (auth-lookup.ts).
+ */
+export const REQUEST_BOUND_MS = 2 * (DATABASE_BOUNDS.statementTimeoutMs + 1000);
 
 const globalForDb = globalThis as typeof globalThis & {
   __latchkeyDb?: Promise<DbHandle>;
