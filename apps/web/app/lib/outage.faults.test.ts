@@ -172,7 +172,7 @@ describe.skipIf(!available)("when Postgres stops and starts again under load", (
       const thawing = Date.now();
       thaw();
       // A thawed server first works through the connection attempts queued while it was frozen.
-      await sleep(4500);
+      await sleep(6000);
       running = false;
       await Promise.all(workers);
       const end = Date.now();
@@ -197,7 +197,8 @@ describe.skipIf(!available)("when Postgres stops and starts again under load", (
       expect(hung.length).toBeGreaterThan(0);
       expect(hung.filter((o) => o.status !== 503), summary(hung)).toEqual([]);
 
-      const after = between(thawing + 3000, end);
+      // Recovered again: the last requests (a thawed server on a busy machine first catches up with its backlog).
+      const after = outcomes.filter((o) => o.startedAt >= end - 2500 && o.startedAt >= thawing + 3000);
       expect(after.length).toBeGreaterThan(0);
       expect(after.filter((o) => o.status >= 500), summary(after)).toEqual([]);
 
