@@ -24,6 +24,7 @@ import { securityHeadersMiddleware } from "./server/security-headers.js";
  * @property {() => Promise<void>} [startWorkers]
  * @property {() => Promise<void>} [stopWorkers]
  * @property {(error: unknown) => string} [describeErrorForLog]
+ * @property {(build: ServerBuild) => ServerBuild} [protectRoutes]
  */
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -74,7 +75,13 @@ if (vite) {
   app.use(express.static(path.join(here, "build/client"), { maxAge: "1h" }));
 }
 
-const handleRemixRequest = createRequestHandler(getBuild, DEV ? "development" : "production");
+// Every loader and action answers a database outage with a 503 page instead of a 500 (app/lib/outage.server.ts).
+const getProtectedBuild = async () => {
+  const build = await getBuild();
+  const entry = /** @type {EntryHooks} */ (/** @type {unknown} */ (build.entry.module));
+  return entry.protectRoutes ? entry.protectRoutes(build) : build;
+};
+const handleRemixRequest = createRequestHandler(getProtectedBuild, DEV ? "development" : "production");
 
 // Security headers and static files above; the guard hook, then Remix (see server/remix-handler.js).
 app.all("*", createGuardedRequestHandler({ getBuild, handleRequest: handleRemixRequest }));

@@ -4,6 +4,7 @@
  * - `parseEnv(process.env)` before listening, to refuse to start on bad configuration;
  * - `startDatabase()` after listening, so PGlite opens and migrations run at start-up rather than on the first request;
  * - `guardRequest(request, context)` before Remix sees a request;
+ * - `protectRoutes(build)` on the build Remix serves, so a database outage in any loader or action is a 503 page;
  * - `closeDb()` on shutdown.
  */
 import { PassThrough } from "node:stream";
@@ -19,6 +20,7 @@ import type { LatchkeyLoadContext } from "~/lib/load-context";
 import { NonceProvider } from "~/lib/nonce";
 import { guardRequest as runGuard } from "~/lib/guard.server";
 import { describeErrorForLog } from "@latchkey/db";
+import { setOutageHeaders } from "~/lib/outage.server";
 
 export { parseEnv } from "~/lib/env.server";
 export { closeDb } from "~/lib/db.server";
@@ -29,6 +31,7 @@ export { describeErrorForLog } from "@latchkey/db";
 
 // Pages select their strings from the whole dictionaries while rendering here; the browser gets only those (ADR 029).
 provideServerDictionaries(getDictionary);
+export { protectRoutes } from "~/lib/outage.server";
 
 /** How long a streamed response may stay open for deferred data. */
 export const streamTimeout = 5_000;
@@ -49,6 +52,12 @@ export const handleError: HandleErrorFunction = (error, { request }) => {
   console.error(describeErrorForLog(error));
 };
 
+/** Data requests (single fetch) answered 503 by an outage carry Retry-After like the pages do. */
+export function handleDataRequest(response: Response): Response {
+  if (response.status === 503) setOutageHeaders(response.headers);
+  return response;
+}
+
 /** Opens the database and applies migrations; logs instead of throwing, since /health reports the outcome. */
 export async function startDatabase(): Promise<void> {
   try {
@@ -67,6 +76,8 @@ export default function handleRequest(
   loadContext: AppLoadContext,
 ) {
   const nonce = loadContext.cspNonce;
+  // A loader or action met a database outage (outage.server.ts): the error page says when to come back.
+  if (responseStatusCode === 503) setOutageHeaders(responseHeaders);
   // Bots and no-JS crawlers get the whole document at once; browsers get it streamed.
   const readyEvent = isbot(request.headers.get("user-agent") ?? "") ? "onAllReady" : "onShellReady";
 

@@ -29,6 +29,7 @@ import { parseTheme, THEME_COOKIE } from "~/lib/theme";
 import { appearance } from "~/appearance";
 import { LatchkeyProvider } from "~/components/latchkey-provider";
 import { variablesToStyle } from "~/lib/appearance";
+import type { OutageData } from "~/lib/outage.server";
 import appCss from "~/styles/app.css?url";
 
 // Only while an admin views as a user: not downloaded otherwise.
@@ -66,11 +67,19 @@ export async function loader(args: LoaderFunctionArgs) {
   };
 }
 
+/** The localized 503 a loader or action threw on a database outage (lib/outage.server.ts), if that is the error. */
+function outageOf(error: unknown): OutageData | null {
+  if (!isRouteErrorResponse(error) || error.status !== 503) return null;
+  const data = error.data as Partial<OutageData> | null;
+  return data && data.outage === true ? (data as OutageData) : null;
+}
+
 export function Layout({ children }: { children: ReactNode }) {
-  // Undefined when the root loader itself failed: the error boundary then renders in en-US.
+  // Undefined when the root loader itself failed: the error boundary then renders in en-US, or in the outage's language.
   const data = useRouteLoaderData<typeof loader>("root");
   const nonce = useNonce();
-  const locale = data?.locale ?? "en-US";
+  const error = useRouteError();
+  const locale = data?.locale ?? outageOf(error)?.locale ?? "en-US";
   // A person's own choice (the account menu) wins over the app's pinned baseTheme; neither: follow the device.
   const pinned = appearance.baseTheme === "light" || appearance.baseTheme === "dark" ? appearance.baseTheme : undefined;
   return (
@@ -141,7 +150,12 @@ export function ErrorBoundary() {
   const t = useT();
   let title = t("error.title");
   let message = t("common.error");
-  if (isRouteErrorResponse(error)) {
+  const outage = outageOf(error);
+  if (outage) {
+    // Translated on the server: the root loader may have failed too, leaving no dictionary here.
+    title = outage.title;
+    message = outage.message;
+  } else if (isRouteErrorResponse(error)) {
     if (error.status === 404) {
       title = t("error.notFoundTitle");
       message = t("error.notFound");

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useTestDb } from "@latchkey/db/testing";
 import { createId } from "@latchkey/db";
-import { encryptSecret, socialProviders } from "@latchkey/auth";
+import { encryptSecret, socialProviders, totpCodeAt, totpStepAt } from "@latchkey/auth";
+import { decodeBase32IgnorePadding } from "@oslojs/encoding";
 import { createHash } from "node:crypto";
 import { APP_URL, callerFor, countRows, createOrgWithMember, errorOf, signUp, tokenFrom, uniqueEmail, type CallerOptions } from "../test/helpers.ts";
 import { authorizeAtIdp, startIdp, type TestIdp } from "../test/idp.ts";
@@ -425,6 +426,28 @@ describe("enterprise SSO", () => {
     // Disabled: no routing any more.
     await world.admin().oauth.setSsoEnabled({ enabled: false });
     expect(await findSsoConnectionForEmail(db().db, email)).toBeNull();
+  });
+
+  it("makes the organization active once the second factor passes, after an SSO sign-in that needed one", async () => {
+    const world = await orgWithVerifiedDomain();
+    const saved = await world.admin().oauth.saveSsoConnection({ issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret });
+    const email = `two-step-${Math.random().toString(36).slice(2, 7)}@${world.domain}`;
+    const first = await signInAs(email, { provider: saved.id, segment: "sso" });
+    // A second factor, set up in that first session.
+    const started = await callerFor(db(), { token: first.token }).caller.mfa.totp.start();
+    const secret = decodeBase32IgnorePadding(started.key.replace(/ /g, ""));
+    await callerFor(db(), { token: first.token }).caller.mfa.totp.confirm({ code: totpCodeAt(secret, totpStepAt(new Date())) });
+
+    const again = await signInAs(email, { provider: saved.id, segment: "sso" });
+    expect(again.outcome.status).toBe("needs_second_factor");
+    const challenge = /latchkey_sign_in=([^;]*)/.exec(again.resHeaders.getSetCookie().join("\n"))?.[1] ?? null;
+    // The next TOTP step: the enrolment's code can't be used twice.
+    const later = () => new Date(Date.now() + 30_000);
+    const step = callerFor(db(), { signInChallengeToken: challenge, now: later });
+    await step.caller.signIn.secondFactor({ strategy: "totp", code: totpCodeAt(secret, totpStepAt(later())) });
+    const session = await callerFor(db(), { token: tokenFrom(step.resHeaders), now: later }).caller.auth.session();
+    expect(session?.user.id).toBe(first.outcome.userId);
+    expect(session?.organization?.id).toBe(world.org.id);
   });
 
   it("never links an SSO identity from the connected-accounts page", async () => {

@@ -457,7 +457,7 @@ async function finishSignIn(
   created: boolean,
 ): Promise<OAuthOutcome> {
   // A user with a second factor finishes at /sign-in/factor-two; the provider counts as the first factor only.
-  const result = await completeSignIn(ctx, { userId, method: "oauth" });
+  const result = await completeSignIn(ctx, { userId, method: "oauth", organizationId: ssoOrganizationId });
   if (result.status === "needs_second_factor") return { status: "needs_second_factor", userId, redirectUrl };
   if (ssoOrganizationId) await setActiveOrganization(ctx.db, result.sessionId, ssoOrganizationId);
   return { status: "signed_in", userId, redirectUrl, created };

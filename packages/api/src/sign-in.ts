@@ -67,7 +67,7 @@ export async function secondFactorStrategies(db: Database, userId: string): Prom
  * token goes into its own cookie, and `needs_second_factor` with the strategies to offer. A passkey sign-in skips
  * this: the passkey is something you have, unlocked by something you know or are — two factors already (ADR).
  */
-export async function completeSignIn(ctx: Context, input: { userId: string; method: SignInMethod }): Promise<SignInResult> {
+export async function completeSignIn(ctx: Context, input: { userId: string; method: SignInMethod; organizationId?: string | null }): Promise<SignInResult> {
   // The instance settings, read now: the method may have been turned off, or the address listed, since the start.
   await requireSignInAllowedForUser(ctx, ctx.db, input.userId, input.method);
   if (input.method !== "passkey") {
@@ -82,7 +82,7 @@ export async function completeSignIn(ctx: Context, input: { userId: string; meth
 
 async function startSecondStep(
   ctx: Context,
-  { userId, method }: { userId: string; method: SignInMethod },
+  { userId, method, organizationId }: { userId: string; method: SignInMethod; organizationId?: string | null },
   strategies: SecondFactorStrategy[],
 ): Promise<SignInResult> {
   const now = ctx.now();
@@ -98,7 +98,7 @@ async function startSecondStep(
     }
     const [challenge] = await tx
       .insert(signInChallenges)
-      .values({ tokenHash, userId, firstFactor: method, ip: ctx.ip, userAgent: ctx.userAgent, expiresAt, createdAt: now })
+      .values({ tokenHash, userId, firstFactor: method, organizationId: organizationId ?? null, ip: ctx.ip, userAgent: ctx.userAgent, expiresAt, createdAt: now })
       .returning({ id: signInChallenges.id });
     await recordAuditEvent(
       ctx,

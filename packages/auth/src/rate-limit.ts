@@ -4,6 +4,7 @@
  * guards: `const signInPerIp = defineRateLimit("sign-in:ip", 50, 15 * MINUTE)`.
  */
 import { eq, sql } from "drizzle-orm";
+import ipaddr from "ipaddr.js";
 import { rateLimitBuckets, type Database } from "@latchkey/db";
 
 export interface RateLimit {
@@ -20,6 +21,28 @@ export const HOUR = 60 * MINUTE;
 
 export function defineRateLimit(name: string, max: number, windowMs: number): RateLimit {
   return { name, max, windowMs };
+}
+
+/** IPv6 clients are counted per /64 by default: a subscriber usually gets a whole /64 (or more) to pick from. */
+export const DEFAULT_IPV6_PREFIX = 64;
+
+/**
+ * What a per-IP limit counts for a client address (ADR 026): an IPv4 address as it is (also when written IPv4-mapped,
+ * `::ffff:192.0.2.1`), an IPv6 address as its network of `ipv6Prefix` bits (`2001:db8:1:2::/64`), so addresses
+ * rotated inside one network share one bucket. Anything else is returned as given (the key length is bounded anyway).
+ */
+export function rateLimitAddress(ip: string, ipv6Prefix: number = DEFAULT_IPV6_PREFIX): string {
+  const address = ip.trim().replace(/%.*$/, ""); // an IPv6 zone (`fe80::1%eth0`) names an interface, not a client
+  if (ipaddr.IPv4.isValidFourPartDecimal(address)) return ipaddr.IPv4.parse(address).toString();
+  if (!ipaddr.IPv6.isValid(address)) return ip;
+  const v6 = ipaddr.IPv6.parse(address);
+  if (v6.isIPv4MappedAddress()) return v6.toIPv4Address().toString();
+  const prefix = Math.min(128, Math.max(0, Math.trunc(ipv6Prefix)));
+  const bytes = v6.toByteArray().map((byte, i) => {
+    const kept = Math.min(8, Math.max(0, prefix - i * 8));
+    return byte & ((0xff << (8 - kept)) & 0xff);
+  });
+  return `${ipaddr.fromByteArray(bytes).toString()}/${prefix}`;
 }
 
 /** Subjects are bounded, so a huge header or address can't make a huge key. */

@@ -32,6 +32,14 @@ export interface CreateDbOptions {
   loadDataDir?: Blob | File | undefined;
   /** Size of the postgres.js pool. */
   max?: number;
+  /** postgres.js: seconds a new connection may take before its query fails (a down or unreachable server). */
+  connectTimeoutSeconds?: number;
+  /**
+   * postgres.js: the longest a statement may run (Postgres' `statement_timeout`), and, one second later, the longest
+   * a query outside a transaction waits for an answer at all (a frozen or cut-off server never answers, so its own
+   * timeout can't fire). 0 or absent: no limit (scripts, migrations); the app sets one.
+   */
+  statementTimeoutMs?: number;
   onQuery?: (query: string) => void;
 }
 
@@ -60,24 +68,83 @@ function findRoot(): string {
   return cwd;
 }
 
+interface PendingQuery {
+  state: unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+  cancel: () => unknown;
+}
+
+/**
+ * Fails a postgres.js query that has no answer after `ms`, with an error `isDatabaseUnavailable` recognises. A query
+ * still queued for a connection is cancelled (postgres.js drops it); one already sent is only rejected here, since a
+ * cancel request to a frozen server would wait as well.
+ */
+function withDeadline<Q>(query: Q, ms: number): Q {
+  if (ms <= 0) return query;
+  const pending = query as unknown as PendingQuery;
+  const timer = setTimeout(() => {
+    if (pending.state) pending.reject(Object.assign(new Error("The database did not answer in time."), { code: "QUERY_DEADLINE" }));
+    else pending.cancel();
+  }, ms);
+  timer.unref();
+  const { resolve, reject } = pending;
+  pending.resolve = (value) => (clearTimeout(timer), resolve(value));
+  pending.reject = (error) => (clearTimeout(timer), reject(error));
+  return query;
+}
+
+/**
+ * `begin` with the same deadline for the whole transaction (queries inside it bypass `unsafe`). A transaction whose
+ * turn comes after the deadline never runs its body (it would write for a request already answered 503); one cut
+ * short mid-way is rolled back by the server's own statement timeout when it answers again.
+ */
+function transactionWithDeadline(begin: (...args: unknown[]) => Promise<unknown>, ms: number) {
+  if (ms <= 0) return begin;
+  return (...args: unknown[]) => {
+    let expired = false;
+    const body = args.at(-1) as (sql: unknown) => unknown;
+    const running = begin(...args.slice(0, -1), (sql: unknown) => {
+      if (expired) throw Object.assign(new Error("The database did not answer in time."), { code: "QUERY_DEADLINE" });
+      return body(sql);
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        expired = true;
+        reject(Object.assign(new Error("The database did not answer in time."), { code: "QUERY_DEADLINE" }));
+      }, ms);
+    });
+    running.catch(() => undefined); // settles after the caller moved on; its outcome was already reported
+    return Promise.race([running, deadline]).finally(() => clearTimeout(timer));
+  };
+}
+
 export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle> {
   const logger = new CountingLogger(options.onQuery);
   const url = options.url;
   if (url) {
     const { default: postgres } = await import("postgres");
     const { drizzle } = await import("drizzle-orm/postgres-js");
+    const statementTimeoutMs = options.statementTimeoutMs ?? 0;
     const client = postgres(url, {
       max: options.max ?? 10,
       onnotice: () => {},
-      connection: { application_name: "latchkey" },
+      connect_timeout: options.connectTimeoutSeconds ?? 30,
+      // With bounds set, reconnect every half second: postgres.js' default backoff grows to 10–20 s after repeated
+      // failures, so the app would stay down that long after Postgres is back (the debts branch owns reconnects).
+      ...(statementTimeoutMs > 0 ? { backoff: () => 0.5 } : {}),
+      connection: { application_name: "latchkey", ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}) },
     });
     // drizzle sends unnamed queries unprepared, which postgres.js does in two round trips and Postgres re-plans each
     // time. Every query drizzle builds has a fixed text with $n parameters, so preparing them all (postgres.js keeps
     // them per connection, keyed by text) makes each one a single round trip with a cached plan.
     const unsafe = client.unsafe.bind(client);
+    const deadlineMs = statementTimeoutMs > 0 ? statementTimeoutMs + 1000 : 0;
     const prepared = ((query: string, params?: unknown[], opts?: { prepare?: boolean }) =>
-      unsafe(query, params as never, { ...opts, prepare: true })) as typeof client.unsafe;
-    const db = drizzle(Object.assign(client, { unsafe: prepared }), { schema, logger }) as unknown as Database;
+      withDeadline(unsafe(query, params as never, { ...opts, prepare: true }), deadlineMs)) as typeof client.unsafe;
+    const begin = transactionWithDeadline(client.begin.bind(client) as (...args: unknown[]) => Promise<unknown>, deadlineMs) as typeof client.begin;
+    const db = drizzle(Object.assign(client, { unsafe: prepared, begin }), { schema, logger }) as unknown as Database;
     return {
       db,
       kind: "postgres",

@@ -566,6 +566,8 @@ export const signInChallenges = pgTable(
       .references(() => users.id, { onDelete: "cascade" }),
     /** How the first factor was proven (`password`, `email_code`, …), for the audit log. */
     firstFactor: text("first_factor").notNull(),
+    /** The organization to make active once the second factor passes (an SSO sign-in's organization). */
+    organizationId: text("organization_id").references(() => organizations.id, { onDelete: "set null" }),
     attempts: integer("attempts").notNull().default(0),
     ip: text("ip"),
     userAgent: text("user_agent"),

@@ -239,6 +239,8 @@ export const enUS = {
   "error.forbidden": "You don't have access to this page.",
   "error.status": "Error {status}",
   "error.backHome": "Go to the home page",
+  "error.unavailableTitle": "Temporarily unavailable",
+  "error.unavailable": "We can't reach our database right now. Please try again in a moment.",
 
   "userButton.label": "Account menu",
   "userButton.theme": "Theme",

@@ -240,6 +240,8 @@ export const plPL = {
   "error.forbidden": "Nie masz dostępu do tej strony.",
   "error.status": "Błąd {status}",
   "error.backHome": "Przejdź do strony głównej",
+  "error.unavailableTitle": "Chwilowo niedostępne",
+  "error.unavailable": "Nie możemy teraz połączyć się z bazą danych. Spróbuj ponownie za chwilę.",
 
   "userButton.label": "Menu konta",
   "userButton.theme": "Motyw",

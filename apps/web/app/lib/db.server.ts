@@ -8,13 +8,24 @@ import { getEnv } from "./env.server";
 
 const HEALTH_TIMEOUT_MS = 2000;
 
+/**
+ * How long the app waits on Postgres (ADR 026): 3 s to connect, 3 s for a statement, and 4 s for any answer at all,
+ * so an outage costs a request a 503 within seconds rather than a hang.
+ */
+export const DATABASE_BOUNDS = { connectTimeoutSeconds: 3, statementTimeoutMs: 3_000 } as const;
+/**
+ * The longest a request waits while the database is frozen: two answer deadlines, since the auth lookup retries once
+ * after a failed read (auth-lookup.ts).
+ */
+export const REQUEST_BOUND_MS = 2 * (DATABASE_BOUNDS.statementTimeoutMs + 1000);
+
 const globalForDb = globalThis as typeof globalThis & {
   __latchkeyDb?: Promise<DbHandle>;
 };
 
 async function openDb(): Promise<DbHandle> {
   const env = getEnv();
-  const handle = await createDb({ url: env.DATABASE_URL, dataDir: env.LATCHKEY_DATA_DIR });
+  const handle = await createDb({ url: env.DATABASE_URL, dataDir: env.LATCHKEY_DATA_DIR, ...DATABASE_BOUNDS });
   try {
     await migrate(handle);
   } catch (error) {

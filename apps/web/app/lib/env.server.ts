@@ -92,6 +92,14 @@ const schema = z.object({
   SMS_ACCOUNT_SID: z.string().trim().min(1).max(128).optional(),
   SMS_AUTH_TOKEN: z.string().trim().min(1).max(256).optional(),
   SMS_FROM: z.string().trim().min(1).max(64).optional(),
+  // Per-IP rate limits count IPv6 clients by this prefix length (read by packages/api's rate-limits.ts; ADR 026).
+  RATE_LIMIT_IPV6_PREFIX: z
+    .string()
+    .trim()
+    .regex(/^\d+$/, "must be a whole number between 16 and 128")
+    .transform(Number)
+    .refine((n) => n >= 16 && n <= 128, "must be a whole number between 16 and 128")
+    .optional(),
   // oauth
   ...Object.fromEntries(oauthVariables.map((name) => [name, oauthText.optional()])),
   OAUTH_OIDC_ISSUER: httpUrl.optional(),

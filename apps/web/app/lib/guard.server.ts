@@ -10,6 +10,7 @@ import { getAuth, getAuthHeaders, signInUrl } from "./auth.server";
 import { getEnv } from "./env.server";
 import { resolveLocale } from "~/i18n/resolve-locale";
 import { t } from "~/i18n/locales";
+import { isOutage, outagePage } from "./outage.server";
 import { createRouteMatcher, compileRoutePattern, mfaSetupRoutes, pagePathOf, protectedRoutes, publicRoutes } from "./route-rules";
 
 const isPublic = createRouteMatcher(publicRoutes);
@@ -61,7 +62,51 @@ function forbidden(request: Request, headers: Headers, userLocale: string | null
   return new Response(body, { status: 403, headers: out });
 }
 
+const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/**
+ * The host Remix compares with the Origin of a form post before running an action (the first X-Forwarded-Host, else
+ * Host), and whether they differ. Remix throws on a mismatch, which would be a 500; we answer it first.
+ */
+function proxyHostMismatch(request: Request): { origin: string; header: string; value: string } | null {
+  if (!STATE_CHANGING.has(request.method)) return null;
+  const origin = request.headers.get("origin");
+  if (!origin || origin === "null") return null;
+  let originHost: string;
+  try {
+    originHost = new URL(origin).host;
+  } catch {
+    return null;
+  }
+  const forwarded = request.headers.get("x-forwarded-host")?.split(",")[0]?.trim();
+  const header = forwarded ? "X-Forwarded-Host" : "Host";
+  const value = forwarded || request.headers.get("host") || "";
+  return value === originHost ? null : { origin: originHost, header, value };
+}
+
+/** 400 with one log line naming the headers (quoted and cut short: they come from the client). */
+function refuseProxyMismatch(request: Request, mismatch: { origin: string; header: string; value: string }): Response {
+  const quote = (s: string) => JSON.stringify(s.slice(0, 100));
+  console.warn(
+    `[proxy] ${request.method} ${new URL(request.url).pathname} refused (400): ${mismatch.header} ${quote(mismatch.value)} differs from the Origin's host ${quote(mismatch.origin)}; a proxy must forward the public host (README: Behind a proxy)`,
+  );
+  return new Response("Bad request: the Host or X-Forwarded-Host header does not match the Origin.", {
+    status: 400,
+    headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" },
+  });
+}
+
 export async function guardRequest(request: Request, context: object): Promise<Response | null> {
+  try {
+    return await guard(request, context);
+  } catch (error) {
+    // getAuth meets a database outage as a 503 Response: answer with the localized page (ADR 026).
+    if (isOutage(error)) return outagePage(request);
+    throw error;
+  }
+}
+
+async function guard(request: Request, context: object): Promise<Response | null> {
   const url = new URL(request.url);
   const origin = checkRequestOrigin(request, { appUrl: getEnv().APP_URL });
   // oauth: Apple posts its answer from appleid.apple.com (response_mode=form_post); that action changes nothing, it
@@ -75,6 +120,9 @@ export async function guardRequest(request: Request, context: object): Promise<R
       headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" },
     });
   }
+  // tRPC has its own Origin check and no Remix CSRF guard; every other form post meets Remix's.
+  const mismatch = url.pathname.startsWith("/api/") || applePost ? null : proxyHostMismatch(request);
+  if (mismatch) return refuseProxyMismatch(request, mismatch);
   const path = pagePathOf(url);
   if (isPublic(path)) return null;
 

@@ -139,8 +139,12 @@ describe("/admin/settings", { timeout: 60_000 }, () => {
     expect((await harness.run(action, harness.formPost("/admin/settings", token, { intent: "organizations", maxMembershipsPerOrganization: "25" }))).status).toBe(302);
     expect(await storedSettings()).toMatchObject({ maxMembershipsPerOrganization: 25 });
     expect((await harness.run(action, harness.formPost("/admin/settings", token, { intent: "organizations", maxMembershipsPerOrganization: "" }))).status).toBe(302);
-    // Last: requiring MFA holds this admin (no second factor) back from further changes.
-    expect((await harness.run(action, harness.formPost("/admin/settings", token, { intent: "security", requireMfa: "on", minPasswordLength: "14" }))).status).toBe(302);
-    expect(await storedSettings()).toMatchObject({ requireMfa: true, minPasswordLength: 14, maxMembershipsPerOrganization: null });
+    // Requiring MFA of everybody is refused to an admin without a second factor: they would lock themselves out.
+    const lockout = await harness.run(action, harness.formPost("/admin/settings", token, { intent: "security", requireMfa: "on", minPasswordLength: "14" }));
+    expect(lockout.status).toBe(403);
+    expect(JSON.stringify(await lockout.json())).toContain("errors.mfaRequired");
+    expect(await storedSettings()).not.toHaveProperty("requireMfa");
+    expect((await harness.run(action, harness.formPost("/admin/settings", token, { intent: "security", minPasswordLength: "14" }))).status).toBe(302);
+    expect(await storedSettings()).toMatchObject({ requireMfa: false, minPasswordLength: 14, maxMembershipsPerOrganization: null });
   });
 });

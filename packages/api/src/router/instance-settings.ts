@@ -8,7 +8,7 @@ import type { TRPCRouterRecord } from "@trpc/server";
 import { eq } from "drizzle-orm";
 import { instanceSettings as instanceSettingsTable } from "@latchkey/db";
 import { instanceAdminProcedure } from "../trpc.ts";
-import { fieldError } from "../errors.ts";
+import { ApiError, fieldError } from "../errors.ts";
 import { recordAuditEvent } from "../audit.ts";
 import {
   getInstanceSettings,
@@ -53,6 +53,10 @@ export const instanceSettingsRouter = {
     .mutation(async ({ ctx, input }) => {
       const patch = input as Partial<InstanceSettings>;
       const { user, session } = ctx;
+      // As the organization switch does: an admin without a second factor would lock themselves out of this page.
+      if (patch.requireMfa === true && !ctx.auth.mfa.hasSecondFactor) {
+        throw new ApiError({ code: "FORBIDDEN", reason: "MFA_REQUIRED", field: "requireMfa", message: "requireMfa: Set up a second factor for yourself first." });
+      }
       return ctx.db.transaction(async (tx) => {
         // Serialises concurrent changes when the row exists (it is created by the first change).
         await tx.select({ id: instanceSettingsTable.id }).from(instanceSettingsTable).where(eq(instanceSettingsTable.id, "default")).for("update");

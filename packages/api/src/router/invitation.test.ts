@@ -234,6 +234,39 @@ describe("invitation.get, accept and decline", () => {
     expect(audit.map((a) => a.outcome)).toEqual(["success", "failure"]);
   });
 
+  it("an invitation whose inviter was since demoted or removed is revoked when accepted, and joins nobody", async () => {
+    const { admin, org, mail } = await setup("Vouched");
+    const cases = [
+      // Demoted to member: no longer allowed to invite at all, nor to hand out admin.
+      { roleKey: "org:admin", change: (membershipId: string) => admin().member.setRole({ membershipId, roleKey: "org:member" }) },
+      // Removed from the organization.
+      { roleKey: "org:member", change: (membershipId: string) => admin().member.remove({ membershipId }) },
+    ];
+    for (const { roleKey, change } of cases) {
+      const inviter = await signUp(db(), uniqueEmail("inviter"));
+      const inviterMembership = await addMember(db(), org.id, inviter.userId, "org:admin");
+      const invitee = await signUp(db(), uniqueEmail("invitee"));
+      await as(inviter.token, { orgSlug: org.slug, mailer: mail.mailer }).invitation.create({ emails: [invitee.email], roleKey });
+      const token = mail.tokenFor(invitee.email);
+      await change(inviterMembership);
+
+      const refused = await errorOf(as(invitee.token).invitation.accept({ token }));
+      expect([refused.code, refused.reason]).toEqual(["CONFLICT", "INVITATION_REVOKED"]);
+      expect(await db().query(`select id from memberships where organization_id = '${org.id}' and user_id = '${invitee.userId}'`)).toEqual([]);
+      expect((await as(null).invitation.get({ token })).status).toBe("revoked");
+    }
+  });
+
+  it("an invitation from an inviter who still holds the rights is accepted as before", async () => {
+    const { org, mail } = await setup("StillVouched");
+    const inviter = await signUp(db(), uniqueEmail("inviter"));
+    await addMember(db(), org.id, inviter.userId, "org:admin");
+    const invitee = await signUp(db(), uniqueEmail("invitee"));
+    await as(inviter.token, { orgSlug: org.slug, mailer: mail.mailer }).invitation.create({ emails: [invitee.email], roleKey: "org:admin" });
+    const joined = await as(invitee.token).invitation.accept({ token: mail.tokenFor(invitee.email) });
+    expect(joined.alreadyMember).toBe(false);
+  });
+
   it("concurrent accepts create exactly one membership", async () => {
     const { admin, org, mail } = await setup("Race");
     const invitee = await signUp(db(), uniqueEmail("racer"));

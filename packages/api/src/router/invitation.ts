@@ -311,10 +311,18 @@ async function acceptInvitation(ctx: AcceptingCtx, invitation: InvitationByToken
         message: "This invitation is for another email address. Sign in with that address (verified) to accept it.",
       });
     }
-    return ctx.db.transaction(async (tx) => {
+    const accepted = await ctx.db.transaction(async (tx) => {
       const now = ctx.now();
       // Accepts into one organization queue here, so the membership limit holds under concurrent accepts.
       await lockOrganization(tx, invitation.organizationId);
+      // Role changes and removals take the same lock, so the inviter's rights read here are current.
+      if (!(await inviterMayStillInvite(tx, invitation))) {
+        await tx
+          .update(invitations)
+          .set({ status: "revoked", revokedAt: now, updatedAt: now })
+          .where(and(eq(invitations.id, invitation.id), eq(invitations.status, "pending")));
+        return null;
+      }
       // The one atomic step: of concurrent accepts, exactly one flips the row from pending.
       const [claimed] = await tx
         .update(invitations)
@@ -342,7 +350,27 @@ async function acceptInvitation(ctx: AcceptingCtx, invitation: InvitationByToken
         .where(eq(organizations.id, invitation.organizationId));
       return { organization: org!, alreadyMember: !membership };
     });
+    if (!accepted) throw new ApiError({ code: "CONFLICT", reason: "INVITATION_REVOKED", message: "This invitation was revoked." });
+    return accepted;
   });
+}
+
+/**
+ * Whether the invitation's inviter could send it today (ADR 026): still a member of the organization, still allowed to
+ * manage memberships, and still holding every permission of the invited role. An invitation from someone since
+ * demoted, removed or deleted would otherwise hand out rights nobody in the organization vouches for any more.
+ */
+async function inviterMayStillInvite(tx: Context["db"], invitation: InvitationByToken): Promise<boolean> {
+  const [row] = await tx
+    .select({ inviterPermissions: memberships.permissions, rolePermissions: roles.permissions })
+    .from(invitations)
+    .innerJoin(roles, eq(roles.id, invitations.roleId))
+    .innerJoin(memberships, and(eq(memberships.userId, invitations.inviterUserId), eq(memberships.organizationId, invitations.organizationId)))
+    .where(eq(invitations.id, invitation.id))
+    .limit(1);
+  if (!row) return false;
+  const held = new Set(row.inviterPermissions);
+  return held.has("org:sys_memberships:manage") && row.rolePermissions.every((permission) => held.has(permission));
 }
 
 /** Marks a pending invitation declined, once; audited either way. */

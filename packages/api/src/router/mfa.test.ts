@@ -361,6 +361,23 @@ describe("MFA policies", () => {
     expect(plainMember.reason).toBe("PERMISSION_DENIED");
   });
 
+  it("an instance admin without a second factor can't turn the instance's requireMfa on, and can once they have one", async () => {
+    const at = clock();
+    const admin = await signUp(db(), uniqueEmail("instance-admin-mfa"));
+    await db().query(`update users set is_instance_admin = true where id = '${admin.userId}'`);
+    const api = () => callerFor(db(), { token: admin.token, now: at(0) }).caller;
+    try {
+      const refused = await errorOf(api().instanceSettings.update({ requireMfa: true }));
+      expect([refused.code, refused.reason, refused.field]).toEqual(["FORBIDDEN", "MFA_REQUIRED", "requireMfa"]);
+      expect((await api().instanceSettings.get()).requireMfa).toBe(false);
+      await enrol(admin.token, at(0));
+      expect((await api().instanceSettings.update({ requireMfa: true })).settings.requireMfa).toBe(true);
+      expect((await api().instanceSettings.get()).requireMfa).toBe(true);
+    } finally {
+      await updateInstanceSettings(db().db, { requireMfa: false });
+    }
+  });
+
   it("the instance setting requireMfa refuses everything but the setup until a factor exists", async () => {
     const at = clock();
     const user = await signUp(db(), uniqueEmail("instance-mfa"));

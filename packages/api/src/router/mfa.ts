@@ -23,6 +23,7 @@ import {
   hashBackupCode,
   hashSignInChallengeToken,
   normalizeBackupCode,
+  setActiveOrganization,
   SIGN_IN_CHALLENGE_MAX_ATTEMPTS,
   totpQrSvg,
   totpUri,
@@ -223,7 +224,13 @@ export const signInRouter = {
             gt(signInChallenges.expiresAt, now),
           ),
         )
-        .returning({ id: signInChallenges.id, userId: signInChallenges.userId, firstFactor: signInChallenges.firstFactor, attempts: signInChallenges.attempts });
+        .returning({
+          id: signInChallenges.id,
+          userId: signInChallenges.userId,
+          firstFactor: signInChallenges.firstFactor,
+          organizationId: signInChallenges.organizationId,
+          attempts: signInChallenges.attempts,
+        });
       if (!reserved) {
         ctx.clearSignInChallengeCookie();
         throw challengeGone();
@@ -252,12 +259,15 @@ export const signInRouter = {
           if (!consumed) return null;
           if (!(await checkSecondFactor(ctx, tx, reserved.userId, input))) throw new WrongSecondFactor();
           await recordAuditEvent(ctx, { action: "session.second_factor", outcome: "success", actorUserId: reserved.userId, targetType: "sign_in_challenge", targetId: reserved.id, details: { strategy: input.strategy } }, tx);
-          return startSession(ctx, tx, {
+          const started = await startSession(ctx, tx, {
             userId: reserved.userId,
             method: reserved.firstFactor,
             secondFactor: input.strategy as SecondFactorStrategy,
             previousSessionId: previous?.session.id ?? null,
           });
+          // An SSO sign-in ends in its organization, as it does without a second factor (oauth-flow.ts).
+          if (reserved.organizationId) await setActiveOrganization(tx, started.session.id, reserved.organizationId);
+          return started;
         });
       } catch (error) {
         if (!(error instanceof WrongSecondFactor)) throw error;

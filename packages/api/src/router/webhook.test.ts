@@ -55,6 +55,13 @@ describe("webhook.create", () => {
     ["https://[::1]/x", "url"],
     ["https://10.0.0.5/x", "url"],
     ["https://localhost/x", "url"],
+    ["https://localhost./x", "url"],
+    ["https://LOCALHOST../x", "url"],
+    ["https://app.localhost/x", "url"],
+    ["https://app.localhost./x", "url"],
+    ["https://printer.local./x", "url"],
+    ["https://db.internal./x", "url"],
+    ["https://127.0.0.1./x", "url"],
     ["https://169.254.169.254/latest/meta-data", "url"],
     [`https://example.com/${"a".repeat(2100)}`, "url"],
   ])("refuses %s with a 400 naming the field, writing nothing", async (url, field) => {

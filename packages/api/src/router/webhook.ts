@@ -49,7 +49,8 @@ async function checkUrl(ctx: Context, raw: string): Promise<string> {
   if (url.username || url.password) throw fieldError("url", "Don't put a user name or password in the URL.");
   if (!url.hostname) throw fieldError("url", "Enter a full URL, such as https://example.com/webhooks.");
   const literal = literalAddress(url.hostname);
-  const host = url.hostname.toLowerCase();
+  // A trailing dot is the same name, fully qualified: `localhost.` and `app.localhost.` are still this machine.
+  const host = url.hostname.toLowerCase().replace(/\.+$/, "");
   const localName = host === "localhost" || host.endsWith(".localhost") || host.endsWith(".local") || host.endsWith(".internal");
   if (!settings.allowPrivateWebhookTargets && ((literal && isPrivateAddress(literal)) || localName)) {
     throw fieldError("url", "That address is private; webhooks go to public addresses only.", "WEBHOOK_TARGET_PRIVATE");

@@ -1,0 +1,2 @@
+ALTER TABLE "sign_in_challenges" ADD COLUMN "organization_id" text;--> statement-breakpoint
+ALTER TABLE "sign_in_challenges" ADD CONSTRAINT "sign_in_challenges_organization_id_organizations_id_fk" FOREIGN KEY ("organization_id") REFERENCES "public"."organizations"("id") ON DELETE set null ON UPDATE no action;
