@@ -38,13 +38,17 @@ export async function requireRole(db: Database, key: string, field = "roleKey"):
  * app permission they lack. `granted` is the caller's permission set as resolved for this very request (ADR 022).
  */
 export function requireGrantable(role: RoleRow, granted: readonly string[]): void {
+  if (!isGrantable(role.permissions, granted)) {
+    throw new ApiError({ code: "FORBIDDEN", reason: "ROLE_ESCALATION", message: "You can't grant a role with rights beyond your own." });
+  }
+}
+
+/** The rule of `requireGrantable` as a yes/no, also used when an invitation is accepted (the inviter's current rights). */
+export function isGrantable(rolePermissions: readonly string[], granted: readonly string[]): boolean {
   const mine = new Set(granted);
   const managesMembers = mine.has("org:sys_memberships:manage");
   const isCustom = (permission: string) => !isDeclaredPermission(permission) && !isSystemPermission(permission);
-  const beyond = role.permissions.filter((permission) => !mine.has(permission) && !(managesMembers && isCustom(permission)));
-  if (beyond.length > 0) {
-    throw new ApiError({ code: "FORBIDDEN", reason: "ROLE_ESCALATION", message: "You can't grant a role with rights beyond your own." });
-  }
+  return rolePermissions.every((permission) => mine.has(permission) || (managesMembers && isCustom(permission)));
 }
 
 /**

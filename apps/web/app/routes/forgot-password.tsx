@@ -19,7 +19,7 @@ import { BotCheckFields } from "~/components/bot-check-fields";
 
 export const headers = formRouteHeaders;
 
-export const handle = { i18n: ["forgotPassword", "form.emailAddress"] } satisfies I18nHandle;
+export const handle = { i18n: ["forgotPassword", "form.emailAddress", "botCheck"] } satisfies I18nHandle;
 
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("forgotPassword.title") }];
 

@@ -23,7 +23,7 @@ import { readFormData } from "~/lib/form-data.server";
 
 export const headers = formRouteHeaders;
 
-export const handle = { i18n: ["reverify", "form.password"] } satisfies I18nHandle;
+export const handle = { i18n: ["reverify", "form.password", "factorTwo", "passkeys.errors.failed"] } satisfies I18nHandle;
 
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("reverify.title") }];
 

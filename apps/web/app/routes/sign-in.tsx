@@ -28,7 +28,7 @@ import { BotCheckFields } from "~/components/bot-check-fields";
 export const headers = formRouteHeaders;
 
 export const handle = {
-  i18n: ["signIn", "passwordless", "factorTwo.expired", "resetPassword.done", "form.emailAddress", "form.password", "forgotPassword.link", "passkeys.errors.failed", "passkeys.signIn", "oauth.divider", "oauth.continueWith", "connected.connect"],
+  i18n: ["signIn", "passwordless", "factorTwo.expired", "resetPassword.done", "form.emailAddress", "form.password", "forgotPassword.link", "passkeys.errors.failed", "passkeys.signIn", "oauth.divider", "oauth.continueWith", "connected.connect", "botCheck"],
 } satisfies I18nHandle;
 
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("signIn.title") }];

@@ -25,7 +25,7 @@ import { BotCheckFields } from "~/components/bot-check-fields";
 export const headers = formRouteHeaders;
 
 export const handle = {
-  i18n: ["signUp", "form.firstName", "form.lastName", "form.emailAddress", "form.password", "waitlist.signUp", "waitlist.invitation", "oauth.divider", "oauth.continueWith", "connected.connect"],
+  i18n: ["signUp", "form.firstName", "form.lastName", "form.emailAddress", "form.password", "waitlist.signUp", "waitlist.invitation", "oauth.divider", "oauth.continueWith", "connected.connect", "botCheck"],
 } satisfies I18nHandle;
 
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("signUp.title") }];

@@ -23,7 +23,7 @@ import { BotCheckFields } from "~/components/bot-check-fields";
 export const headers = formRouteHeaders;
 
 export const handle = {
-  i18n: ["waitlist.title", "waitlist.lead", "waitlist.closed", "waitlist.joined", "waitlist.submit", "waitlist.signUpLink", "form.emailAddress"],
+  i18n: ["waitlist.title", "waitlist.lead", "waitlist.closed", "waitlist.joined", "waitlist.submit", "waitlist.signUpLink", "form.emailAddress", "botCheck"],
 } satisfies I18nHandle;
 
 export const meta: MetaFunction = ({ matches }) => [{ title: metaT(matches)("waitlist.title") }];

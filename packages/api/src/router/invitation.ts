@@ -20,7 +20,7 @@ import { recordAuditEvent } from "../audit.ts";
 import { enforceRateLimit } from "../rate-limits.ts";
 import type { Context } from "../context.ts";
 import { emailSchema, idSchema } from "../validation.ts";
-import { audited, lockOrganization, requireGrantable, requireRole } from "../memberships.ts";
+import { audited, isGrantable, lockOrganization, requireGrantable, requireRole } from "../memberships.ts";
 import { requireRoomForInvitations, requireRoomForMember } from "../membership-limit.ts";
 import { roleKeySchema } from "./member.ts";
 import { findInvitationById, findInvitationByToken, invitationStatus, type InvitationByToken } from "../invitation-lookup.ts";
@@ -357,7 +357,7 @@ async function acceptInvitation(ctx: AcceptingCtx, invitation: InvitationByToken
 
 /**
  * Whether the invitation's inviter could send it today (ADR 026): still a member of the organization, still allowed to
- * manage memberships, and still holding every permission of the invited role. An invitation from someone since
+ * manage memberships, and still allowed to grant the invited role (`isGrantable`). An invitation from someone since
  * demoted, removed or deleted would otherwise hand out rights nobody in the organization vouches for any more.
  */
 async function inviterMayStillInvite(tx: Context["db"], invitation: InvitationByToken): Promise<boolean> {
@@ -369,8 +369,8 @@ async function inviterMayStillInvite(tx: Context["db"], invitation: InvitationBy
     .where(eq(invitations.id, invitation.id))
     .limit(1);
   if (!row) return false;
-  const held = new Set(row.inviterPermissions);
-  return held.has("org:sys_memberships:manage") && row.rolePermissions.every((permission) => held.has(permission));
+  // The same rule as when the invitation was sent (requireGrantable): custom permissions count as grantable by a member manager.
+  return row.inviterPermissions.includes("org:sys_memberships:manage") && isGrantable(row.rolePermissions, row.inviterPermissions);
 }
 
 /** Marks a pending invitation declined, once; audited either way. */

@@ -82,8 +82,9 @@ describe("reverifying with a code emailed to the primary address", () => {
     expect(done.reverifiedAt.getTime()).toBe(u.t0 + LATER);
     expect((await lastReverifiedAt(u))!.getTime()).toBe(u.t0 + LATER);
 
+    // A used code answers "already used" (verifyCode keeps the proven code apart from a wrong one, ADR 024).
     const again = await errorOf(u.as(LATER + 1000).auth.reverify({ strategy: "email_code", code }));
-    expect(again.reason).toBe("INVALID_CODE");
+    expect(again.reason).toBe("CODE_ALREADY_USED");
     expect((await reverifyEvents(u)).sort()).toEqual(["email_code:failure", "email_code:failure", "email_code:success"]);
   });
 
