@@ -121,7 +121,8 @@ async function guard(request: Request, context: object): Promise<Response | null
     });
   }
   // tRPC has its own Origin check and no Remix CSRF guard; every other form post meets Remix's.
-  const mismatch = url.pathname.startsWith("/api/") || applePost ? null : proxyHostMismatch(request);
+  // The provider callbacks above are posted from the provider's origin by design, so their Origin never matches.
+  const mismatch = url.pathname.startsWith("/api/") || applePost || samlPost ? null : proxyHostMismatch(request);
   if (mismatch) return refuseProxyMismatch(request, mismatch);
   const path = pagePathOf(url);
   if (isPublic(path)) return null;

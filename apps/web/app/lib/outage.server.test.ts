@@ -135,4 +135,18 @@ describe("a proxy whose X-Forwarded-Host differs from the Origin's host", () => 
       error.mockRestore();
     }
   });
+
+  it("lets a SAML IdP's post reach the ACS from the IdP's own origin (the response itself is what is checked)", async () => {
+    const server = createRemixServer(await routes());
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    try {
+      const response = await server.fetch(
+        new Request(`${APP_URL}/sign-in/saml/saml_unknownconnection/acs`, form({ SAMLResponse: "bm90IHhtbA==" }, { origin: "https://idp.example.com" })),
+      );
+      expect(response.status).not.toBe(400);
+      expect(warn.mock.calls.some((call) => String(call[0]).startsWith("[proxy]"))).toBe(false);
+    } finally {
+      warn.mockRestore();
+    }
+  });
 });
