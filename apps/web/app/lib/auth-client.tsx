@@ -8,6 +8,7 @@ import { useRevalidator, useRouteLoaderData, useSubmit } from "@remix-run/react"
 import type { ReactNode } from "react";
 import type { AnyPermission, RoleKey } from "@latchkey/auth";
 import type { HeaderSession } from "./header-session";
+import { userFieldsOf, type UserFields } from "./user-shape";
 
 export interface HasCheck {
   /** A permission declared in code (a typo fails `tsc`), or a run-time one through `customPermission("org:x:y")`. */
@@ -126,14 +127,7 @@ export interface UserUpdate {
   username?: string | null;
 }
 
-export interface ClientUser {
-  id: string;
-  firstName: string | null;
-  lastName: string | null;
-  fullName: string | null;
-  username: string | null;
-  imageUrl: string | null;
-  hasImage: boolean;
+export interface ClientUser extends UserFields {
   primaryEmailAddress: { emailAddress: string } | null;
   /** Saves the changes on the server, then reloads the page's data so every component shows them. */
   update: (changes: UserUpdate) => Promise<void>;
@@ -167,13 +161,7 @@ export function useUser(): { isLoaded: true; isSignedIn: boolean; user: ClientUs
     isSignedIn: session !== null,
     user: user
       ? {
-          id: user.id,
-          firstName: user.firstName,
-          lastName: user.lastName,
-          fullName: user.name,
-          username: user.username,
-          imageUrl: user.imageUrl,
-          hasImage: user.imageUrl !== null,
+          ...userFieldsOf(user),
           primaryEmailAddress: user.email ? { emailAddress: user.email } : null,
           update: async (changes) => {
             await callMutation("user.updateProfile", changes);

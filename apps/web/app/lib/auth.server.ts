@@ -6,6 +6,7 @@
 import { redirect } from "@remix-run/node";
 import { createCaller, createRequestContext, getSessionClaims, type AuthMfa, type AuthUser, type Context, type SessionClaims } from "@latchkey/api";
 import { authorize, getSafeRedirect, hasAnyRole, isReverified, type AnyPermission, type ReverificationLevel, type RoleKey } from "@latchkey/auth";
+import { userFieldsOf, type UserFields } from "./user-shape";
 import { isDatabaseUnavailable } from "@latchkey/db";
 import { getDb } from "./db.server";
 import { getEnv } from "./env.server";
@@ -263,14 +264,7 @@ export async function getToken(args: AuthArgs, options: { template?: string } = 
 }
 
 /** The signed-in user as `currentUser(args)` gives it: Clerk's field names, with metadata (never the private one). */
-export interface CurrentUser {
-  id: string;
-  firstName: string | null;
-  lastName: string | null;
-  fullName: string | null;
-  username: string | null;
-  imageUrl: string | null;
-  hasImage: boolean;
+export interface CurrentUser extends UserFields {
   primaryEmailAddress: { emailAddress: string; verified: boolean } | null;
   publicMetadata: Record<string, unknown>;
   unsafeMetadata: Record<string, unknown>;
@@ -283,15 +277,8 @@ export async function currentUser(args: AuthArgs): Promise<CurrentUser | null> {
   const auth = await getAuth(args);
   if (!auth.userId) return null;
   const me = await (await getCaller(args)).user.me();
-  const fullName = [me.firstName, me.lastName].filter(Boolean).join(" ") || null;
   return {
-    id: me.id,
-    firstName: me.firstName,
-    lastName: me.lastName,
-    fullName,
-    username: me.username,
-    imageUrl: me.imageUrl,
-    hasImage: me.imageUrl !== null,
+    ...userFieldsOf(me),
     primaryEmailAddress: me.primaryEmail ? { emailAddress: me.primaryEmail, verified: me.primaryEmailVerifiedAt !== null } : null,
     publicMetadata: (me.publicMetadata ?? {}) as Record<string, unknown>,
     unsafeMetadata: (me.unsafeMetadata ?? {}) as Record<string, unknown>,

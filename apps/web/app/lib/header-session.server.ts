@@ -1,6 +1,7 @@
 import type { AuthArgs, SignedInAuth } from "./auth.server";
 import { getCaller } from "./auth.server";
 import type { HeaderSession } from "./header-session";
+import { fullNameOf } from "./user-shape";
 
 export function initialsOf(name: string | null, email: string | null): string {
   const source = name?.trim() || email?.split("@")[0] || "?";
@@ -11,7 +12,7 @@ export function initialsOf(name: string | null, email: string | null): string {
 
 export async function getHeaderSession(args: AuthArgs, auth: SignedInAuth): Promise<HeaderSession> {
   const organizations = await (await getCaller(args)).organization.listMine();
-  const name = [auth.user.firstName, auth.user.lastName].filter(Boolean).join(" ") || null;
+  const name = fullNameOf(auth.user.firstName, auth.user.lastName);
   return {
     sessionId: auth.sessionId,
     user: {
