@@ -5,6 +5,7 @@
  * On PGlite (one process, one connection) the subscription cannot drop: `pg.listen` is used as is.
  */
 import type { PGlite } from "@electric-sql/pglite";
+import { describeErrorForLog } from "./log.ts";
 
 export interface ListenerHandlers {
   onNotify: (payload: string) => void;
@@ -72,7 +73,7 @@ export async function listenOnPostgres(url: string, channel: string, handlers: L
       handlers.onUp();
     } catch (error) {
       if (closed) return;
-      markDown(error instanceof Error ? error.message : "listen failed");
+      markDown(describeErrorForLog(error));
     }
   };
 
